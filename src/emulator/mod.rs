@@ -1,0 +1,1 @@
+//! tfe-emulator: a local stand-in for the TFE API v2.

@@ -1,0 +1,1 @@
+//! Terraform plugin protocol 6: knows nothing about TFE.

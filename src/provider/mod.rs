@@ -1,0 +1,1 @@
+//! The provider: configuration and resources.

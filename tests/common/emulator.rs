@@ -1,0 +1,1 @@
+//! Starting tfe-emulator for a test and talking to its admin API.

@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests. Not every test uses every helper.
+#![allow(dead_code)]
+
+pub mod emulator;
+pub mod terraform;

@@ -1,0 +1,1 @@
+//! Locating the Terraform CLIs and running them against the built provider.
