@@ -1,0 +1,16 @@
+//! Compiles proto/ with the pure-Rust protox parser, so no system protoc is needed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = ["proto/tfplugin6.proto", "proto/plugin.proto"];
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptors = protox::compile(files, ["proto"])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_transport(false)
+        .build_server(true)
+        .generate_default_stubs(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}
