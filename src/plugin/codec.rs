@@ -15,21 +15,33 @@ pub enum CodecError {
     #[error("malformed JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("at {path}: expected {expected}, found {found}")]
-    Mismatch { path: String, expected: String, found: String },
+    Mismatch {
+        path: String,
+        expected: String,
+        found: String,
+    },
     #[error("trailing bytes after the msgpack value")]
     Trailing,
 }
 
 fn mismatch(path: &str, expected: &Type, found: impl Into<String>) -> CodecError {
     CodecError::Mismatch {
-        path: if path.is_empty() { "(root)".into() } else { path.into() },
+        path: if path.is_empty() {
+            "(root)".into()
+        } else {
+            path.into()
+        },
         expected: expected.to_json().to_string(),
         found: found.into(),
     }
 }
 
 fn child(path: &str, step: impl std::fmt::Display) -> String {
-    if path.is_empty() { step.to_string() } else { format!("{path}.{step}") }
+    if path.is_empty() {
+        step.to_string()
+    } else {
+        format!("{path}.{step}")
+    }
 }
 
 /// Decodes a `DynamicValue` the way Terraform means it: msgpack if present, else JSON, else null.
@@ -51,7 +63,8 @@ const MAX_DEPTH: usize = 100;
 
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut reader = bytes;
-    let raw = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH).map_err(|e| CodecError::Msgpack(e.to_string()))?;
+    let raw = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
+        .map_err(|e| CodecError::Msgpack(e.to_string()))?;
     if !reader.is_empty() {
         return Err(CodecError::Trailing);
     }
@@ -67,7 +80,10 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
 
 fn mp_number(raw: &Mp) -> Option<Number> {
     match raw {
-        Mp::Integer(i) => i.as_i64().map(Number::Int).or_else(|| i.as_u64().map(Number::UInt)),
+        Mp::Integer(i) => i
+            .as_i64()
+            .map(Number::Int)
+            .or_else(|| i.as_u64().map(Number::UInt)),
         Mp::F32(f) => Some(Number::Float(f64::from(*f))),
         Mp::F64(f) => Some(Number::Float(*f)),
         // cty writes numbers that do not fit a float as decimal strings.
@@ -82,7 +98,12 @@ fn parse_decimal(s: &str) -> Option<Number> {
         .map(Number::Int)
         .or_else(|_| s.parse::<u64>().map(Number::UInt))
         .ok()
-        .or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::Float))
+        .or_else(|| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Number::Float)
+        })
 }
 
 fn describe_mp(raw: &Mp) -> String {
@@ -106,8 +127,13 @@ fn from_msgpack(raw: &Mp, ty: &Type, path: &str) -> Result<Value, CodecError> {
         _ => {}
     }
     match ty {
-        Type::Bool => raw.as_bool().map(Value::Bool).ok_or_else(|| mismatch(path, ty, describe_mp(raw))),
-        Type::Number => mp_number(raw).map(Value::Number).ok_or_else(|| mismatch(path, ty, describe_mp(raw))),
+        Type::Bool => raw
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| mismatch(path, ty, describe_mp(raw))),
+        Type::Number => mp_number(raw)
+            .map(Value::Number)
+            .ok_or_else(|| mismatch(path, ty, describe_mp(raw))),
         Type::String => match raw {
             Mp::String(s) => s
                 .as_str()
@@ -116,16 +142,24 @@ fn from_msgpack(raw: &Mp, ty: &Type, path: &str) -> Result<Value, CodecError> {
             _ => Err(mismatch(path, ty, describe_mp(raw))),
         },
         Type::List(elem) | Type::Set(elem) => {
-            let items = raw.as_array().ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
+            let items = raw
+                .as_array()
+                .ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
             let values = items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| from_msgpack(item, elem, &child(path, i)))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(values) } else { Value::List(values) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(values)
+            } else {
+                Value::List(values)
+            })
         }
         Type::Tuple(elems) => {
-            let items = raw.as_array().ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
+            let items = raw
+                .as_array()
+                .ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
             if items.len() != elems.len() {
                 return Err(mismatch(path, ty, format!("array of {}", items.len())));
             }
@@ -138,22 +172,34 @@ fn from_msgpack(raw: &Mp, ty: &Type, path: &str) -> Result<Value, CodecError> {
             Ok(Value::Tuple(values))
         }
         Type::Map(elem) => {
-            let entries = raw.as_map().ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
+            let entries = raw
+                .as_map()
+                .ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
             let mut out = BTreeMap::new();
             for (k, v) in entries {
-                let key = k.as_str().ok_or_else(|| mismatch(path, ty, "a non-string map key"))?;
+                let key = k
+                    .as_str()
+                    .ok_or_else(|| mismatch(path, ty, "a non-string map key"))?;
                 out.insert(key.to_string(), from_msgpack(v, elem, &child(path, key))?);
             }
             Ok(Value::Map(out))
         }
         Type::Object(attrs) => {
-            let entries = raw.as_map().ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
-            let mut out: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+            let entries = raw
+                .as_map()
+                .ok_or_else(|| mismatch(path, ty, describe_mp(raw)))?;
+            let mut out: BTreeMap<String, Value> =
+                attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
             for (k, v) in entries {
-                let key = k.as_str().ok_or_else(|| mismatch(path, ty, "a non-string attribute name"))?;
+                let key = k
+                    .as_str()
+                    .ok_or_else(|| mismatch(path, ty, "a non-string attribute name"))?;
                 // Attributes the schema does not know are dropped (e.g. removed in a newer schema).
                 if let Some(attr_ty) = attrs.get(key) {
-                    out.insert(key.to_string(), from_msgpack(v, attr_ty, &child(path, key))?);
+                    out.insert(
+                        key.to_string(),
+                        from_msgpack(v, attr_ty, &child(path, key))?,
+                    );
                 }
             }
             Ok(Value::Object(out))
@@ -169,9 +215,14 @@ fn from_msgpack(raw: &Mp, ty: &Type, path: &str) -> Result<Value, CodecError> {
                 Mp::String(s) => serde_json::from_slice(s.as_bytes())?,
                 other => return Err(mismatch(path, ty, describe_mp(other))),
             };
-            let concrete = Type::from_json(&type_json).map_err(|e| mismatch(path, ty, e.to_string()))?;
+            let concrete =
+                Type::from_json(&type_json).map_err(|e| mismatch(path, ty, e.to_string()))?;
             if concrete == Type::Dynamic {
-                return Err(mismatch(path, ty, "a dynamic value wrapping another dynamic type"));
+                return Err(mismatch(
+                    path,
+                    ty,
+                    "a dynamic value wrapping another dynamic type",
+                ));
             }
             from_msgpack(&pair[1], &concrete, path)
         }
@@ -182,7 +233,9 @@ fn number_to_mp(n: &Number) -> Mp {
     match *n {
         Number::Int(i) => Mp::from(i),
         Number::UInt(u) => Mp::from(u),
-        Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => Mp::from(f as i64),
+        Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+            Mp::from(f as i64)
+        }
         Number::Float(f) => Mp::F64(f),
     }
 }
@@ -194,24 +247,34 @@ fn to_msgpack(value: &Value, ty: &Type, path: &str) -> Result<Mp, CodecError> {
         (v, Type::Dynamic) => {
             let concrete = v.inferred_type();
             let type_bytes = concrete.to_json().to_string().into_bytes();
-            Ok(Mp::Array(vec![Mp::Binary(type_bytes), to_msgpack(v, &concrete, path)?]))
+            Ok(Mp::Array(vec![
+                Mp::Binary(type_bytes),
+                to_msgpack(v, &concrete, path)?,
+            ]))
         }
         (Value::Bool(b), Type::Bool) => Ok(Mp::Boolean(*b)),
         (Value::Number(n), Type::Number) => Ok(number_to_mp(n)),
         (Value::String(s), Type::String) => Ok(Mp::from(s.as_str())),
-        (Value::List(items) | Value::Set(items) | Value::Tuple(items), Type::List(elem) | Type::Set(elem)) => items
+        (
+            Value::List(items) | Value::Set(items) | Value::Tuple(items),
+            Type::List(elem) | Type::Set(elem),
+        ) => items
             .iter()
             .enumerate()
             .map(|(i, v)| to_msgpack(v, elem, &child(path, i)))
             .collect::<Result<Vec<_>, _>>()
             .map(Mp::Array),
-        (Value::List(items) | Value::Tuple(items), Type::Tuple(elems)) if items.len() == elems.len() => items
-            .iter()
-            .zip(elems)
-            .enumerate()
-            .map(|(i, (v, t))| to_msgpack(v, t, &child(path, i)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Mp::Array),
+        (Value::List(items) | Value::Tuple(items), Type::Tuple(elems))
+            if items.len() == elems.len() =>
+        {
+            items
+                .iter()
+                .zip(elems)
+                .enumerate()
+                .map(|(i, (v, t))| to_msgpack(v, t, &child(path, i)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Mp::Array)
+        }
         (Value::Map(m) | Value::Object(m), Type::Map(elem)) => m
             .iter()
             .map(|(k, v)| Ok((Mp::from(k.as_str()), to_msgpack(v, elem, &child(path, k))?)))
@@ -228,7 +291,11 @@ fn to_msgpack(value: &Value, ty: &Type, path: &str) -> Result<Mp, CodecError> {
                 .collect::<Result<Vec<_>, CodecError>>()
                 .map(Mp::Map)
         }
-        (v, t) => Err(mismatch(path, t, format!("{:?}", v.inferred_type().to_json().to_string()))),
+        (v, t) => Err(mismatch(
+            path,
+            t,
+            format!("{:?}", v.inferred_type().to_json().to_string()),
+        )),
     }
 }
 
@@ -258,7 +325,11 @@ fn describe_json(json: &serde_json::Value) -> String {
     .into()
 }
 
-pub(crate) fn from_json(json: &serde_json::Value, ty: &Type, path: &str) -> Result<Value, CodecError> {
+pub(crate) fn from_json(
+    json: &serde_json::Value,
+    ty: &Type,
+    path: &str,
+) -> Result<Value, CodecError> {
     use serde_json::Value as J;
     if json.is_null() {
         return Ok(Value::Null);
@@ -295,10 +366,17 @@ pub(crate) fn from_json(json: &serde_json::Value, ty: &Type, path: &str) -> Resu
                 .enumerate()
                 .map(|(i, item)| from_json(item, elem, &child(path, i)))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(values) } else { Value::List(values) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(values)
+            } else {
+                Value::List(values)
+            })
         }
         Type::Tuple(elems) => {
-            let items = json.as_array().filter(|a| a.len() == elems.len()).ok_or_else(fail)?;
+            let items = json
+                .as_array()
+                .filter(|a| a.len() == elems.len())
+                .ok_or_else(fail)?;
             items
                 .iter()
                 .zip(elems)
@@ -333,9 +411,14 @@ pub(crate) fn from_json(json: &serde_json::Value, ty: &Type, path: &str) -> Resu
             // {"value": ..., "type": ...}
             let obj = json.as_object().ok_or_else(fail)?;
             let type_json = obj.get("type").ok_or_else(fail)?;
-            let concrete = Type::from_json(type_json).map_err(|e| mismatch(path, ty, e.to_string()))?;
+            let concrete =
+                Type::from_json(type_json).map_err(|e| mismatch(path, ty, e.to_string()))?;
             if concrete == Type::Dynamic {
-                return Err(mismatch(path, ty, "a dynamic value wrapping another dynamic type"));
+                return Err(mismatch(
+                    path,
+                    ty,
+                    "a dynamic value wrapping another dynamic type",
+                ));
             }
             from_json(obj.get("value").unwrap_or(&J::Null), &concrete, path)
         }
@@ -346,31 +429,46 @@ fn to_json(value: &Value, ty: &Type, path: &str) -> Result<serde_json::Value, Co
     use serde_json::Value as J;
     match (value, ty) {
         (Value::Null, _) => Ok(J::Null),
-        (Value::Unknown, _) => Err(mismatch(path, ty, "an unknown value, which JSON cannot hold")),
+        (Value::Unknown, _) => Err(mismatch(
+            path,
+            ty,
+            "an unknown value, which JSON cannot hold",
+        )),
         (v, Type::Dynamic) => {
             let concrete = v.inferred_type();
-            Ok(serde_json::json!({"value": to_json(v, &concrete, path)?, "type": concrete.to_json()}))
+            Ok(
+                serde_json::json!({"value": to_json(v, &concrete, path)?, "type": concrete.to_json()}),
+            )
         }
         (Value::Bool(b), Type::Bool) => Ok(J::Bool(*b)),
         (Value::Number(n), Type::Number) => Ok(match *n {
             Number::Int(i) => J::from(i),
             Number::UInt(u) => J::from(u),
-            Number::Float(f) => serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null),
+            Number::Float(f) => serde_json::Number::from_f64(f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
         }),
         (Value::String(s), Type::String) => Ok(J::String(s.clone())),
-        (Value::List(items) | Value::Set(items) | Value::Tuple(items), Type::List(elem) | Type::Set(elem)) => items
+        (
+            Value::List(items) | Value::Set(items) | Value::Tuple(items),
+            Type::List(elem) | Type::Set(elem),
+        ) => items
             .iter()
             .enumerate()
             .map(|(i, v)| to_json(v, elem, &child(path, i)))
             .collect::<Result<Vec<_>, _>>()
             .map(J::Array),
-        (Value::List(items) | Value::Tuple(items), Type::Tuple(elems)) if items.len() == elems.len() => items
-            .iter()
-            .zip(elems)
-            .enumerate()
-            .map(|(i, (v, t))| to_json(v, t, &child(path, i)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(J::Array),
+        (Value::List(items) | Value::Tuple(items), Type::Tuple(elems))
+            if items.len() == elems.len() =>
+        {
+            items
+                .iter()
+                .zip(elems)
+                .enumerate()
+                .map(|(i, (v, t))| to_json(v, t, &child(path, i)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(J::Array)
+        }
         (Value::Map(m) | Value::Object(m), Type::Map(elem)) => m
             .iter()
             .map(|(k, v)| Ok((k.clone(), to_json(v, elem, &child(path, k))?)))
@@ -378,7 +476,12 @@ fn to_json(value: &Value, ty: &Type, path: &str) -> Result<serde_json::Value, Co
             .map(J::Object),
         (Value::Object(m) | Value::Map(m), Type::Object(attrs)) => attrs
             .iter()
-            .map(|(k, t)| Ok((k.clone(), to_json(m.get(k).unwrap_or(&Value::Null), t, &child(path, k))?)))
+            .map(|(k, t)| {
+                Ok((
+                    k.clone(),
+                    to_json(m.get(k).unwrap_or(&Value::Null), t, &child(path, k))?,
+                ))
+            })
             .collect::<Result<serde_json::Map<_, _>, CodecError>>()
             .map(J::Object),
         (v, t) => Err(mismatch(path, t, v.inferred_type().to_json().to_string())),
@@ -404,7 +507,10 @@ mod tests {
                 ("apply".to_string(), Type::list(block.clone())),
                 ("tags".to_string(), Type::map(Type::String)),
                 ("names".to_string(), Type::set(Type::String)),
-                ("pair".to_string(), Type::Tuple(vec![Type::String, Type::Number])),
+                (
+                    "pair".to_string(),
+                    Type::Tuple(vec![Type::String, Type::Number]),
+                ),
                 ("anything".to_string(), Type::Dynamic),
             ]
             .into(),
@@ -422,9 +528,18 @@ mod tests {
                     ("message", Value::Null),
                 ])]),
             ),
-            ("tags", Value::Map([("a".to_string(), Value::string("b"))].into())),
-            ("names", Value::Set(vec![Value::string("x"), Value::Unknown])),
-            ("pair", Value::Tuple(vec![Value::string("p"), Value::Number(Number::Float(1.5))])),
+            (
+                "tags",
+                Value::Map([("a".to_string(), Value::string("b"))].into()),
+            ),
+            (
+                "names",
+                Value::Set(vec![Value::string("x"), Value::Unknown]),
+            ),
+            (
+                "pair",
+                Value::Tuple(vec![Value::string("p"), Value::Number(Number::Float(1.5))]),
+            ),
             ("anything", Value::List(vec![Value::int(1), Value::int(2)])),
         ])
     }
@@ -439,15 +554,27 @@ mod tests {
 
     #[test]
     fn unknown_is_written_as_extension_zero() {
-        assert_eq!(encode_msgpack(&Value::Unknown, &Type::String).unwrap(), vec![0xd4, 0x00, 0x00]);
+        assert_eq!(
+            encode_msgpack(&Value::Unknown, &Type::String).unwrap(),
+            vec![0xd4, 0x00, 0x00]
+        );
         // A refined unknown (extension 12 with a payload) also reads as unknown.
         let refined = [0xc7, 0x02, 0x0c, 0x81, 0x01];
-        assert_eq!(decode_msgpack(&refined, &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode_msgpack(&refined, &Type::String).unwrap(),
+            Value::Unknown
+        );
     }
 
     #[test]
     fn objects_carry_every_attribute_even_when_absent() {
-        let ty = Type::Object([("a".to_string(), Type::String), ("b".to_string(), Type::Bool)].into());
+        let ty = Type::Object(
+            [
+                ("a".to_string(), Type::String),
+                ("b".to_string(), Type::Bool),
+            ]
+            .into(),
+        );
         let bytes = encode_msgpack(&Value::object([("a", Value::string("x"))]), &ty).unwrap();
         let raw = rmpv::decode::read_value(&mut bytes.as_slice()).unwrap();
         assert_eq!(raw.as_map().unwrap().len(), 2);
@@ -461,13 +588,20 @@ mod tests {
             (Mp::from(u64::MAX), Value::Number(Number::UInt(u64::MAX))),
             (Mp::F32(2.5), Value::Number(Number::Float(2.5))),
             (Mp::F64(3.0), Value::int(3)),
-            (Mp::from("12345678901234567890"), Value::Number(Number::UInt(12_345_678_901_234_567_890))),
+            (
+                Mp::from("12345678901234567890"),
+                Value::Number(Number::UInt(12_345_678_901_234_567_890)),
+            ),
             (Mp::from("0.25"), Value::Number(Number::Float(0.25))),
         ];
         for (raw, expected) in cases {
             let mut bytes = Vec::new();
             rmpv::encode::write_value(&mut bytes, &raw).unwrap();
-            assert_eq!(decode_msgpack(&bytes, &Type::Number).unwrap(), expected, "{raw:?}");
+            assert_eq!(
+                decode_msgpack(&bytes, &Type::Number).unwrap(),
+                expected,
+                "{raw:?}"
+            );
         }
     }
 
@@ -476,16 +610,31 @@ mod tests {
         let v = Value::string("hi");
         let bytes = encode_msgpack(&v, &Type::Dynamic).unwrap();
         let raw = rmpv::decode::read_value(&mut bytes.as_slice()).unwrap();
-        assert_eq!(raw.as_array().unwrap()[0], Mp::Binary(b"\"string\"".to_vec()));
+        assert_eq!(
+            raw.as_array().unwrap()[0],
+            Mp::Binary(b"\"string\"".to_vec())
+        );
         assert_eq!(decode_msgpack(&bytes, &Type::Dynamic).unwrap(), v);
-        assert_eq!(encode_msgpack(&Value::Null, &Type::Dynamic).unwrap(), vec![0xc0]);
+        assert_eq!(
+            encode_msgpack(&Value::Null, &Type::Dynamic).unwrap(),
+            vec![0xc0]
+        );
     }
 
     #[test]
     fn json_ignores_attributes_the_schema_no_longer_has() {
-        let ty = Type::Object([("id".to_string(), Type::String), ("n".to_string(), Type::Number)].into());
+        let ty = Type::Object(
+            [
+                ("id".to_string(), Type::String),
+                ("n".to_string(), Type::Number),
+            ]
+            .into(),
+        );
         let v = decode_json(br#"{"id":"run-1","gone":true,"n":"4"}"#, &ty).unwrap();
-        assert_eq!(v, Value::object([("id", Value::string("run-1")), ("n", Value::int(4))]));
+        assert_eq!(
+            v,
+            Value::object([("id", Value::string("run-1")), ("n", Value::int(4))])
+        );
         let missing = decode_json(br#"{}"#, &ty).unwrap();
         assert_eq!(missing.attr("id"), &Value::Null);
     }
@@ -501,21 +650,30 @@ mod tests {
 
     #[test]
     fn dynamic_value_prefers_msgpack_and_treats_empty_as_null() {
-        assert_eq!(decode_dynamic(&[], &[], &Type::String).unwrap(), Value::Null);
-        assert_eq!(decode_dynamic(&[], br#""j""#, &Type::String).unwrap(), Value::string("j"));
-        assert_eq!(decode_dynamic(&[0xa1, b'm'], br#""j""#, &Type::String).unwrap(), Value::string("m"));
+        assert_eq!(
+            decode_dynamic(&[], &[], &Type::String).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            decode_dynamic(&[], br#""j""#, &Type::String).unwrap(),
+            Value::string("j")
+        );
+        assert_eq!(
+            decode_dynamic(&[0xa1, b'm'], br#""j""#, &Type::String).unwrap(),
+            Value::string("m")
+        );
     }
 
     #[test]
     fn malformed_input_is_an_error_not_a_panic() {
         let ty = run_type();
         let bad_inputs: Vec<Vec<u8>> = vec![
-            vec![0xdc],                   // truncated array16 header
-            vec![0x92, 0xa1],             // array missing elements
-            vec![0xa3, 0xff, 0xfe, 0xfd], // invalid UTF-8 string
+            vec![0xdc],                         // truncated array16 header
+            vec![0x92, 0xa1],                   // array missing elements
+            vec![0xa3, 0xff, 0xfe, 0xfd],       // invalid UTF-8 string
             vec![0x81, 0xa2, b'i', b'd', 0x01], // number where a string belongs
-            vec![0xc0, 0xc0],             // trailing bytes
-            vec![0x91; 5000],             // deep nesting
+            vec![0xc0, 0xc0],                   // trailing bytes
+            vec![0x91; 5000],                   // deep nesting
         ];
         for bytes in bad_inputs {
             assert!(decode_msgpack(&bytes, &ty).is_err(), "{bytes:02x?}");

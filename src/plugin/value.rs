@@ -32,7 +32,9 @@ impl Number {
         match *self {
             Number::Int(i) => Some(i),
             Number::UInt(u) => i64::try_from(u).ok(),
-            Number::Float(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f <= i64::MAX as f64 => {
+            Number::Float(f)
+                if f.fract() == 0.0 && f >= i64::MIN as f64 && f <= i64::MAX as f64 =>
+            {
                 Some(f as i64)
             }
             Number::Float(_) => None,
@@ -179,12 +181,12 @@ impl Value {
                 *self = Value::Null;
                 true
             }
-            Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
-                items.iter_mut().fold(false, |acc, v| v.unknowns_to_null() || acc)
-            }
-            Value::Map(m) | Value::Object(m) => {
-                m.values_mut().fold(false, |acc, v| v.unknowns_to_null() || acc)
-            }
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => items
+                .iter_mut()
+                .fold(false, |acc, v| v.unknowns_to_null() || acc),
+            Value::Map(m) | Value::Object(m) => m
+                .values_mut()
+                .fold(false, |acc, v| v.unknowns_to_null() || acc),
             _ => false,
         }
     }
@@ -199,9 +201,11 @@ impl Value {
             Value::List(items) => Type::List(Box::new(common_type(items))),
             Value::Set(items) => Type::Set(Box::new(common_type(items))),
             Value::Map(m) => Type::Map(Box::new(common_type(m.values()))),
-            Value::Object(m) => {
-                Type::Object(m.iter().map(|(k, v)| (k.clone(), v.inferred_type())).collect())
-            }
+            Value::Object(m) => Type::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.inferred_type()))
+                    .collect(),
+            ),
             Value::Tuple(items) => Type::Tuple(items.iter().map(Value::inferred_type).collect()),
         }
     }
@@ -245,8 +249,10 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
-                let attrs: serde_json::Map<String, serde_json::Value> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let attrs: serde_json::Map<String, serde_json::Value> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", attrs])
             }
             Type::Tuple(items) => {
@@ -272,9 +278,9 @@ impl Type {
                     "set" => Ok(Type::set(Type::from_json(&parts[1])?)),
                     "map" => Ok(Type::map(Type::from_json(&parts[1])?)),
                     "object" => {
-                        let attrs = parts[1]
-                            .as_object()
-                            .ok_or_else(|| TypeError("object attributes must be a JSON object".into()))?;
+                        let attrs = parts[1].as_object().ok_or_else(|| {
+                            TypeError("object attributes must be a JSON object".into())
+                        })?;
                         let attrs = attrs
                             .iter()
                             .map(|(k, v)| Ok((k.clone(), Type::from_json(v)?)))
@@ -282,10 +288,15 @@ impl Type {
                         Ok(Type::Object(attrs))
                     }
                     "tuple" => {
-                        let items = parts[1]
-                            .as_array()
-                            .ok_or_else(|| TypeError("tuple elements must be a JSON array".into()))?;
-                        Ok(Type::Tuple(items.iter().map(Type::from_json).collect::<Result<_, _>>()?))
+                        let items = parts[1].as_array().ok_or_else(|| {
+                            TypeError("tuple elements must be a JSON array".into())
+                        })?;
+                        Ok(Type::Tuple(
+                            items
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
+                        ))
                     }
                     other => Err(TypeError(format!("unknown type kind {other:?}"))),
                 }

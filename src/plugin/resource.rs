@@ -1,0 +1,201 @@
+//! The traits a provider implements, in the spirit of terraform-plugin-go plus a thin framework:
+//! the plugin server decodes every request with the schema, runs the generic checks and planning,
+//! and hands resources plain [`Value`]s, a cancellation token and room for diagnostics.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diagnostics::Diagnostics;
+use super::plan::GenericPlan;
+use super::schema::Schema;
+use super::value::Value;
+
+/// A provider: its own configuration plus the resources and data sources it serves.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider configuration block's schema.
+    fn schema(&self) -> Schema;
+
+    /// Extra checks of the provider configuration (after the schema's generic checks).
+    fn validate_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Called once per process before any resource call. Must not touch the network: plans
+    /// have to work offline.
+    async fn configure(&self, request: ConfigureRequest) -> Diagnostics;
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+}
+
+pub struct ConfigureRequest {
+    pub terraform_version: String,
+    /// The provider block, decoded with [`Provider::schema`]. May hold unknowns.
+    pub config: Value,
+}
+
+/// Called for work that can take long. `cancel` fires when Terraform sends StopProvider; each
+/// later call gets a fresh, uncancelled token.
+pub struct ReadRequest {
+    pub current_state: Value,
+    pub private: Vec<u8>,
+    pub cancel: CancellationToken,
+}
+
+pub struct ReadResponse {
+    /// Null means the remote object is gone; Terraform then plans to create it again.
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct PlanRequest<'a> {
+    pub prior_state: &'a Value,
+    pub proposed_new_state: &'a Value,
+    pub config: &'a Value,
+    pub prior_private: &'a [u8],
+}
+
+/// Create, update and delete all receive this.
+pub struct ApplyRequest {
+    /// Null on create.
+    pub prior_state: Value,
+    /// Null on delete.
+    pub planned_state: Value,
+    /// Null on delete.
+    pub config: Value,
+    pub planned_private: Vec<u8>,
+    pub cancel: CancellationToken,
+}
+
+/// What an apply produced. On failure return the partial state (e.g. with the remote ID) together
+/// with error diagnostics: Terraform saves it and marks the instance tainted.
+pub struct ApplyResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+impl ApplyResponse {
+    pub fn ok(new_state: Value) -> Self {
+        ApplyResponse {
+            new_state,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    pub fn failed(new_state: Value, diagnostics: Diagnostics) -> Self {
+        ApplyResponse {
+            new_state,
+            private: Vec::new(),
+            diagnostics,
+        }
+    }
+}
+
+pub struct ImportRequest {
+    pub id: String,
+    pub cancel: CancellationToken,
+}
+
+pub struct ImportedResource {
+    /// Defaults to the importing resource's own type when empty.
+    pub type_name: String,
+    pub state: Value,
+    pub private: Vec<u8>,
+}
+
+pub struct ImportResponse {
+    pub imported: Vec<ImportedResource>,
+    pub diagnostics: Diagnostics,
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// Full type name, e.g. `tfe_workspace_run`.
+    fn type_name(&self) -> &str;
+
+    fn schema(&self) -> Schema;
+
+    /// Extra checks after the schema's generic ones. Values may be unknown.
+    fn validate_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Adjusts state read from storage (already decoded with the current schema, unknown
+    /// attributes dropped, missing ones null) that was written with schema `version`.
+    fn upgrade_state(&self, _version: i64, state: Value) -> Result<Value, Diagnostics> {
+        Ok(state)
+    }
+
+    /// Adjusts the generic plan (defaults, unknown computed attributes, replacements).
+    fn modify_plan(
+        &self,
+        _request: &PlanRequest<'_>,
+        _plan: &mut GenericPlan,
+        _diagnostics: &mut Diagnostics,
+    ) {
+    }
+
+    async fn read(&self, request: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: request.current_state,
+            private: request.private,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    async fn create(&self, request: ApplyRequest) -> ApplyResponse;
+
+    /// Default: the plan is the new state (nothing remote to change).
+    async fn update(&self, request: ApplyRequest) -> ApplyResponse {
+        ApplyResponse {
+            new_state: request.planned_state,
+            private: request.planned_private,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    /// The server always reports a null state after a delete without errors.
+    async fn delete(&self, request: ApplyRequest) -> Diagnostics;
+
+    async fn import(&self, _request: ImportRequest) -> ImportResponse {
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.error(
+            "Import not supported",
+            format!("The resource type {} cannot be imported.", self.type_name()),
+        );
+        ImportResponse {
+            imported: Vec::new(),
+            diagnostics,
+        }
+    }
+}
+
+pub struct ReadDataRequest {
+    pub config: Value,
+    pub cancel: CancellationToken,
+}
+
+/// A data source type.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    fn type_name(&self) -> &str;
+
+    fn schema(&self) -> Schema;
+
+    fn validate_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Returns the full state (config plus computed attributes) and diagnostics.
+    async fn read(&self, request: ReadDataRequest) -> (Value, Diagnostics);
+}

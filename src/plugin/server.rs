@@ -1,0 +1,557 @@
+//! The generic tfplugin6 `Provider` gRPC service: decodes requests with the schemas, runs the
+//! generic checks and planning, calls the provider's resources and encodes the answers.
+//! Domain problems always travel as diagnostics in an OK response.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use super::diagnostics::{AttributePath, Diagnostics};
+use super::plan::plan_resource;
+use super::proto::tfplugin6 as pb;
+use super::proto::tfplugin6::provider_server;
+use super::resource::{
+    ApplyRequest, ConfigureRequest, DataSource, ImportRequest, PlanRequest, Provider,
+    ReadDataRequest, ReadRequest, Resource,
+};
+use super::schema::Schema;
+use super::validate::validate_block;
+use super::value::{Type, Value};
+use super::wire::{decode, diagnostics_to_proto, encode_or_report, path_to_proto, schema_to_proto};
+
+struct ResourceEntry {
+    resource: Arc<dyn Resource>,
+    schema: Schema,
+    ty: Type,
+}
+
+struct DataSourceEntry {
+    data_source: Arc<dyn DataSource>,
+    schema: Schema,
+    ty: Type,
+}
+
+/// Serves one [`Provider`] over tfplugin6.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    provider_schema: Schema,
+    resources: HashMap<String, ResourceEntry>,
+    data_sources: HashMap<String, DataSourceEntry>,
+    /// Cancelled by StopProvider, then replaced so later calls are not cancelled.
+    stop: Mutex<CancellationToken>,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|resource| {
+                let schema = resource.schema();
+                let ty = schema.value_type();
+                (
+                    resource.type_name().to_string(),
+                    ResourceEntry {
+                        resource,
+                        schema,
+                        ty,
+                    },
+                )
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|data_source| {
+                let schema = data_source.schema();
+                let ty = schema.value_type();
+                (
+                    data_source.type_name().to_string(),
+                    DataSourceEntry {
+                        data_source,
+                        schema,
+                        ty,
+                    },
+                )
+            })
+            .collect();
+        ProviderService {
+            provider_schema: provider.schema(),
+            provider,
+            resources,
+            data_sources,
+            stop: Mutex::new(CancellationToken::new()),
+        }
+    }
+
+    /// The token handed to the call starting now.
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Cancels work in flight; calls that start afterwards get a fresh token.
+    pub fn stop_all(&self) {
+        let mut guard = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        guard.cancel();
+        *guard = CancellationToken::new();
+    }
+
+    fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&ResourceEntry> {
+        let entry = self.resources.get(type_name);
+        if entry.is_none() {
+            diags.error(
+                "Unknown resource type",
+                format!("This provider does not have a resource type {type_name:?}."),
+            );
+        }
+        entry
+    }
+
+    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&DataSourceEntry> {
+        let entry = self.data_sources.get(type_name);
+        if entry.is_none() {
+            diags.error(
+                "Unknown data source",
+                format!("This provider does not have a data source {type_name:?}."),
+            );
+        }
+        entry
+    }
+
+    fn capabilities() -> pb::ServerCapabilities {
+        // plan_destroy: we handle a null proposed state. Schemas are static, so a cached copy is fine.
+        pb::ServerCapabilities {
+            plan_destroy: true,
+            get_provider_schema_optional: true,
+            move_resource_state: false,
+        }
+    }
+}
+
+fn validate(schema: &Schema, config: &Value, diags: &mut Diagnostics) {
+    validate_block(&schema.block, config, &AttributePath::default(), diags);
+}
+
+#[tonic::async_trait]
+impl provider_server::Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        tracing::debug!("GetMetadata");
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(Self::capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|name| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|name| pb::get_metadata::ResourceMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        tracing::debug!("GetProviderSchema");
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(schema_to_proto(&self.provider_schema)),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, e)| (k.clone(), schema_to_proto(&e.schema)))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, e)| (k.clone(), schema_to_proto(&e.schema)))
+                .collect(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(Self::capabilities()),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let ty = self.provider_schema.value_type();
+        if let Some(config) = decode(
+            req.config.as_ref(),
+            &ty,
+            "provider configuration",
+            &mut diags,
+        ) {
+            validate(&self.provider_schema, &config, &mut diags);
+            diags.extend(self.provider.validate_config(&config));
+        }
+        tracing::debug!(diagnostics = diags.0.len(), "ValidateProviderConfig");
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+            && let Some(config) = decode(
+                req.config.as_ref(),
+                &entry.ty,
+                "resource configuration",
+                &mut diags,
+            )
+        {
+            validate(&entry.schema, &config, &mut diags);
+            diags.extend(entry.resource.validate_config(&config));
+        }
+        tracing::debug!(type_name = %req.type_name, diagnostics = diags.0.len(), "ValidateResourceConfig");
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.data_source(&req.type_name, &mut diags)
+            && let Some(config) = decode(
+                req.config.as_ref(),
+                &entry.ty,
+                "data source configuration",
+                &mut diags,
+            )
+        {
+            validate(&entry.schema, &config, &mut diags);
+            diags.extend(entry.data_source.validate_config(&config));
+        }
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_state = None;
+        if let Some(entry) = self.resource(&req.type_name, &mut diags) {
+            let raw = req.raw_state.unwrap_or_default();
+            let decoded = if !raw.json.is_empty() {
+                super::codec::decode_json(&raw.json, &entry.ty).map_err(|e| {
+                    diags.error("Could not read the stored state", e.to_string());
+                })
+            } else if !raw.flatmap.is_empty() {
+                diags.error(
+                    "Unsupported state format",
+                    "This state was written by Terraform 0.11 or older (flatmap); upgrade it with a Terraform 0.12-era provider first.",
+                );
+                Err(())
+            } else {
+                Ok(Value::Null)
+            };
+            if let Ok(state) = decoded {
+                match entry.resource.upgrade_state(req.version, state) {
+                    Ok(state) => {
+                        upgraded_state =
+                            encode_or_report(&state, &entry.ty, "upgraded state", &mut diags)
+                    }
+                    Err(d) => diags.extend(d),
+                }
+            }
+        }
+        tracing::debug!(type_name = %req.type_name, version = req.version, "UpgradeResourceState");
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let ty = self.provider_schema.value_type();
+        if let Some(config) = decode(
+            req.config.as_ref(),
+            &ty,
+            "provider configuration",
+            &mut diags,
+        ) {
+            tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
+            diags.extend(
+                self.provider
+                    .configure(ConfigureRequest {
+                        terraform_version: req.terraform_version,
+                        config,
+                    })
+                    .await,
+            );
+        }
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::read_resource::Response::default();
+        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+            && let Some(current_state) = decode(
+                req.current_state.as_ref(),
+                &entry.ty,
+                "current state",
+                &mut diags,
+            )
+        {
+            tracing::debug!(type_name = %req.type_name, "ReadResource");
+            let out = entry
+                .resource
+                .read(ReadRequest {
+                    current_state,
+                    private: req.private,
+                    cancel: self.cancellation_token(),
+                })
+                .await;
+            diags.extend(out.diagnostics);
+            let mut new_state = out.new_state;
+            new_state.unknowns_to_null();
+            response.new_state = encode_or_report(&new_state, &entry.ty, "new state", &mut diags);
+            response.private = out.private;
+        }
+        response.diagnostics = diagnostics_to_proto(&diags);
+        Ok(Response::new(response))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::plan_resource_change::Response::default();
+        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+            && let Some(prior) = decode(
+                req.prior_state.as_ref(),
+                &entry.ty,
+                "prior state",
+                &mut diags,
+            )
+            && let Some(proposed) = decode(
+                req.proposed_new_state.as_ref(),
+                &entry.ty,
+                "proposed state",
+                &mut diags,
+            )
+            && let Some(config) =
+                decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags)
+        {
+            let mut plan = plan_resource(&entry.schema, &prior, &proposed, &config);
+            if !proposed.is_null() {
+                let plan_request = PlanRequest {
+                    prior_state: &prior,
+                    proposed_new_state: &proposed,
+                    config: &config,
+                    prior_private: &req.prior_private,
+                };
+                entry
+                    .resource
+                    .modify_plan(&plan_request, &mut plan, &mut diags);
+            }
+            tracing::debug!(
+                type_name = %req.type_name,
+                create = prior.is_null(),
+                replace = plan.requires_replace.len(),
+                "PlanResourceChange"
+            );
+            response.planned_state =
+                encode_or_report(&plan.planned_state, &entry.ty, "planned state", &mut diags);
+            response.requires_replace = plan.requires_replace.iter().map(path_to_proto).collect();
+            response.planned_private = req.prior_private;
+        }
+        response.diagnostics = diagnostics_to_proto(&diags);
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::apply_resource_change::Response::default();
+        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+            && let Some(prior_state) = decode(
+                req.prior_state.as_ref(),
+                &entry.ty,
+                "prior state",
+                &mut diags,
+            )
+            && let Some(planned_state) = decode(
+                req.planned_state.as_ref(),
+                &entry.ty,
+                "planned state",
+                &mut diags,
+            )
+            && let Some(config) =
+                decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags)
+        {
+            let apply = ApplyRequest {
+                prior_state,
+                planned_state,
+                config,
+                planned_private: req.planned_private,
+                cancel: self.cancellation_token(),
+            };
+            let (new_state, private) = if apply.planned_state.is_null() {
+                tracing::debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
+                let prior = apply.prior_state.clone();
+                let delete_diags = entry.resource.delete(apply).await;
+                // Terraform requires null after a successful delete; on failure the object stays.
+                let state = if delete_diags.has_errors() {
+                    prior
+                } else {
+                    Value::Null
+                };
+                diags.extend(delete_diags);
+                (state, Vec::new())
+            } else {
+                let create = apply.prior_state.is_null();
+                tracing::debug!(type_name = %req.type_name, create, "ApplyResourceChange");
+                let out = if create {
+                    entry.resource.create(apply).await
+                } else {
+                    entry.resource.update(apply).await
+                };
+                diags.extend(out.diagnostics);
+                (out.new_state, out.private)
+            };
+            let mut new_state = new_state;
+            if new_state.unknowns_to_null() && !diags.has_errors() {
+                tracing::warn!(type_name = %req.type_name, "apply left unknown values; stored as null");
+            }
+            response.new_state = encode_or_report(&new_state, &entry.ty, "new state", &mut diags);
+            response.private = private;
+        }
+        response.diagnostics = diagnostics_to_proto(&diags);
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut imported_resources = Vec::new();
+        if let Some(entry) = self.resource(&req.type_name, &mut diags) {
+            tracing::debug!(type_name = %req.type_name, "ImportResourceState");
+            let out = entry
+                .resource
+                .import(ImportRequest {
+                    id: req.id,
+                    cancel: self.cancellation_token(),
+                })
+                .await;
+            diags.extend(out.diagnostics);
+            for imported in out.imported {
+                let type_name = if imported.type_name.is_empty() {
+                    req.type_name.clone()
+                } else {
+                    imported.type_name
+                };
+                let ty = match self.resources.get(&type_name) {
+                    Some(e) => &e.ty,
+                    None => {
+                        diags.error("Provider bug: imported an unknown resource type", type_name);
+                        continue;
+                    }
+                };
+                let mut state = imported.state;
+                state.unknowns_to_null();
+                let state = encode_or_report(&state, ty, "imported state", &mut diags);
+                imported_resources.push(pb::import_resource_state::ImportedResource {
+                    type_name,
+                    state,
+                    private: imported.private,
+                });
+            }
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut state = None;
+        if let Some(entry) = self.data_source(&req.type_name, &mut diags)
+            && let Some(config) = decode(
+                req.config.as_ref(),
+                &entry.ty,
+                "data source configuration",
+                &mut diags,
+            )
+        {
+            tracing::debug!(type_name = %req.type_name, "ReadDataSource");
+            let (value, d) = entry
+                .data_source
+                .read(ReadDataRequest {
+                    config,
+                    cancel: self.cancellation_token(),
+                })
+                .await;
+            diags.extend(d);
+            state = encode_or_report(&value, &entry.ty, "data source state", &mut diags);
+        }
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!("StopProvider: cancelling work in flight");
+        self.stop_all();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
