@@ -6,11 +6,15 @@
 
 pub mod codec;
 pub mod diagnostics;
+pub mod handshake;
+pub mod logging;
 pub mod plan;
 pub mod proto;
 pub mod resource;
 pub mod schema;
+pub mod serve;
 pub mod server;
+pub mod tls;
 pub mod validate;
 pub mod value;
 mod wire;
