@@ -1,1 +1,48 @@
-fn main() {}
+//! terraform-provider-tfe: started by Terraform (or with `--debug` by a developer).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tfe_provider::plugin::logging;
+use tfe_provider::plugin::serve::{ServeError, ServeOptions, serve};
+use tfe_provider::provider::{PROVIDER_ADDRESS, PROVIDER_NAME, TfeProvider};
+
+const USAGE: &str = "usage: terraform-provider-tfe [--debug]\n\n  --debug  serve in reattach mode and print TF_REATTACH_PROVIDERS for Terraform\n";
+
+fn main() -> ExitCode {
+    let mut debug = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--debug" | "-debug" => debug = true,
+            "--help" | "-h" => {
+                eprint!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            "--version" => {
+                println!("terraform-provider-tfe {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprint!("unknown argument {other:?}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    logging::init(PROVIDER_NAME);
+    let options = ServeOptions {
+        provider_address: PROVIDER_ADDRESS.to_string(),
+        debug,
+    };
+    match serve(Arc::new(TfeProvider::new()), options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ServeError::NotLaunchedByTerraform(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "provider failed");
+            eprintln!("terraform-provider-tfe: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

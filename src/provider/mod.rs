@@ -1,1 +1,89 @@
-//! The provider: configuration and resources.
+//! The provider: configuration and resources, described with the plugin layer's types.
+
+pub mod config;
+pub mod credentials;
+pub mod duration;
+pub mod resources;
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+
+use crate::plugin::{ConfigureRequest, Diagnostics, Resource, Schema, Value};
+use config::ProviderConfig;
+
+/// Source address Terraform knows this provider by; `hashicorp/tfe` so existing configurations
+/// and CDKTF bindings work through dev_overrides or reattach.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/hashicorp/tfe";
+/// The short name, as in TF_LOG_PROVIDER_TFE.
+pub const PROVIDER_NAME: &str = "tfe";
+
+/// The configuration resolved by ConfigureProvider, shared with every resource. Empty until then.
+pub type SharedConfig = Arc<OnceLock<ProviderConfig>>;
+
+/// Returns the configuration or an error diagnostic when ConfigureProvider has not run (or failed).
+pub fn configured(config: &SharedConfig) -> Result<&ProviderConfig, Diagnostics> {
+    config.get().ok_or_else(|| {
+        Diagnostics::from_error(
+            "Provider not configured",
+            "The tfe provider configuration is missing or invalid; see the errors reported for the provider block.",
+        )
+    })
+}
+
+pub struct TfeProvider {
+    config: SharedConfig,
+}
+
+impl TfeProvider {
+    pub fn new() -> Self {
+        TfeProvider {
+            config: Arc::new(OnceLock::new()),
+        }
+    }
+
+    pub fn shared_config(&self) -> SharedConfig {
+        self.config.clone()
+    }
+}
+
+impl Default for TfeProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl crate::plugin::Provider for TfeProvider {
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    fn validate_config(&self, config: &Value) -> Diagnostics {
+        config::validate(config)
+    }
+
+    async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
+        match config::resolve(&request.config, &|k| std::env::var(k).ok()) {
+            Ok(resolved) => {
+                tracing::debug!(
+                    hostname = %resolved.hostname,
+                    organization = resolved.organization.as_deref().unwrap_or(""),
+                    token_source = ?resolved.token_source,
+                    ssl_skip_verify = resolved.ssl_skip_verify,
+                    "provider configured"
+                );
+                // Terraform configures once per process; a second call keeps the first result.
+                let _ = self.config.set(resolved);
+                Diagnostics::new()
+            }
+            Err(diags) => diags,
+        }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(
+            resources::workspace_run::WorkspaceRunResource::new(self.config.clone()),
+        )]
+    }
+}

@@ -1,0 +1,522 @@
+//! `tfe_workspace_run`: queues a run in a workspace when created (`apply`) and/or when destroyed
+//! (`destroy`). The schema matches HashiCorp's official resource (schema version 1, single-item
+//! `apply`/`destroy` list blocks, the same defaults) plus an optional `timeouts` block.
+//!
+//! This file has three parts: the schema, the typed view of its values with local validation and
+//! state upgrade, and -- clearly separated at the end -- the remote lifecycle, which for now
+//! only reports that queuing runs is not implemented yet.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::plugin::validate::int_at_least;
+use crate::plugin::{
+    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
+    ImportResponse, NestedBlock, NestingMode, ReadRequest, ReadResponse, Resource, Schema, Type,
+    Value,
+};
+use crate::provider::SharedConfig;
+use crate::provider::duration::parse_duration;
+
+pub const TYPE_NAME: &str = "tfe_workspace_run";
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub const DEFAULT_RETRY: bool = true;
+pub const DEFAULT_RETRY_ATTEMPTS: i64 = 3;
+pub const DEFAULT_RETRY_BACKOFF_MIN: i64 = 1;
+pub const DEFAULT_RETRY_BACKOFF_MAX: i64 = 30;
+pub const DEFAULT_WAIT_FOR_RUN: bool = true;
+
+// ------------------------------------------------------------------ schema
+
+fn run_settings_block(phase: &str) -> Block {
+    Block {
+        attributes: vec![
+            Attribute::required("manual_confirm", Type::Bool).describe(
+                "If true, a person confirms the plan in the HCP Terraform / Terraform Enterprise UI; if false, \
+                 this resource confirms it. A soft-failed policy check always needs a person's override.",
+            ),
+            Attribute::optional("message", Type::String).describe("Message recorded on the run."),
+            Attribute::with_default("retry", Type::Bool, Value::Bool(DEFAULT_RETRY))
+                .describe("Queue the run again when it errors during plan or apply. Defaults to true."),
+            Attribute::with_default("retry_attempts", Type::Number, Value::int(DEFAULT_RETRY_ATTEMPTS))
+                .describe("How many more runs to try after the first one errors. Defaults to 3.")
+                .validate(int_at_least(0)),
+            Attribute::with_default("retry_backoff_min", Type::Number, Value::int(DEFAULT_RETRY_BACKOFF_MIN))
+                .describe("Shortest wait, in seconds, before a retry. Defaults to 1.")
+                .validate(int_at_least(0)),
+            Attribute::with_default("retry_backoff_max", Type::Number, Value::int(DEFAULT_RETRY_BACKOFF_MAX))
+                .describe("Longest wait, in seconds, before a retry. Defaults to 30.")
+                .validate(int_at_least(0)),
+            Attribute::with_default("wait_for_run", Type::Bool, Value::Bool(DEFAULT_WAIT_FOR_RUN)).describe(
+                "Wait for the run to finish. If false, the run is queued with auto-apply and manual_confirm \
+                 is ignored. Defaults to true.",
+            ),
+        ],
+        description: format!("Settings for the {phase} run."),
+        ..Block::default()
+    }
+}
+
+fn duration_validator(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    if let Some(s) = v.as_str()
+        && let Err(e) = parse_duration(s)
+    {
+        diags.attribute_error(path.clone(), "Invalid duration", format!("{path}: {e}."));
+    }
+}
+
+pub fn schema() -> Schema {
+    let single_item_list = |name: &str, phase: &str| NestedBlock {
+        type_name: name.to_string(),
+        nesting: NestingMode::List,
+        block: run_settings_block(phase),
+        min_items: 0,
+        max_items: 1,
+    };
+    Schema {
+        version: SCHEMA_VERSION,
+        block: Block {
+            attributes: vec![
+                Attribute::computed("id", Type::String).describe("ID of the run this resource queued."),
+                Attribute::required("workspace_id", Type::String)
+                    .force_new()
+                    .describe("ID of the workspace to queue runs in. Changing it replaces the resource.")
+                    .validate(|v, path, diags| {
+                        if v.as_str().is_some_and(|s| s.trim().is_empty()) {
+                            diags.attribute_error(path.clone(), "Invalid workspace ID", "workspace_id must not be empty (e.g. \"ws-abc123\").");
+                        }
+                    }),
+            ],
+            blocks: vec![
+                single_item_list("apply", "apply (queued when the resource is created)"),
+                single_item_list("destroy", "destroy (queued when the resource is destroyed)"),
+                NestedBlock {
+                    type_name: "timeouts".to_string(),
+                    nesting: NestingMode::Single,
+                    block: Block {
+                        attributes: vec![
+                            Attribute::optional("create", Type::String)
+                                .describe("Longest time to wait for the apply run, e.g. \"30m\". No limit when unset.")
+                                .validate(duration_validator),
+                            Attribute::optional("delete", Type::String)
+                                .describe("Longest time to wait for the destroy run, e.g. \"1h\". No limit when unset.")
+                                .validate(duration_validator),
+                        ],
+                        ..Block::default()
+                    },
+                    min_items: 0,
+                    max_items: 0,
+                },
+            ],
+            description: "Queues a run in a workspace when created and/or when destroyed.".to_string(),
+            at_least_one_of: vec![vec!["apply".to_string(), "destroy".to_string()]],
+        },
+    }
+}
+
+// ------------------------------------------------------------------ typed values
+
+/// One `apply` or `destroy` block, defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSettings {
+    pub manual_confirm: bool,
+    pub message: Option<String>,
+    pub retry: bool,
+    pub retry_attempts: i64,
+    pub retry_backoff_min: i64,
+    pub retry_backoff_max: i64,
+    pub wait_for_run: bool,
+}
+
+impl RunSettings {
+    /// Reads a block instance; None when the list is empty or the value is not known.
+    pub fn from_block_list(list: &Value) -> Option<RunSettings> {
+        let block = list.elements().first()?;
+        if !block.is_wholly_known() {
+            return None;
+        }
+        Some(RunSettings {
+            manual_confirm: block.attr("manual_confirm").as_bool().unwrap_or(false),
+            message: block
+                .attr("message")
+                .as_str()
+                .filter(|m| !m.is_empty())
+                .map(str::to_string),
+            retry: block.attr("retry").as_bool().unwrap_or(DEFAULT_RETRY),
+            retry_attempts: block
+                .attr("retry_attempts")
+                .as_i64()
+                .unwrap_or(DEFAULT_RETRY_ATTEMPTS),
+            retry_backoff_min: block
+                .attr("retry_backoff_min")
+                .as_i64()
+                .unwrap_or(DEFAULT_RETRY_BACKOFF_MIN),
+            retry_backoff_max: block
+                .attr("retry_backoff_max")
+                .as_i64()
+                .unwrap_or(DEFAULT_RETRY_BACKOFF_MAX),
+            wait_for_run: block
+                .attr("wait_for_run")
+                .as_bool()
+                .unwrap_or(DEFAULT_WAIT_FOR_RUN),
+        })
+    }
+}
+
+/// The `timeouts` block, parsed. None means wait without limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub create: Option<Duration>,
+    pub delete: Option<Duration>,
+}
+
+impl Timeouts {
+    pub fn from_value(v: &Value) -> Timeouts {
+        let read = |name: &str| v.attr(name).as_str().and_then(|s| parse_duration(s).ok());
+        Timeouts {
+            create: read("create"),
+            delete: read("delete"),
+        }
+    }
+}
+
+/// The whole resource, typed; built from planned state or prior state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceRun {
+    pub id: Option<String>,
+    pub workspace_id: String,
+    pub apply: Option<RunSettings>,
+    pub destroy: Option<RunSettings>,
+    pub timeouts: Timeouts,
+}
+
+impl WorkspaceRun {
+    pub fn from_value(v: &Value) -> WorkspaceRun {
+        WorkspaceRun {
+            id: v.attr("id").as_str().map(str::to_string),
+            workspace_id: v
+                .attr("workspace_id")
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            apply: RunSettings::from_block_list(v.attr("apply")),
+            destroy: RunSettings::from_block_list(v.attr("destroy")),
+            timeouts: Timeouts::from_value(v.attr("timeouts")),
+        }
+    }
+}
+
+/// Returns `state` with `id` set: what create returns on success, and with an error on failure
+/// (Terraform then keeps the run ID and taints the instance).
+pub fn with_id(state: &Value, id: &str) -> Value {
+    let mut state = state.clone();
+    state.set_attr("id", Value::string(id));
+    state
+}
+
+/// Checks that need more than one attribute: backoff bounds in each block.
+pub fn validate_run_config(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for phase in ["apply", "destroy"] {
+        for (i, block) in config.attr(phase).elements().iter().enumerate() {
+            let (min, max) = (
+                block.attr("retry_backoff_min"),
+                block.attr("retry_backoff_max"),
+            );
+            if min.is_unknown() || max.is_unknown() {
+                continue;
+            }
+            let min = min.as_i64().unwrap_or(DEFAULT_RETRY_BACKOFF_MIN);
+            let max = max.as_i64().unwrap_or(DEFAULT_RETRY_BACKOFF_MAX);
+            if min >= 0 && max >= 0 && min > max {
+                diags.attribute_error(
+                    AttributePath::root(phase).index(i).attr("retry_backoff_min"),
+                    "Invalid retry backoff",
+                    format!(
+                        "{phase}.retry_backoff_min ({min}) must not be greater than {phase}.retry_backoff_max ({max}); \
+                         when a value is not set its default applies (min 1, max 30)."
+                    ),
+                );
+            }
+        }
+    }
+    diags
+}
+
+/// State written by the official provider stores an unset `message` as ""; this provider plans
+/// it as null, so "" is read as null to avoid a spurious diff. State without `timeouts` (older
+/// versions) already decodes with `timeouts` null.
+pub fn upgrade_run_state(mut state: Value) -> Value {
+    for phase in ["apply", "destroy"] {
+        if let Some(Value::List(blocks)) = state.attr_mut(phase) {
+            for block in blocks.iter_mut() {
+                if block.attr("message").as_str() == Some("") {
+                    block.set_attr("message", Value::Null);
+                }
+            }
+        }
+    }
+    state
+}
+
+/// The resource as the plugin layer sees it.
+pub struct WorkspaceRunResource {
+    config: SharedConfig,
+}
+
+impl WorkspaceRunResource {
+    pub fn new(config: SharedConfig) -> Self {
+        WorkspaceRunResource { config }
+    }
+}
+
+#[async_trait]
+impl Resource for WorkspaceRunResource {
+    fn type_name(&self) -> &str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate_config(&self, config: &Value) -> Diagnostics {
+        validate_run_config(config)
+    }
+
+    fn upgrade_state(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
+        if version > SCHEMA_VERSION {
+            return Err(Diagnostics::from_error(
+                "State from a newer provider",
+                format!(
+                    "This state has schema version {version}; this provider understands up to {SCHEMA_VERSION}. Use a newer provider."
+                ),
+            ));
+        }
+        Ok(upgrade_run_state(state))
+    }
+
+    async fn read(&self, request: ReadRequest) -> ReadResponse {
+        lifecycle::read(&self.config, request).await
+    }
+
+    async fn create(&self, request: ApplyRequest) -> ApplyResponse {
+        lifecycle::create(&self.config, request).await
+    }
+
+    async fn delete(&self, request: ApplyRequest) -> Diagnostics {
+        lifecycle::delete(&self.config, request).await
+    }
+
+    async fn import(&self, request: ImportRequest) -> ImportResponse {
+        lifecycle::import(&self.config, request).await
+    }
+}
+
+// ------------------------------------------------------------------ remote lifecycle
+//
+// Placeholder behaviour until queuing runs lands (the next issue replaces this module):
+// create and delete fail with a clear message, read keeps the prior state, import is refused.
+// Update needs nothing remote (the trait's default stores the plan), as in the official resource.
+mod lifecycle {
+    use super::*;
+
+    const NOT_YET: &str = "Queuing runs is not implemented yet";
+
+    pub async fn read(_config: &SharedConfig, request: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: request.current_state,
+            private: request.private,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    pub async fn create(_config: &SharedConfig, request: ApplyRequest) -> ApplyResponse {
+        let run = WorkspaceRun::from_value(&request.planned_state);
+        ApplyResponse::failed(
+            Value::Null,
+            Diagnostics::from_error(
+                NOT_YET,
+                format!(
+                    "This build of the provider can validate and plan tfe_workspace_run, but cannot yet queue the \
+                     apply run in workspace {}.",
+                    run.workspace_id
+                ),
+            ),
+        )
+    }
+
+    pub async fn delete(_config: &SharedConfig, request: ApplyRequest) -> Diagnostics {
+        let run = WorkspaceRun::from_value(&request.prior_state);
+        Diagnostics::from_error(
+            NOT_YET,
+            format!(
+                "This build of the provider cannot yet queue the destroy run in workspace {}. To forget the resource \
+                 without a destroy run, use `terraform state rm`.",
+                run.workspace_id
+            ),
+        )
+    }
+
+    pub async fn import(_config: &SharedConfig, request: ImportRequest) -> ImportResponse {
+        ImportResponse {
+            imported: Vec::new(),
+            diagnostics: Diagnostics::from_error(
+                "Import is not implemented yet",
+                format!("tfe_workspace_run cannot import {:?} yet.", request.id),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::plan::plan_resource;
+    use crate::plugin::validate::validate_block;
+
+    fn settings(attrs: &[(&str, Value)]) -> Value {
+        let mut block = Value::object([
+            ("manual_confirm", Value::Bool(false)),
+            ("message", Value::Null),
+            ("retry", Value::Null),
+            ("retry_attempts", Value::Null),
+            ("retry_backoff_min", Value::Null),
+            ("retry_backoff_max", Value::Null),
+            ("wait_for_run", Value::Null),
+        ]);
+        for (k, v) in attrs {
+            block.set_attr(k, v.clone());
+        }
+        block
+    }
+
+    fn config(apply: Option<Value>, destroy: Option<Value>) -> Value {
+        Value::object([
+            ("id", Value::Null),
+            ("workspace_id", Value::string("ws-123")),
+            ("apply", Value::List(apply.into_iter().collect())),
+            ("destroy", Value::List(destroy.into_iter().collect())),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn all_diagnostics(config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate_block(
+            &schema().block,
+            config,
+            &AttributePath::default(),
+            &mut diags,
+        );
+        diags.extend(validate_run_config(config));
+        diags
+    }
+
+    #[test]
+    fn plan_fills_defaults_and_leaves_id_unknown() {
+        let c = config(Some(settings(&[("retry_attempts", Value::int(5))])), None);
+        let plan = plan_resource(&schema(), &Value::Null, &c, &c);
+        let apply = &plan.planned_state.attr("apply").elements()[0];
+        assert_eq!(apply.attr("retry"), &Value::Bool(true));
+        assert_eq!(apply.attr("retry_attempts"), &Value::int(5));
+        assert_eq!(apply.attr("retry_backoff_min"), &Value::int(1));
+        assert_eq!(apply.attr("retry_backoff_max"), &Value::int(30));
+        assert_eq!(apply.attr("wait_for_run"), &Value::Bool(true));
+        assert_eq!(apply.attr("message"), &Value::Null);
+        assert_eq!(plan.planned_state.attr("id"), &Value::Unknown);
+        assert!(plan.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn changing_workspace_id_forces_replacement_but_settings_do_not() {
+        let c = config(Some(settings(&[])), None);
+        let mut prior = plan_resource(&schema(), &Value::Null, &c, &c).planned_state;
+        prior.set_attr("id", Value::string("run-1"));
+        let mut changed = c.clone();
+        changed.set_attr("workspace_id", Value::string("ws-other"));
+        let mut proposed = changed.clone();
+        proposed.set_attr("id", Value::string("run-1"));
+        let plan = plan_resource(&schema(), &prior, &proposed, &changed);
+        assert_eq!(
+            plan.requires_replace,
+            vec![AttributePath::root("workspace_id")]
+        );
+        assert_eq!(plan.planned_state.attr("id"), &Value::Unknown);
+
+        let edited = config(Some(settings(&[("retry", Value::Bool(false))])), None);
+        let mut proposed = edited.clone();
+        proposed.set_attr("id", Value::string("run-1"));
+        let plan = plan_resource(&schema(), &prior, &proposed, &edited);
+        assert!(plan.requires_replace.is_empty());
+        assert_eq!(plan.planned_state.attr("id"), &Value::string("run-1"));
+    }
+
+    #[test]
+    fn validation_names_the_offending_attribute() {
+        let d = all_diagnostics(&config(
+            Some(settings(&[("retry_attempts", Value::int(-1))])),
+            None,
+        ));
+        assert_eq!(d.0.len(), 1);
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "apply[0].retry_attempts"
+        );
+
+        let d = all_diagnostics(&config(None, None));
+        assert!(d.0[0].detail.contains("\"apply\", \"destroy\""), "{:?}", d);
+
+        let d = all_diagnostics(&config(
+            None,
+            Some(settings(&[("retry_backoff_min", Value::int(40))])),
+        ));
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "destroy[0].retry_backoff_min"
+        );
+
+        let mut with_timeouts = config(Some(settings(&[])), None);
+        with_timeouts.set_attr(
+            "timeouts",
+            Value::object([
+                ("create", Value::string("10 minutes")),
+                ("delete", Value::Null),
+            ]),
+        );
+        let d = all_diagnostics(&with_timeouts);
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "timeouts.create"
+        );
+
+        assert!(all_diagnostics(&config(Some(settings(&[])), Some(settings(&[])))).is_empty());
+    }
+
+    #[test]
+    fn unknown_values_are_not_judged() {
+        let d = all_diagnostics(&config(
+            Some(settings(&[("retry_backoff_min", Value::Unknown)])),
+            None,
+        ));
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn official_state_upgrades_without_diff() {
+        let json = br#"{"id":"run-abc","workspace_id":"ws-1","apply":[{"manual_confirm":false,"message":"","retry":true,"retry_attempts":3,"retry_backoff_min":1,"retry_backoff_max":30,"wait_for_run":true}],"destroy":[]}"#;
+        let state = crate::plugin::codec::decode_json(json, &schema().value_type()).unwrap();
+        let upgraded = upgrade_run_state(state);
+        assert_eq!(upgraded.attr("timeouts"), &Value::Null);
+        assert_eq!(
+            upgraded.attr("apply").elements()[0].attr("message"),
+            &Value::Null
+        );
+        let run = WorkspaceRun::from_value(&upgraded);
+        assert_eq!(run.id.as_deref(), Some("run-abc"));
+        assert_eq!(run.apply.unwrap().retry_attempts, 3);
+        assert_eq!(run.destroy, None);
+    }
+}
