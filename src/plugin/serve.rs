@@ -270,7 +270,12 @@ async fn accept_loop(
                         Ok(Ok(tls)) => {
                             let _ = connections.send(Ok(PluginConn::Tls(Box::new(tls)))).await;
                         }
-                        Ok(Err(e)) => tracing::warn!(error = %e, "refused a TLS connection"),
+                        // rustls reports a refused certificate as InvalidData; anything else is a
+                        // client that went away mid-handshake.
+                        Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                            tracing::warn!(error = %e, "refused a TLS connection")
+                        }
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake ended early"),
                         Err(_) => tracing::warn!("TLS handshake timed out"),
                     }
                 });
