@@ -10,11 +10,26 @@ use common::terraform::{
 const EXAMPLES: &str = "examples/resources/tfe_workspace_run";
 const TOKEN: &[(&str, &str)] = &[("TFE_TOKEN", "test-token-not-used")];
 
-fn plan(cli: &TerraformCli, dir: &std::path::Path, overrides: &DevOverrides, env: &[(&str, &str)]) -> common::terraform::TerraformRun {
-    run_terraform(cli, dir, overrides, &["plan", "-input=false", "-no-color", "-lock=false"], env)
+fn plan(
+    cli: &TerraformCli,
+    dir: &std::path::Path,
+    overrides: &DevOverrides,
+    env: &[(&str, &str)],
+) -> common::terraform::TerraformRun {
+    run_terraform(
+        cli,
+        dir,
+        overrides,
+        &["plan", "-input=false", "-no-color", "-lock=false"],
+        env,
+    )
 }
 
-fn validate(cli: &TerraformCli, dir: &std::path::Path, overrides: &DevOverrides) -> common::terraform::TerraformRun {
+fn validate(
+    cli: &TerraformCli,
+    dir: &std::path::Path,
+    overrides: &DevOverrides,
+) -> common::terraform::TerraformRun {
     run_terraform(cli, dir, overrides, &["validate", "-no-color"], TOKEN)
 }
 
@@ -24,19 +39,57 @@ fn examples_validate_and_plan_with_both_clis() {
     for cli in all_clis() {
         let dir = workdir_from_examples(EXAMPLES);
         let out = validate(&cli, dir.path(), &overrides);
-        assert!(out.success, "{}: validate failed\n{}", cli.label, out.combined());
+        assert!(
+            out.success,
+            "{}: validate failed\n{}",
+            cli.label,
+            out.combined()
+        );
 
         let out = plan(&cli, dir.path(), &overrides, TOKEN);
-        assert!(out.success, "{}: plan failed\n{}", cli.label, out.combined());
+        assert!(
+            out.success,
+            "{}: plan failed\n{}",
+            cli.label,
+            out.combined()
+        );
         let text = &out.stdout;
-        assert!(text.contains("Plan: 5 to add, 0 to change, 0 to destroy."), "{}:\n{text}", cli.label);
-        assert!(text.contains("id           = (known after apply)"), "{}:\n{text}", cli.label);
+        assert!(
+            text.contains("Plan: 5 to add, 0 to change, 0 to destroy."),
+            "{}:\n{text}",
+            cli.label
+        );
+        assert!(
+            text.contains("id           = (known after apply)"),
+            "{}:\n{text}",
+            cli.label
+        );
         // Defaults are written into the plan, as the official provider does.
-        assert!(text.contains("retry_backoff_max = 30"), "{}:\n{text}", cli.label);
-        assert!(text.contains("retry_attempts    = 3"), "{}:\n{text}", cli.label);
-        assert!(text.contains("retry             = false"), "{}:\n{text}", cli.label);
-        assert!(text.contains("delete = \"1h30m\""), "{}:\n{text}", cli.label);
-        assert!(text.contains("manual_confirm    = true"), "{}:\n{text}", cli.label);
+        assert!(
+            text.contains("retry_backoff_max = 30"),
+            "{}:\n{text}",
+            cli.label
+        );
+        assert!(
+            text.contains("retry_attempts    = 3"),
+            "{}:\n{text}",
+            cli.label
+        );
+        assert!(
+            text.contains("retry             = false"),
+            "{}:\n{text}",
+            cli.label
+        );
+        assert!(
+            text.contains("delete = \"1h30m\""),
+            "{}:\n{text}",
+            cli.label
+        );
+        assert!(
+            text.contains("manual_confirm    = true"),
+            "{}:\n{text}",
+            cli.label
+        );
     }
 }
 
@@ -57,7 +110,11 @@ fn wrong_configurations_fail_naming_the_attribute() {
             resource_with("  apply {\n    retry = false\n  }"),
             &["manual_confirm", "required"],
         ),
-        ("neither block", resource_with(""), &["\"apply\", \"destroy\"", "At least one of"]),
+        (
+            "neither block",
+            resource_with(""),
+            &["\"apply\", \"destroy\"", "At least one of"],
+        ),
         (
             "unknown argument",
             resource_with("  not_an_argument = true\n  apply {\n    manual_confirm = false\n  }"),
@@ -65,12 +122,16 @@ fn wrong_configurations_fail_naming_the_attribute() {
         ),
         (
             "backoff min above max",
-            resource_with("  destroy {\n    manual_confirm = false\n    retry_backoff_min = 40\n  }"),
+            resource_with(
+                "  destroy {\n    manual_confirm = false\n    retry_backoff_min = 40\n  }",
+            ),
             &["retry_backoff_min", "retry_backoff_max"],
         ),
         (
             "malformed timeout",
-            resource_with("  apply {\n    manual_confirm = false\n  }\n  timeouts {\n    create = \"10 minutes\"\n  }"),
+            resource_with(
+                "  apply {\n    manual_confirm = false\n  }\n  timeouts {\n    create = \"10 minutes\"\n  }",
+            ),
             &["timeouts.create", "not a valid duration"],
         ),
     ];
@@ -79,9 +140,19 @@ fn wrong_configurations_fail_naming_the_attribute() {
         for (name, config, expected) in cases {
             let dir = workdir_with(&[("main.tf", config)]);
             let out = validate(&cli, dir.path(), &overrides);
-            assert!(!out.success, "{}: {name}: validate should fail\n{}", cli.label, out.combined());
+            assert!(
+                !out.success,
+                "{}: {name}: validate should fail\n{}",
+                cli.label,
+                out.combined()
+            );
             for needle in *expected {
-                assert!(out.combined().contains(needle), "{}: {name}: expected {needle:?} in\n{}", cli.label, out.combined());
+                assert!(
+                    out.combined().contains(needle),
+                    "{}: {name}: expected {needle:?} in\n{}",
+                    cli.label,
+                    out.combined()
+                );
             }
         }
     }
@@ -92,16 +163,38 @@ const SIMPLE: &str = "resource \"tfe_workspace_run\" \"r\" {\n  workspace_id = \
 #[test]
 fn missing_token_is_a_clear_error_and_cli_credentials_are_used() {
     let without = DevOverrides::new();
-    let with = DevOverrides::with_extra("credentials \"app.terraform.io\" {\n  token = \"from-cli-config\"\n}\n");
+    let with = DevOverrides::with_extra(
+        "credentials \"app.terraform.io\" {\n  token = \"from-cli-config\"\n}\n",
+    );
     for cli in all_clis() {
         let dir = workdir_with(&[("main.tf", SIMPLE)]);
         let out = plan(&cli, dir.path(), &without, &[]);
-        assert!(!out.success, "{}: plan without a token should fail\n{}", cli.label, out.combined());
-        assert!(out.combined().contains("No API token found"), "{}:\n{}", cli.label, out.combined());
-        assert!(out.combined().contains("TFE_TOKEN"), "{}:\n{}", cli.label, out.combined());
+        assert!(
+            !out.success,
+            "{}: plan without a token should fail\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            out.combined().contains("No API token found"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            out.combined().contains("TFE_TOKEN"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
 
         let out = plan(&cli, dir.path(), &with, &[]);
-        assert!(out.success, "{}: plan with CLI credentials failed\n{}", cli.label, out.combined());
+        assert!(
+            out.success,
+            "{}: plan with CLI credentials failed\n{}",
+            cli.label,
+            out.combined()
+        );
     }
 }
 
@@ -141,16 +234,38 @@ fn official_state(workspace_id: &str) -> String {
 fn state_from_the_official_provider_plans_no_changes_and_workspace_change_replaces() {
     let overrides = DevOverrides::new();
     for cli in all_clis() {
-        let dir = workdir_with(&[("main.tf", SIMPLE), ("terraform.tfstate", &official_state("ws-123"))]);
+        let dir = workdir_with(&[
+            ("main.tf", SIMPLE),
+            ("terraform.tfstate", &official_state("ws-123")),
+        ]);
         let out = plan(&cli, dir.path(), &overrides, TOKEN);
         assert!(out.success, "{}:\n{}", cli.label, out.combined());
-        assert!(out.stdout.contains("No changes."), "{}: expected no changes\n{}", cli.label, out.combined());
+        assert!(
+            out.stdout.contains("No changes."),
+            "{}: expected no changes\n{}",
+            cli.label,
+            out.combined()
+        );
 
-        let dir = workdir_with(&[("main.tf", SIMPLE), ("terraform.tfstate", &official_state("ws-old"))]);
+        let dir = workdir_with(&[
+            ("main.tf", SIMPLE),
+            ("terraform.tfstate", &official_state("ws-old")),
+        ]);
         let out = plan(&cli, dir.path(), &overrides, TOKEN);
         assert!(out.success, "{}:\n{}", cli.label, out.combined());
-        assert!(out.stdout.contains("# forces replacement"), "{}:\n{}", cli.label, out.stdout);
-        assert!(out.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{}:\n{}", cli.label, out.stdout);
+        assert!(
+            out.stdout.contains("# forces replacement"),
+            "{}:\n{}",
+            cli.label,
+            out.stdout
+        );
+        assert!(
+            out.stdout
+                .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+            "{}:\n{}",
+            cli.label,
+            out.stdout
+        );
     }
 }
 
@@ -160,16 +275,31 @@ fn debug_logs_show_under_the_provider_name_without_the_token() {
     let overrides = DevOverrides::new();
     for cli in all_clis() {
         let dir = workdir_with(&[("main.tf", SIMPLE)]);
-        let out = plan(&cli, dir.path(), &overrides, &[("TFE_TOKEN", secret), ("TF_LOG", "DEBUG")]);
+        let out = plan(
+            &cli,
+            dir.path(),
+            &overrides,
+            &[("TFE_TOKEN", secret), ("TF_LOG", "DEBUG")],
+        );
         assert!(out.success, "{}:\n{}", cli.label, out.combined());
         assert!(
-            out.stderr.contains("provider.terraform-provider-tfe: ConfigureProvider"),
+            out.stderr
+                .contains("provider.terraform-provider-tfe: ConfigureProvider"),
             "{}: provider logs missing\n{}",
             cli.label,
             out.stderr
         );
-        assert!(!out.stderr.contains(secret), "{}: the token leaked into the logs", cli.label);
+        assert!(
+            !out.stderr.contains(secret),
+            "{}: the token leaked into the logs",
+            cli.label
+        );
         // Lines Terraform could not parse as JSON would show up raw with our keys in them.
-        assert!(!out.stderr.contains("\"@level\""), "{}: a log line was not parsed\n{}", cli.label, out.stderr);
+        assert!(
+            !out.stderr.contains("\"@level\""),
+            "{}: a log line was not parsed\n{}",
+            cli.label,
+            out.stderr
+        );
     }
 }

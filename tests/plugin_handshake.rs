@@ -35,7 +35,11 @@ fn client_identity() -> ClientIdentity {
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let cert = params.self_signed(&key).unwrap();
-    ClientIdentity { pem: cert.pem(), der: cert.der().to_vec(), key_der: key.serialize_der() }
+    ClientIdentity {
+        pem: cert.pem(),
+        der: cert.der().to_vec(),
+        key_der: key.serialize_der(),
+    }
 }
 
 struct Provider {
@@ -58,7 +62,10 @@ fn command(envs: &[(&str, &str)]) -> Command {
             cmd.env_remove(key);
         }
     }
-    cmd.envs(envs.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     cmd
 }
 
@@ -76,22 +83,43 @@ fn launch(client_cert_pem: Option<&str>, extra_env: &[(&str, &str)]) -> Provider
     env.extend_from_slice(extra_env);
     let mut child = command(&env).spawn().expect("start the provider");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the handshake line");
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read the handshake line");
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(fields.len(), 6, "handshake line {line:?}");
     assert_eq!(&fields[..3], ["1", "6", "unix"], "handshake line {line:?}");
     assert_eq!(fields[4], "grpc");
     let socket = PathBuf::from(fields[3]);
     assert!(socket.exists(), "socket {} missing", socket.display());
-    assert!(socket.starts_with(std::env::temp_dir()), "socket should be in $TMPDIR: {}", socket.display());
+    assert!(
+        socket.starts_with(std::env::temp_dir()),
+        "socket should be in $TMPDIR: {}",
+        socket.display()
+    );
     let server_cert = if fields[5].is_empty() {
         None
     } else {
-        assert!(!fields[5].contains('='), "certificate must be unpadded base64");
-        Some(base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("base64 certificate"))
+        assert!(
+            !fields[5].contains('='),
+            "certificate must be unpadded base64"
+        );
+        Some(
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(fields[5])
+                .expect("base64 certificate"),
+        )
     };
-    assert_eq!(server_cert.is_some(), client_cert_pem.is_some(), "TLS only with PLUGIN_CLIENT_CERT");
-    Provider { child, socket, server_cert }
+    assert_eq!(
+        server_cert.is_some(),
+        client_cert_pem.is_some(),
+        "TLS only with PLUGIN_CLIENT_CERT"
+    );
+    Provider {
+        child,
+        socket,
+        server_cert,
+    }
 }
 
 /// Trusts exactly the certificate from the handshake line, as go-plugin does.
@@ -111,34 +139,53 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.0.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("unexpected server certificate".into()))
+            Err(rustls::Error::General(
+                "unexpected server certificate".into(),
+            ))
         }
     }
 
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
         rustls::crypto::verify_tls12_signature(m, c, d, &algs)
     }
 
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
         rustls::crypto::verify_tls13_signature(m, c, d, &algs)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms.supported_schemes()
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
 /// A gRPC channel over the provider's socket: mutual TLS when `identity` and a server certificate are given.
-async fn connect(provider: &Provider, identity: Option<&ClientIdentity>) -> Result<Channel, tonic::transport::Error> {
+async fn connect(
+    provider: &Provider,
+    identity: Option<&ClientIdentity>,
+) -> Result<Channel, tonic::transport::Error> {
     let socket = provider.socket.clone();
     let tls = provider.server_cert.clone().map(|server_cert| {
-        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedServer(server_cert)));
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedServer(server_cert)));
         let mut config = match identity {
             Some(id) => builder
                 .with_client_auth_cert(
@@ -159,7 +206,9 @@ async fn connect(provider: &Provider, identity: Option<&ClientIdentity>) -> Resu
                 let stream = UnixStream::connect(socket).await?;
                 match tls {
                     Some(tls) => {
-                        let tls_stream = tls.connect(ServerName::try_from("localhost").unwrap(), stream).await?;
+                        let tls_stream = tls
+                            .connect(ServerName::try_from("localhost").unwrap(), stream)
+                            .await?;
                         Ok::<_, std::io::Error>(TokioIo::new(Either::Tls(Box::new(tls_stream))))
                     }
                     None => Ok(TokioIo::new(Either::Plain(stream))),
@@ -175,7 +224,11 @@ enum Either {
 }
 
 impl tokio::io::AsyncRead for Either {
-    fn poll_read(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
             Either::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
             Either::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -184,21 +237,31 @@ impl tokio::io::AsyncRead for Either {
 }
 
 impl tokio::io::AsyncWrite for Either {
-    fn poll_write(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
         match self.get_mut() {
             Either::Plain(s) => std::pin::Pin::new(s).poll_write(cx, buf),
             Either::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
             Either::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
             Either::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
             Either::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
             Either::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_shutdown(cx),
@@ -207,7 +270,11 @@ impl tokio::io::AsyncWrite for Either {
 }
 
 async fn plugin_health(channel: Channel) -> Result<i32, tonic::Status> {
-    let response = HealthClient::new(channel).check(HealthCheckRequest { service: "plugin".into() }).await?;
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await?;
     Ok(response.into_inner().status)
 }
 
@@ -224,7 +291,10 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<Duration> {
 }
 
 fn send_sigint(child: &Child) {
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -232,9 +302,14 @@ fn send_sigint(child: &Child) {
 async fn mtls_handshake_health_schema_and_prompt_shutdown() {
     let identity = client_identity();
     let mut provider = launch(Some(&identity.pem), &[]);
-    let channel = connect(&provider, Some(&identity)).await.expect("mTLS connection");
+    let channel = connect(&provider, Some(&identity))
+        .await
+        .expect("mTLS connection");
 
-    assert_eq!(plugin_health(channel.clone()).await.unwrap(), ServingStatus::Serving as i32);
+    assert_eq!(
+        plugin_health(channel.clone()).await.unwrap(),
+        ServingStatus::Serving as i32
+    );
 
     let schema = ProviderClient::new(channel.clone())
         .get_provider_schema(pb::get_provider_schema::Request {})
@@ -242,22 +317,45 @@ async fn mtls_handshake_health_schema_and_prompt_shutdown() {
         .expect("GetProviderSchema")
         .into_inner();
     let provider_block = schema.provider.expect("provider schema").block.unwrap();
-    let token = provider_block.attributes.iter().find(|a| a.name == "token").expect("token attribute");
+    let token = provider_block
+        .attributes
+        .iter()
+        .find(|a| a.name == "token")
+        .expect("token attribute");
     assert!(token.sensitive && token.optional);
     let run = &schema.resource_schemas["tfe_workspace_run"];
     assert_eq!(run.version, 1);
-    let apply = run.block.as_ref().unwrap().block_types.iter().find(|b| b.type_name == "apply").unwrap();
-    assert_eq!((apply.nesting, apply.max_items), (pb::schema::nested_block::NestingMode::List as i32, 1));
+    let apply = run
+        .block
+        .as_ref()
+        .unwrap()
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "apply")
+        .unwrap();
+    assert_eq!(
+        (apply.nesting, apply.max_items),
+        (pb::schema::nested_block::NestingMode::List as i32, 1)
+    );
     assert!(schema.server_capabilities.unwrap().plan_destroy);
 
     // Ctrl-C hits the whole process group; the provider must keep serving.
     send_sigint(&provider.child);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(plugin_health(channel.clone()).await.unwrap(), ServingStatus::Serving as i32);
+    assert_eq!(
+        plugin_health(channel.clone()).await.unwrap(),
+        ServingStatus::Serving as i32
+    );
 
-    GrpcControllerClient::new(channel).shutdown(Empty {}).await.expect("Shutdown");
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
     let took = wait_exit(&mut provider.child, Duration::from_millis(500));
-    assert!(took.is_some(), "provider still running 500 ms after Shutdown");
+    assert!(
+        took.is_some(),
+        "provider still running 500 ms after Shutdown"
+    );
     assert!(provider.child.wait().unwrap().success());
     assert!(!provider.socket.exists(), "socket file left behind");
 }
@@ -281,7 +379,10 @@ async fn other_client_certificates_are_refused() {
     assert!(refused, "a client without a certificate was accepted");
 
     let channel = connect(&provider, Some(&identity)).await.unwrap();
-    assert_eq!(plugin_health(channel).await.unwrap(), ServingStatus::Serving as i32);
+    assert_eq!(
+        plugin_health(channel).await.unwrap(),
+        ServingStatus::Serving as i32
+    );
 }
 
 #[test]
@@ -290,7 +391,10 @@ fn without_the_magic_cookie_it_explains_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing may reach stdout");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Terraform plugin") && stderr.contains("--debug"), "{stderr}");
+    assert!(
+        stderr.contains("Terraform plugin") && stderr.contains("--debug"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -303,16 +407,25 @@ async fn plaintext_without_client_certificate_and_errors_as_diagnostics() {
     let response = client
         .validate_resource_config(pb::validate_resource_config::Request {
             type_name: "tfe_workspace_run".into(),
-            config: Some(pb::DynamicValue { msgpack: vec![0x92, 0xa1], json: vec![] }),
+            config: Some(pb::DynamicValue {
+                msgpack: vec![0x92, 0xa1],
+                json: vec![],
+            }),
         })
         .await
         .expect("an OK status")
         .into_inner();
     assert_eq!(response.diagnostics.len(), 1);
-    assert_eq!(response.diagnostics[0].severity, pb::diagnostic::Severity::Error as i32);
+    assert_eq!(
+        response.diagnostics[0].severity,
+        pb::diagnostic::Severity::Error as i32
+    );
 
     let response = client
-        .read_resource(pb::read_resource::Request { type_name: "tfe_nope".into(), ..Default::default() })
+        .read_resource(pb::read_resource::Request {
+            type_name: "tfe_nope".into(),
+            ..Default::default()
+        })
         .await
         .expect("an OK status")
         .into_inner();
@@ -341,22 +454,45 @@ async fn logs_are_hclog_json_and_never_contain_the_token() {
     let response = ProviderClient::new(channel.clone())
         .configure_provider(pb::configure_provider::Request {
             terraform_version: "1.0.3".into(),
-            config: Some(pb::DynamicValue { msgpack: msgpack_provider_config(secret), json: vec![] }),
+            config: Some(pb::DynamicValue {
+                msgpack: msgpack_provider_config(secret),
+                json: vec![],
+            }),
         })
         .await
         .unwrap()
         .into_inner();
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
-    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .unwrap();
     assert!(wait_exit(&mut provider.child, Duration::from_secs(2)).is_some());
 
     let mut stderr = String::new();
-    provider.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(!stderr.contains(secret), "the token leaked into the logs:\n{stderr}");
+    provider
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        !stderr.contains(secret),
+        "the token leaked into the logs:\n{stderr}"
+    );
     assert!(stderr.contains("provider configured"), "{stderr}");
     for line in stderr.lines() {
-        let json: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        assert!(json["@level"].is_string() && json["@message"].is_string(), "{line}");
+        let json: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            json["@level"].is_string() && json["@message"].is_string(),
+            "{line}"
+        );
         let ts = json["@timestamp"].as_str().unwrap();
         let fraction = ts.split('.').nth(1).expect("fractional seconds");
         assert_eq!(fraction.trim_end_matches('Z').len(), 6, "{ts}");
@@ -386,7 +522,8 @@ async fn debug_mode_prints_reattach_configuration() {
             break;
         }
     }
-    let reattach: serde_json::Value = serde_json::from_str(&reattach.expect("TF_REATTACH_PROVIDERS line")).unwrap();
+    let reattach: serde_json::Value =
+        serde_json::from_str(&reattach.expect("TF_REATTACH_PROVIDERS line")).unwrap();
     let entry = &reattach["registry.terraform.io/hashicorp/tfe"];
     assert_eq!(entry["ProtocolVersion"], 6);
     assert_eq!(entry["Test"], true);
@@ -394,13 +531,23 @@ async fn debug_mode_prints_reattach_configuration() {
     assert_eq!(entry["Addr"]["Network"], "unix");
     let socket = PathBuf::from(entry["Addr"]["String"].as_str().unwrap());
 
-    let provider = Provider { child, socket: socket.clone(), server_cert: None };
+    let provider = Provider {
+        child,
+        socket: socket.clone(),
+        server_cert: None,
+    };
     let channel = connect(&provider, None).await.unwrap();
-    assert_eq!(plugin_health(channel).await.unwrap(), ServingStatus::Serving as i32);
+    assert_eq!(
+        plugin_health(channel).await.unwrap(),
+        ServingStatus::Serving as i32
+    );
 
     // In debug mode a person stops it with Ctrl-C.
     let mut provider = provider;
     send_sigint(&provider.child);
-    assert!(wait_exit(&mut provider.child, Duration::from_secs(2)).is_some(), "debug provider ignored Ctrl-C");
+    assert!(
+        wait_exit(&mut provider.child, Duration::from_secs(2)).is_some(),
+        "debug provider ignored Ctrl-C"
+    );
     assert!(!socket.exists());
 }

@@ -555,3 +555,264 @@ impl provider_server::Provider for ProviderService {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::plugin::codec;
+    use crate::plugin::resource::{ApplyResponse, ImportResponse, ImportedResource};
+    use crate::plugin::schema::{Attribute, Block};
+    use crate::plugin::{Diagnostics, Value};
+    use provider_server::Provider as _;
+
+    /// A resource whose create waits until cancelled, then returns partial state plus an error.
+    struct SlowResource;
+
+    #[async_trait]
+    impl Resource for SlowResource {
+        fn type_name(&self) -> &str {
+            "test_slow"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 2,
+                block: Block {
+                    attributes: vec![
+                        Attribute::computed("id", Type::String),
+                        Attribute::required("name", Type::String).force_new(),
+                    ],
+                    ..Block::default()
+                },
+            }
+        }
+
+        async fn create(&self, request: ApplyRequest) -> ApplyResponse {
+            request.cancel.cancelled().await;
+            let mut state = request.planned_state;
+            state.set_attr("id", Value::string("remote-1"));
+            ApplyResponse::failed(
+                state,
+                Diagnostics::from_error("Cancelled", "stopped while waiting"),
+            )
+        }
+
+        async fn delete(&self, _request: ApplyRequest) -> Diagnostics {
+            Diagnostics::new()
+        }
+
+        async fn import(&self, request: ImportRequest) -> ImportResponse {
+            ImportResponse {
+                imported: vec![ImportedResource {
+                    type_name: String::new(),
+                    state: Value::object([
+                        ("id", Value::string(request.id)),
+                        ("name", Value::Unknown),
+                    ]),
+                    private: b"imported".to_vec(),
+                }],
+                diagnostics: Diagnostics::new(),
+            }
+        }
+    }
+
+    struct TestProvider;
+
+    #[async_trait]
+    impl Provider for TestProvider {
+        fn schema(&self) -> Schema {
+            Schema::default()
+        }
+
+        async fn configure(&self, _request: ConfigureRequest) -> Diagnostics {
+            Diagnostics::new()
+        }
+
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![Arc::new(SlowResource)]
+        }
+    }
+
+    fn dv(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: codec::encode_msgpack(value, ty).unwrap(),
+            json: Vec::new(),
+        })
+    }
+
+    fn service() -> Arc<ProviderService> {
+        Arc::new(ProviderService::new(Arc::new(TestProvider)))
+    }
+
+    fn create_request(svc: &ProviderService) -> pb::apply_resource_change::Request {
+        let ty = svc.resources["test_slow"].ty.clone();
+        let planned = Value::object([("id", Value::Unknown), ("name", Value::string("n"))]);
+        pb::apply_resource_change::Request {
+            type_name: "test_slow".into(),
+            prior_state: dv(&Value::Null, &ty),
+            planned_state: dv(&planned, &ty),
+            config: dv(
+                &Value::object([("id", Value::Null), ("name", Value::string("n"))]),
+                &ty,
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_provider_cancels_work_in_flight_and_later_calls_get_a_fresh_token() {
+        let svc = service();
+        let ty = svc.resources["test_slow"].ty.clone();
+        let apply = {
+            let svc = svc.clone();
+            let request = create_request(&svc);
+            tokio::spawn(async move { svc.apply_resource_change(Request::new(request)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!apply.is_finished(), "create should wait for cancellation");
+        let stop = svc
+            .stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(stop.error, "");
+
+        let response = tokio::time::timeout(Duration::from_secs(1), apply)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+            .into_inner();
+        // Partial state and the error travel together.
+        let state = codec::decode_msgpack(&response.new_state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(state.attr("id"), &Value::string("remote-1"));
+        assert_eq!(response.diagnostics[0].summary, "Cancelled");
+
+        assert!(
+            !svc.cancellation_token().is_cancelled(),
+            "a later call must not start cancelled"
+        );
+    }
+
+    #[tokio::test]
+    async fn plan_marks_computed_unknown_and_reports_forced_replacement() {
+        let svc = service();
+        let ty = svc.resources["test_slow"].ty.clone();
+        let prior = Value::object([
+            ("id", Value::string("remote-1")),
+            ("name", Value::string("old")),
+        ]);
+        let config = Value::object([("id", Value::Null), ("name", Value::string("new"))]);
+        let proposed = Value::object([
+            ("id", Value::string("remote-1")),
+            ("name", Value::string("new")),
+        ]);
+        let response = svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_slow".into(),
+                prior_state: dv(&prior, &ty),
+                proposed_new_state: dv(&proposed, &ty),
+                config: dv(&config, &ty),
+                prior_private: b"p".to_vec(),
+                provider_meta: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let planned = codec::decode_msgpack(&response.planned_state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(planned.attr("id"), &Value::Unknown);
+        assert_eq!(response.requires_replace.len(), 1);
+        assert_eq!(response.planned_private, b"p");
+        assert!(!response.legacy_type_system);
+
+        // Destroy plan (proposed null) is a null plan.
+        let response = svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_slow".into(),
+                prior_state: dv(&prior, &ty),
+                proposed_new_state: None,
+                config: None,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            codec::decode_msgpack(&response.planned_state.unwrap().msgpack, &ty).unwrap(),
+            Value::Null
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_returns_null_state_and_import_returns_state_and_private() {
+        let svc = service();
+        let ty = svc.resources["test_slow"].ty.clone();
+        let prior = Value::object([
+            ("id", Value::string("remote-1")),
+            ("name", Value::string("n")),
+        ]);
+        let response = svc
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_slow".into(),
+                prior_state: dv(&prior, &ty),
+                planned_state: None,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            codec::decode_msgpack(&response.new_state.unwrap().msgpack, &ty).unwrap(),
+            Value::Null
+        );
+
+        let response = svc
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "test_slow".into(),
+                id: "remote-9".into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let imported = &response.imported_resources[0];
+        assert_eq!(imported.type_name, "test_slow");
+        assert_eq!(imported.private, b"imported");
+        let state = codec::decode_msgpack(&imported.state.as_ref().unwrap().msgpack, &ty).unwrap();
+        // Unknowns never reach state.
+        assert_eq!(
+            state,
+            Value::object([("id", Value::string("remote-9")), ("name", Value::Null)])
+        );
+    }
+
+    #[tokio::test]
+    async fn upgrade_reads_json_state_ignoring_removed_attributes() {
+        let svc = service();
+        let ty = svc.resources["test_slow"].ty.clone();
+        let response = svc
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "test_slow".into(),
+                version: 1,
+                raw_state: Some(pb::RawState {
+                    json: br#"{"id":"remote-1","name":"n","removed_long_ago":42}"#.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(response.diagnostics.is_empty());
+        let state = codec::decode_msgpack(&response.upgraded_state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(
+            state,
+            Value::object([
+                ("id", Value::string("remote-1")),
+                ("name", Value::string("n"))
+            ])
+        );
+    }
+}

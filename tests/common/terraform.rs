@@ -29,11 +29,20 @@ pub struct TerraformCli {
 /// `terraform` from PATH.
 pub fn current_terraform() -> TerraformCli {
     let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("terraform")).find(|p| p.is_file()))
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("terraform"))
+                .find(|p| p.is_file())
+        })
         .unwrap_or_default();
     match found {
-        Some(path) => TerraformCli { label: "terraform (PATH)".into(), path },
-        None => panic!("the Terraform CLI `terraform` was not found on PATH: run `make tools` to install it"),
+        Some(path) => TerraformCli {
+            label: "terraform (PATH)".into(),
+            path,
+        },
+        None => panic!(
+            "the Terraform CLI `terraform` was not found on PATH: run `make tools` to install it"
+        ),
     }
 }
 
@@ -45,7 +54,10 @@ pub fn terraform_1_0_3() -> TerraformCli {
         "Terraform 1.0.3 was not found at {}: run `make tools` to install it",
         path.display()
     );
-    TerraformCli { label: "terraform 1.0.3".into(), path }
+    TerraformCli {
+        label: "terraform 1.0.3".into(),
+        path,
+    }
 }
 
 /// Both CLIs the provider must work with.
@@ -69,7 +81,10 @@ impl DevOverrides {
     /// `extra` is appended to the CLI configuration, e.g. a `credentials` block.
     pub fn with_extra(extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir for the CLI configuration");
-        let provider_dir = provider_binary().parent().expect("binary has a directory").to_path_buf();
+        let provider_dir = provider_binary()
+            .parent()
+            .expect("binary has a directory")
+            .to_path_buf();
         let config_file = dir.path().join("cli.tfrc");
         let text = format!(
             "provider_installation {{\n  dev_overrides {{\n    \"hashicorp/tfe\" = {:?}\n  }}\n  direct {{}}\n}}\n{extra}\n",
@@ -104,10 +119,13 @@ pub fn workdir_from_examples(examples_dir: &str) -> TempDir {
     let dir = tempfile::tempdir().expect("temp working directory");
     let source = crate_root().join(examples_dir);
     let mut copied = 0;
-    for entry in std::fs::read_dir(&source).unwrap_or_else(|e| panic!("read {}: {e}", source.display())) {
+    for entry in
+        std::fs::read_dir(&source).unwrap_or_else(|e| panic!("read {}: {e}", source.display()))
+    {
         let path = entry.expect("directory entry").path();
         if path.extension().is_some_and(|e| e == "tf") {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).expect("copy an example");
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap()))
+                .expect("copy an example");
             copied += 1;
         }
     }
