@@ -175,20 +175,27 @@ impl Value {
     }
 
     /// Replaces every unknown inside this value by null (state must never hold unknowns).
+    /// Returns whether anything was replaced.
     pub fn unknowns_to_null(&mut self) -> bool {
+        let mut replaced = false;
         match self {
             Value::Unknown => {
                 *self = Value::Null;
-                true
+                replaced = true;
             }
-            Value::List(items) | Value::Set(items) | Value::Tuple(items) => items
-                .iter_mut()
-                .fold(false, |acc, v| v.unknowns_to_null() || acc),
-            Value::Map(m) | Value::Object(m) => m
-                .values_mut()
-                .fold(false, |acc, v| v.unknowns_to_null() || acc),
-            _ => false,
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+                for item in items.iter_mut() {
+                    replaced |= item.unknowns_to_null();
+                }
+            }
+            Value::Map(m) | Value::Object(m) => {
+                for item in m.values_mut() {
+                    replaced |= item.unknowns_to_null();
+                }
+            }
+            _ => {}
         }
+        replaced
     }
 
     /// The type a value of `Dynamic` type is encoded with, inferred from the value itself.
