@@ -90,6 +90,15 @@ fn examples_validate_and_plan_with_both_clis() {
             "{}:\n{text}",
             cli.label
         );
+
+        let dir = workdir_from_examples("examples/provider");
+        let out = validate(&cli, dir.path(), &overrides);
+        assert!(
+            out.success,
+            "{}: provider example does not validate\n{}",
+            cli.label,
+            out.combined()
+        );
     }
 }
 

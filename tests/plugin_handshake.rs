@@ -52,6 +52,8 @@ impl Drop for Provider {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A killed provider cannot clean up after itself.
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 

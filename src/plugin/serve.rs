@@ -188,7 +188,7 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
     tokio::select! {
         result = &mut server => result?,
         _ = stop_requested => {
-            shutdown.notify_one();
+            shutdown.notify_waiters();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await;
         }
         _ = shutdown_requested(&shutdown) => {
