@@ -11,6 +11,8 @@ use super::value::Value;
 pub struct GenericPlan {
     pub planned_state: Value,
     pub requires_replace: Vec<AttributePath>,
+    /// Opaque bytes Terraform hands back to ApplyResourceChange; starts as the prior private data.
+    pub planned_private: Vec<u8>,
 }
 
 /// Plans from Terraform's proposed new state. `prior` is null on create; a null `proposed` means destroy.
@@ -24,6 +26,7 @@ pub fn plan_resource(
         return GenericPlan {
             planned_state: Value::Null,
             requires_replace: Vec::new(),
+            planned_private: Vec::new(),
         };
     }
     let mut planned = proposed.clone();
@@ -44,6 +47,7 @@ pub fn plan_resource(
     GenericPlan {
         planned_state: planned,
         requires_replace,
+        planned_private: Vec::new(),
     }
 }
 
@@ -167,5 +171,125 @@ fn collect_replacements(
             // Set and map elements have no stable identity across changes; not tracked here.
             NestingMode::Set | NestingMode::Map => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::schema::{Attribute, NestedBlock};
+    use crate::plugin::value::Type;
+
+    fn schema() -> Schema {
+        let inner = Block {
+            attributes: vec![
+                Attribute::optional("label", Type::String),
+                Attribute::with_default("size", Type::Number, Value::int(10)),
+                Attribute::computed("uid", Type::String),
+                Attribute::optional("zone", Type::String).force_new(),
+            ],
+            ..Block::default()
+        };
+        Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![Attribute::computed("id", Type::String)],
+                blocks: vec![
+                    NestedBlock {
+                        type_name: "single".into(),
+                        nesting: NestingMode::Single,
+                        block: inner.clone(),
+                        min_items: 0,
+                        max_items: 0,
+                    },
+                    NestedBlock {
+                        type_name: "many".into(),
+                        nesting: NestingMode::Set,
+                        block: inner,
+                        min_items: 0,
+                        max_items: 0,
+                    },
+                ],
+                ..Block::default()
+            },
+        }
+    }
+
+    fn inner(label: &str, size: Value, zone: &str) -> Value {
+        Value::object([
+            ("label", Value::string(label)),
+            ("size", size),
+            ("uid", Value::Null),
+            ("zone", Value::string(zone)),
+        ])
+    }
+
+    #[test]
+    fn defaults_and_unknowns_reach_single_and_set_blocks() {
+        let config = Value::object([
+            ("id", Value::Null),
+            ("single", inner("a", Value::Null, "z1")),
+            (
+                "many",
+                Value::Set(vec![
+                    inner("b", Value::int(3), "z1"),
+                    inner("c", Value::Null, "z1"),
+                ]),
+            ),
+        ]);
+        let plan = plan_resource(&schema(), &Value::Null, &config, &config);
+        let single = plan.planned_state.attr("single");
+        assert_eq!(single.attr("size"), &Value::int(10));
+        assert_eq!(single.attr("uid"), &Value::Unknown);
+        let sizes: Vec<&Value> = plan
+            .planned_state
+            .attr("many")
+            .elements()
+            .iter()
+            .map(|e| e.attr("size"))
+            .collect();
+        assert_eq!(sizes, vec![&Value::int(3), &Value::int(10)]);
+        assert_eq!(plan.planned_state.attr("id"), &Value::Unknown);
+    }
+
+    #[test]
+    fn nested_force_new_attributes_are_reported_with_their_path() {
+        let prior = Value::object([
+            ("id", Value::string("x")),
+            ("single", inner("a", Value::int(10), "z1")),
+            ("many", Value::Set(vec![])),
+        ]);
+        let config = Value::object([
+            ("id", Value::Null),
+            ("single", inner("a", Value::Null, "z2")),
+            ("many", Value::Set(vec![])),
+        ]);
+        let mut proposed = config.clone();
+        proposed.set_attr("id", Value::string("x"));
+        let plan = plan_resource(&schema(), &prior, &proposed, &config);
+        assert_eq!(
+            plan.requires_replace,
+            vec![AttributePath::root("single").attr("zone")]
+        );
+        // A replacement creates a new object: computed values are unknown again.
+        assert_eq!(plan.planned_state.attr("id"), &Value::Unknown);
+    }
+
+    #[test]
+    fn an_unknown_force_new_value_counts_as_a_change() {
+        let prior = Value::object([
+            ("id", Value::string("x")),
+            ("single", inner("a", Value::int(10), "z1")),
+        ]);
+        let mut config = prior.clone();
+        config.set_attr("id", Value::Null);
+        config
+            .attr_mut("single")
+            .unwrap()
+            .set_attr("zone", Value::Unknown);
+        let mut proposed = config.clone();
+        proposed.set_attr("id", Value::string("x"));
+        let plan = plan_resource(&schema(), &prior, &proposed, &config);
+        assert_eq!(plan.requires_replace.len(), 1);
     }
 }

@@ -25,6 +25,8 @@ pub struct Block {
     pub description: String,
     /// Groups of attribute/block names of which at least one must be set.
     pub at_least_one_of: Vec<Vec<String>>,
+    /// Groups of attribute/block names of which at most one may be set.
+    pub conflicts: Vec<Vec<String>>,
 }
 
 #[derive(Clone)]

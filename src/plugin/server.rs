@@ -376,6 +376,7 @@ impl provider_server::Provider for ProviderService {
                 decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags)
         {
             let mut plan = plan_resource(&entry.schema, &prior, &proposed, &config);
+            plan.planned_private = req.prior_private.clone();
             if !proposed.is_null() {
                 let plan_request = PlanRequest {
                     prior_state: &prior,
@@ -396,7 +397,7 @@ impl provider_server::Provider for ProviderService {
             response.planned_state =
                 encode_or_report(&plan.planned_state, &entry.ty, "planned state", &mut diags);
             response.requires_replace = plan.requires_replace.iter().map(path_to_proto).collect();
-            response.planned_private = req.prior_private;
+            response.planned_private = plan.planned_private;
         }
         response.diagnostics = diagnostics_to_proto(&diags);
         Ok(Response::new(response))

@@ -59,6 +59,25 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
         }
     }
 
+    for group in &block.conflicts {
+        let set: Vec<&String> = group
+            .iter()
+            .filter(|name| is_set(block, value.attr(name)) == Some(true))
+            .collect();
+        if set.len() > 1 {
+            let names = set
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            diags.attribute_error(
+                at(set[1]),
+                "Conflicting arguments",
+                format!("Only one of {names} may be specified."),
+            );
+        }
+    }
+
     for nested in &block.blocks {
         let v = value.attr(&nested.type_name);
         let block_path = at(&nested.type_name);
@@ -124,5 +143,88 @@ pub fn int_at_least(
             "Invalid value",
             format!("{path} must be a whole number."),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::schema::{Attribute, NestedBlock};
+    use crate::plugin::value::Type;
+
+    fn block() -> Block {
+        Block {
+            attributes: vec![
+                Attribute::optional("a", Type::String),
+                Attribute::optional("b", Type::String),
+                Attribute::optional("n", Type::Number).validate(int_at_least(1)),
+            ],
+            blocks: vec![NestedBlock {
+                type_name: "item".into(),
+                nesting: NestingMode::List,
+                block: Block {
+                    attributes: vec![Attribute::required("name", Type::String)],
+                    ..Block::default()
+                },
+                min_items: 1,
+                max_items: 2,
+            }],
+            conflicts: vec![vec!["a".into(), "b".into()]],
+            ..Block::default()
+        }
+    }
+
+    fn check(value: Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate_block(&block(), &value, &AttributePath::default(), &mut diags);
+        diags
+    }
+
+    fn item(name: Value) -> Value {
+        Value::object([("name", name)])
+    }
+
+    #[test]
+    fn conflicting_required_and_counted_values_are_reported_with_paths() {
+        let d = check(Value::object([
+            ("a", Value::string("x")),
+            ("b", Value::string("y")),
+            ("n", Value::int(0)),
+            (
+                "item",
+                Value::List(vec![
+                    item(Value::Null),
+                    item(Value::string("ok")),
+                    item(Value::string("3")),
+                ]),
+            ),
+        ]));
+        let paths: Vec<String> = d
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, vec!["n", "b", "item", "item[0].name"]);
+    }
+
+    #[test]
+    fn too_few_blocks_and_clean_configurations() {
+        let d = check(Value::object([("item", Value::List(vec![]))]));
+        assert_eq!(d.0[0].summary, "Insufficient blocks");
+        let d = check(Value::object([
+            ("a", Value::string("x")),
+            ("item", Value::List(vec![item(Value::string("i"))])),
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn unknown_values_are_left_for_later() {
+        let d = check(Value::object([
+            ("a", Value::Unknown),
+            ("b", Value::string("y")),
+            ("n", Value::Unknown),
+            ("item", Value::Unknown),
+        ]));
+        assert!(d.is_empty(), "{d:?}");
     }
 }

@@ -112,6 +112,7 @@ pub fn schema() -> Schema {
             ],
             description: "Queues a run in a workspace when created and/or when destroyed.".to_string(),
             at_least_one_of: vec![vec!["apply".to_string(), "destroy".to_string()]],
+            conflicts: Vec::new(),
         },
     }
 }
