@@ -553,3 +553,18 @@ async fn debug_mode_prints_reattach_configuration() {
     );
     assert!(!socket.exists());
 }
+
+#[test]
+fn sigterm_stops_cleanly_and_removes_the_socket() {
+    let mut provider = launch(None, &[]);
+    let status = Command::new("kill")
+        .args(["-TERM", &provider.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        wait_exit(&mut provider.child, Duration::from_secs(2)).is_some(),
+        "still running after SIGTERM"
+    );
+    assert!(!provider.socket.exists(), "socket file left behind");
+}

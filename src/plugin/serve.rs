@@ -129,6 +129,11 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
         source,
     })?;
     let _socket_file = SocketFile(path.clone());
+    if let Ok(group) = std::env::var("PLUGIN_UNIX_SOCKET_GROUP")
+        && !group.is_empty()
+    {
+        share_socket_with_group(&path, &group);
+    }
     let address = path.to_string_lossy().into_owned();
 
     let shutdown = Arc::new(Notify::new());
@@ -169,18 +174,32 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
         .serve_with_incoming_shutdown(ReceiverStream::new(conn_rx), shutdown_signal);
     let mut server = std::pin::pin!(server);
 
+    // SIGTERM (never sent by Terraform, but by service managers and `kill`) stops cleanly.
+    let mut sigterm =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let stop_requested = async {
         loop {
-            match sigint.as_mut() {
+            let interrupted = async {
+                match sigint.as_mut() {
+                    Some(signal) => signal.recv().await.is_some(),
+                    None => std::future::pending().await,
+                }
+            };
+            let terminated = async {
+                match sigterm.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
                 // Only debug mode, where a person runs us in a terminal, stops on Ctrl-C.
-                Some(signal) => {
-                    signal.recv().await;
+                true = interrupted => {
                     if options.debug {
                         return;
                     }
                     tracing::debug!("ignoring SIGINT; Terraform stops the provider itself");
                 }
-                None => std::future::pending::<()>().await,
+                _ = terminated => return,
             }
         }
     };
@@ -203,6 +222,32 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
 async fn shutdown_requested(shutdown: &Notify) {
     // notify_waiters wakes both this and the server's shutdown future.
     shutdown.notified().await;
+}
+
+/// go-plugin's PLUGIN_UNIX_SOCKET_GROUP: hand the socket to a group (name or numeric ID), mode 0660.
+/// Terraform never sets it; failures are logged, not fatal.
+fn share_socket_with_group(path: &Path, group: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let gid = group.parse::<u32>().ok().or_else(|| {
+        std::fs::read_to_string("/etc/group")
+            .ok()?
+            .lines()
+            .find_map(|line| {
+                let mut fields = line.split(':');
+                (fields.next()? == group).then(|| fields.nth(1)?.parse().ok())?
+            })
+    });
+    let result = match gid {
+        Some(gid) => std::os::unix::fs::chown(path, None, Some(gid))
+            .and_then(|_| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))),
+        None => Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no group {group:?}"),
+        )),
+    };
+    if let Err(e) = result {
+        tracing::warn!(group, error = %e, "could not share the plugin socket with PLUGIN_UNIX_SOCKET_GROUP");
+    }
 }
 
 fn announce(options: &ServeOptions, address: &str, cert: Option<&[u8]>) -> Result<(), ServeError> {
