@@ -4,6 +4,7 @@ pub mod config;
 pub mod credentials;
 pub mod duration;
 pub mod resources;
+pub mod run_lifecycle;
 
 use std::sync::{Arc, OnceLock};
 
