@@ -121,7 +121,7 @@ pub fn schema() -> Schema {
 
 /// One `apply` or `destroy` block, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunSettings {
+pub struct RunBlock {
     pub manual_confirm: bool,
     pub message: Option<String>,
     pub retry: bool,
@@ -131,14 +131,14 @@ pub struct RunSettings {
     pub wait_for_run: bool,
 }
 
-impl RunSettings {
+impl RunBlock {
     /// Reads a block instance; None when the list is empty or the value is not known.
-    pub fn from_block_list(list: &Value) -> Option<RunSettings> {
+    pub fn from_block_list(list: &Value) -> Option<RunBlock> {
         let block = list.elements().first()?;
         if !block.is_wholly_known() {
             return None;
         }
-        Some(RunSettings {
+        Some(RunBlock {
             manual_confirm: block.attr("manual_confirm").as_bool().unwrap_or(false),
             message: block
                 .attr("message")
@@ -166,6 +166,23 @@ impl RunSettings {
     }
 }
 
+impl RunBlock {
+    /// The settings [`run_lifecycle::drive`](crate::provider::run_lifecycle::drive) works with:
+    /// backoff in seconds, as documented (validation already refused negative numbers).
+    pub fn to_settings(&self) -> crate::provider::run_lifecycle::RunSettings {
+        let non_negative = |n: i64| u64::try_from(n).unwrap_or(0);
+        crate::provider::run_lifecycle::RunSettings {
+            manual_confirm: self.manual_confirm,
+            message: self.message.clone(),
+            retry: self.retry,
+            retry_attempts: u32::try_from(non_negative(self.retry_attempts)).unwrap_or(u32::MAX),
+            retry_backoff_min: Duration::from_secs(non_negative(self.retry_backoff_min)),
+            retry_backoff_max: Duration::from_secs(non_negative(self.retry_backoff_max)),
+            wait_for_run: self.wait_for_run,
+        }
+    }
+}
+
 /// The `timeouts` block, parsed. None means wait without limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Timeouts {
@@ -174,6 +191,16 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
+    /// The deadline for the apply run, counted from now.
+    pub fn create_deadline(&self) -> Option<tokio::time::Instant> {
+        self.create.map(|d| tokio::time::Instant::now() + d)
+    }
+
+    /// The deadline for the destroy run, counted from now.
+    pub fn delete_deadline(&self) -> Option<tokio::time::Instant> {
+        self.delete.map(|d| tokio::time::Instant::now() + d)
+    }
+
     pub fn from_value(v: &Value) -> Timeouts {
         let read = |name: &str| v.attr(name).as_str().and_then(|s| parse_duration(s).ok());
         Timeouts {
@@ -188,8 +215,8 @@ impl Timeouts {
 pub struct WorkspaceRun {
     pub id: Option<String>,
     pub workspace_id: String,
-    pub apply: Option<RunSettings>,
-    pub destroy: Option<RunSettings>,
+    pub apply: Option<RunBlock>,
+    pub destroy: Option<RunBlock>,
     pub timeouts: Timeouts,
 }
 
@@ -202,8 +229,8 @@ impl WorkspaceRun {
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
-            apply: RunSettings::from_block_list(v.attr("apply")),
-            destroy: RunSettings::from_block_list(v.attr("destroy")),
+            apply: RunBlock::from_block_list(v.attr("apply")),
+            destroy: RunBlock::from_block_list(v.attr("destroy")),
             timeouts: Timeouts::from_value(v.attr("timeouts")),
         }
     }
@@ -517,7 +544,9 @@ mod tests {
         );
         let run = WorkspaceRun::from_value(&upgraded);
         assert_eq!(run.id.as_deref(), Some("run-abc"));
-        assert_eq!(run.apply.unwrap().retry_attempts, 3);
+        let settings = run.apply.unwrap().to_settings();
+        assert_eq!(settings.retry_attempts, 3);
+        assert_eq!(settings.retry_backoff_max, Duration::from_secs(30));
         assert_eq!(run.destroy, None);
     }
 }
