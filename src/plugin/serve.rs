@@ -42,6 +42,8 @@ pub enum ServeError {
     },
     #[error("could not write the handshake line: {0}")]
     Handshake(std::io::Error),
+    #[error("could not start the async runtime: {0}")]
+    Runtime(std::io::Error),
     #[error("gRPC server failed: {0}")]
     Grpc(#[from] tonic::transport::Error),
 }
@@ -218,9 +220,9 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
     Ok(())
 }
 
-/// Resolves when the controller asked to shut down, without consuming the server's own signal.
+/// Resolves when the controller's Shutdown arrives. The controller uses `notify_waiters`, which
+/// wakes this future and the server's own shutdown signal alike.
 async fn shutdown_requested(shutdown: &Notify) {
-    // notify_waiters wakes both this and the server's shutdown future.
     shutdown.notified().await;
 }
 

@@ -39,10 +39,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
     }
 
     for group in &block.at_least_one_of {
-        let state: Vec<Option<bool>> = group
-            .iter()
-            .map(|name| is_set(block, value.attr(name)))
-            .collect();
+        let state: Vec<Option<bool>> = group.iter().map(|name| is_set(value.attr(name))).collect();
         let any_set = state.contains(&Some(true));
         let any_unknown = state.contains(&None);
         if !any_set && !any_unknown {
@@ -62,7 +59,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
     for group in &block.conflicts {
         let set: Vec<&String> = group
             .iter()
-            .filter(|name| is_set(block, value.attr(name)) == Some(true))
+            .filter(|name| is_set(value.attr(name)) == Some(true))
             .collect();
         if set.len() > 1 {
             let names = set
@@ -111,19 +108,12 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
 }
 
 /// Some(true) when set, Some(false) when null or an empty block list, None when unknown.
-fn is_set(block: &Block, v: &Value) -> Option<bool> {
-    if v.is_unknown() {
-        return None;
-    }
-    if block.nested_block_is_collection(v) {
-        return Some(!v.elements().is_empty());
-    }
-    Some(!v.is_null())
-}
-
-impl Block {
-    fn nested_block_is_collection(&self, v: &Value) -> bool {
-        matches!(v, Value::List(_) | Value::Set(_))
+fn is_set(v: &Value) -> Option<bool> {
+    match v {
+        Value::Unknown => None,
+        Value::Null => Some(false),
+        Value::List(items) | Value::Set(items) => Some(!items.is_empty()),
+        _ => Some(true),
     }
 }
 
