@@ -105,6 +105,10 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
     // Ctrl-C reaches the whole process group; Terraform decides when we stop (StopProvider,
     // then Shutdown). Holding a SIGINT handler keeps the default "terminate" action away.
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    // SIGTERM (never sent by Terraform, but by service managers and `kill`) stops cleanly.
+    // Both handlers are in place before the handshake line, so no signal finds the defaults.
+    let mut sigterm =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
 
     let versions = std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok();
     if !handshake::host_offers_protocol_6(versions.as_deref()) {
@@ -176,9 +180,6 @@ async fn run(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
         .serve_with_incoming_shutdown(ReceiverStream::new(conn_rx), shutdown_signal);
     let mut server = std::pin::pin!(server);
 
-    // SIGTERM (never sent by Terraform, but by service managers and `kill`) stops cleanly.
-    let mut sigterm =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let stop_requested = async {
         loop {
             let interrupted = async {
