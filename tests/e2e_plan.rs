@@ -312,3 +312,50 @@ fn debug_logs_show_under_the_provider_name_without_the_token() {
         );
     }
 }
+
+#[test]
+fn apply_reports_that_queuing_runs_is_not_implemented_yet() {
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let dir = workdir_with(&[("main.tf", SIMPLE)]);
+        let out = run_terraform(
+            &cli,
+            dir.path(),
+            &overrides,
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                "-lock=false",
+            ],
+            TOKEN,
+        );
+        assert!(
+            !out.success,
+            "{}: apply should fail\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            out.combined()
+                .contains("Queuing runs is not implemented yet"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
+        // A protocol mistake would show up as a provider bug report instead.
+        assert!(
+            !out.combined().contains("Provider produced"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            !out.combined().contains("Plugin did not respond"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
+    }
+}

@@ -1,8 +1,63 @@
 //! Terraform plugin protocol 6: knows nothing about TFE.
 //!
-//! A provider implements [`Provider`] and [`Resource`] (see [`resource`]) using the plain types
-//! here ([`Value`], [`Schema`], [`Diagnostics`]); [`serve`] does the rest: handshake, TLS,
-//! gRPC, encoding, generic validation and planning, cancellation and logging.
+//! A provider implements [`Provider`] and, per resource type, [`Resource`] (see [`resource`]),
+//! using the plain types here: [`Value`], [`Type`], [`Schema`]/[`Block`]/[`Attribute`]/
+//! [`NestedBlock`], [`Diagnostics`] with [`AttributePath`]. [`serve::serve`] does the rest:
+//! handshake, mutual TLS, gRPC, the msgpack/JSON codec, generic validation (required,
+//! validators, at-least-one-of, conflicts, block counts) and planning (defaults, unknown computed
+//! attributes, forces-replacement), cancellation on StopProvider, and hclog logging.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_trait::async_trait;
+//! use tfe_provider::plugin::*;
+//!
+//! struct Thing;
+//!
+//! #[async_trait]
+//! impl Resource for Thing {
+//!     fn type_name(&self) -> &str { "example_thing" }
+//!
+//!     fn schema(&self) -> Schema {
+//!         Schema { version: 0, block: Block {
+//!             attributes: vec![
+//!                 Attribute::computed("id", Type::String),
+//!                 Attribute::required("name", Type::String).force_new(),
+//!                 Attribute::with_default("size", Type::Number, Value::int(1)),
+//!             ],
+//!             ..Block::default()
+//!         } }
+//!     }
+//!
+//!     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
+//!         let mut state = request.planned_state; // defaults filled, `id` unknown
+//!         tokio::select! {
+//!             _ = request.cancel.cancelled() => {
+//!                 // Terraform sent StopProvider: keep what exists remotely, report the error.
+//!                 return ApplyResponse::failed(Value::Null, Diagnostics::from_error("Stopped", "Terraform asked to stop."));
+//!             }
+//!             _ = std::future::ready(()) => {}
+//!         }
+//!         state.set_attr("id", Value::string("thing-1"));
+//!         ApplyResponse::ok(state)
+//!     }
+//!
+//!     async fn delete(&self, _request: ApplyRequest) -> Diagnostics { Diagnostics::new() }
+//! }
+//!
+//! struct Example;
+//!
+//! #[async_trait]
+//! impl Provider for Example {
+//!     fn schema(&self) -> Schema { Schema::default() }
+//!     async fn configure(&self, _request: ConfigureRequest) -> Diagnostics { Diagnostics::new() }
+//!     fn resources(&self) -> Vec<Arc<dyn Resource>> { vec![Arc::new(Thing)] }
+//! }
+//!
+//! // In main(): serve::serve(Arc::new(Example), serve::ServeOptions {
+//! //     provider_address: "registry.terraform.io/example/example".into(), debug: false })
+//! let _service = server::ProviderService::new(Arc::new(Example));
+//! ```
 
 pub mod codec;
 pub mod diagnostics;

@@ -621,6 +621,41 @@ mod tests {
         }
     }
 
+    /// A data source that echoes its input with a computed greeting.
+    struct Greeting;
+
+    #[async_trait]
+    impl DataSource for Greeting {
+        fn type_name(&self) -> &str {
+            "test_greeting"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 0,
+                block: Block {
+                    attributes: vec![
+                        Attribute::required("name", Type::String),
+                        Attribute::computed("greeting", Type::String),
+                    ],
+                    ..Block::default()
+                },
+            }
+        }
+
+        async fn read(&self, request: ReadDataRequest) -> (Value, Diagnostics) {
+            let mut state = request.config.clone();
+            let name = request
+                .config
+                .attr("name")
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            state.set_attr("greeting", Value::string(format!("hello {name}")));
+            (state, Diagnostics::new())
+        }
+    }
+
     struct TestProvider;
 
     #[async_trait]
@@ -636,6 +671,50 @@ mod tests {
         fn resources(&self) -> Vec<Arc<dyn Resource>> {
             vec![Arc::new(SlowResource)]
         }
+
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            vec![Arc::new(Greeting)]
+        }
+    }
+
+    #[tokio::test]
+    async fn data_sources_are_validated_and_read() {
+        let svc = service();
+        let ty = svc.data_sources["test_greeting"].ty.clone();
+        let config = Value::object([("name", Value::string("tfe")), ("greeting", Value::Null)]);
+        let response = svc
+            .read_data_source(Request::new(pb::read_data_source::Request {
+                type_name: "test_greeting".into(),
+                config: dv(&config, &ty),
+                provider_meta: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let state = codec::decode_msgpack(&response.state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(state.attr("greeting"), &Value::string("hello tfe"));
+
+        let missing = Value::object([("name", Value::Null), ("greeting", Value::Null)]);
+        let response = svc
+            .validate_data_resource_config(Request::new(
+                pb::validate_data_resource_config::Request {
+                    type_name: "test_greeting".into(),
+                    config: dv(&missing, &ty),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(response.diagnostics.len(), 1);
+        assert_eq!(response.diagnostics[0].summary, "Missing required argument");
+
+        let metadata = svc
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(metadata.data_sources[0].type_name, "test_greeting");
+        assert_eq!(metadata.resources[0].type_name, "test_slow");
     }
 
     fn dv(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
