@@ -209,6 +209,18 @@ fn missing_token_is_a_clear_error_and_cli_credentials_are_used() {
 
 /// State as HashiCorp's own provider writes it (SDKv2: unset message stored as "").
 fn official_state(workspace_id: &str) -> String {
+    official_state_with(workspace_id, Some(""))
+}
+
+/// `message: None` is state from official releases before `message` existed (v0.74.0).
+fn official_state_with(workspace_id: &str, message: Option<&str>) -> String {
+    let mut apply = serde_json::json!({
+        "manual_confirm": false, "retry": true, "retry_attempts": 3,
+        "retry_backoff_min": 1, "retry_backoff_max": 30, "wait_for_run": true
+    });
+    if let Some(message) = message {
+        apply["message"] = message.into();
+    }
     serde_json::json!({
         "version": 4,
         "terraform_version": "1.0.3",
@@ -225,10 +237,7 @@ fn official_state(workspace_id: &str) -> String {
                 "attributes": {
                     "id": "run-abc123",
                     "workspace_id": workspace_id,
-                    "apply": [{
-                        "manual_confirm": false, "message": "", "retry": true, "retry_attempts": 3,
-                        "retry_backoff_min": 1, "retry_backoff_max": 30, "wait_for_run": true
-                    }],
+                    "apply": [apply],
                     "destroy": []
                 },
                 "sensitive_attributes": [],
@@ -237,6 +246,49 @@ fn official_state(workspace_id: &str) -> String {
         }]
     })
     .to_string()
+}
+
+#[test]
+fn message_state_variants_plan_no_changes() {
+    let explicit_empty = SIMPLE.replace(
+        "manual_confirm = false",
+        "manual_confirm = false\n    message = \"\"",
+    );
+    let with_message = SIMPLE.replace(
+        "manual_confirm = false",
+        "manual_confirm = false\n    message = \"hi\"",
+    );
+    let cases = [
+        (
+            "state without message",
+            SIMPLE.to_string(),
+            official_state_with("ws-123", None),
+        ),
+        (
+            "explicit empty message",
+            explicit_empty,
+            official_state_with("ws-123", Some("")),
+        ),
+        (
+            "a message",
+            with_message,
+            official_state_with("ws-123", Some("hi")),
+        ),
+    ];
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        for (name, config, state) in &cases {
+            let dir = workdir_with(&[("main.tf", config), ("terraform.tfstate", state)]);
+            let out = plan(&cli, dir.path(), &overrides, TOKEN);
+            assert!(out.success, "{}: {name}:\n{}", cli.label, out.combined());
+            assert!(
+                out.stdout.contains("No changes."),
+                "{}: {name}: expected no changes\n{}",
+                cli.label,
+                out.stdout
+            );
+        }
+    }
 }
 
 #[test]

@@ -37,7 +37,9 @@ fn run_settings_block(phase: &str) -> Block {
                 "If true, a person confirms the plan in the HCP Terraform / Terraform Enterprise UI; if false, \
                  this resource confirms it. A soft-failed policy check always needs a person's override.",
             ),
-            Attribute::optional("message", Type::String).describe("Message recorded on the run."),
+            // The official (SDKv2) resource stores an unset message as "", so it defaults to "".
+            Attribute::with_default("message", Type::String, Value::string(""))
+                .describe("Message recorded on the run. Empty means the server's default message."),
             Attribute::with_default("retry", Type::Bool, Value::Bool(DEFAULT_RETRY))
                 .describe("Queue the run again when it errors during plan or apply. Defaults to true."),
             Attribute::with_default("retry_attempts", Type::Number, Value::int(DEFAULT_RETRY_ATTEMPTS))
@@ -273,15 +275,16 @@ pub fn validate_run_config(config: &Value) -> Diagnostics {
     diags
 }
 
-/// State written by the official provider stores an unset `message` as ""; this provider plans
-/// it as null, so "" is read as null to avoid a spurious diff. State without `timeouts` (older
-/// versions) already decodes with `timeouts` null.
+/// Brings stored state to what this provider plans, so switching from the official provider
+/// shows no diff: an unset `message` is "" (as SDKv2 writes it; state from official releases
+/// before `message` existed has none at all), and state without `timeouts` already decodes with
+/// `timeouts` null.
 pub fn upgrade_run_state(mut state: Value) -> Value {
     for phase in ["apply", "destroy"] {
         if let Some(Value::List(blocks)) = state.attr_mut(phase) {
             for block in blocks.iter_mut() {
-                if block.attr("message").as_str() == Some("") {
-                    block.set_attr("message", Value::Null);
+                if block.attr("message").is_null() {
+                    block.set_attr("message", Value::string(""));
                 }
             }
         }
@@ -453,7 +456,7 @@ mod tests {
         assert_eq!(apply.attr("retry_backoff_min"), &Value::int(1));
         assert_eq!(apply.attr("retry_backoff_max"), &Value::int(30));
         assert_eq!(apply.attr("wait_for_run"), &Value::Bool(true));
-        assert_eq!(apply.attr("message"), &Value::Null);
+        assert_eq!(apply.attr("message"), &Value::string(""));
         assert_eq!(plan.planned_state.attr("id"), &Value::Unknown);
         assert!(plan.requires_replace.is_empty());
     }
@@ -534,13 +537,14 @@ mod tests {
 
     #[test]
     fn official_state_upgrades_without_diff() {
-        let json = br#"{"id":"run-abc","workspace_id":"ws-1","apply":[{"manual_confirm":false,"message":"","retry":true,"retry_attempts":3,"retry_backoff_min":1,"retry_backoff_max":30,"wait_for_run":true}],"destroy":[]}"#;
+        // As written by an official release from before `message` existed.
+        let json = br#"{"id":"run-abc","workspace_id":"ws-1","apply":[{"manual_confirm":false,"retry":true,"retry_attempts":3,"retry_backoff_min":1,"retry_backoff_max":30,"wait_for_run":true}],"destroy":[]}"#;
         let state = crate::plugin::codec::decode_json(json, &schema().value_type()).unwrap();
         let upgraded = upgrade_run_state(state);
         assert_eq!(upgraded.attr("timeouts"), &Value::Null);
         assert_eq!(
             upgraded.attr("apply").elements()[0].attr("message"),
-            &Value::Null
+            &Value::string("")
         );
         let run = WorkspaceRun::from_value(&upgraded);
         assert_eq!(run.id.as_deref(), Some("run-abc"));
