@@ -411,3 +411,70 @@ fn apply_reports_that_queuing_runs_is_not_implemented_yet() {
         );
     }
 }
+
+#[test]
+fn terraform_sees_the_official_schema_shape() {
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let dir = workdir_with(&[("main.tf", SIMPLE)]);
+        let out = run_terraform(
+            &cli,
+            dir.path(),
+            &overrides,
+            &["providers", "schema", "-json"],
+            TOKEN,
+        );
+        assert!(out.success, "{}:\n{}", cli.label, out.combined());
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("schema JSON");
+        let provider = &json["provider_schemas"]["registry.terraform.io/hashicorp/tfe"];
+        let config = &provider["provider"]["block"]["attributes"];
+        for name in ["hostname", "token", "organization", "ssl_skip_verify"] {
+            assert_eq!(
+                config[name]["optional"], true,
+                "{}: provider {name}",
+                cli.label
+            );
+        }
+        assert_eq!(config["token"]["sensitive"], true);
+
+        let run = &provider["resource_schemas"]["tfe_workspace_run"];
+        assert_eq!(run["version"], 1, "{}", cli.label);
+        let attrs = &run["block"]["attributes"];
+        assert_eq!(attrs["id"]["computed"], true);
+        assert_eq!(
+            (
+                attrs["workspace_id"]["type"].as_str(),
+                &attrs["workspace_id"]["required"]
+            ),
+            (Some("string"), &true.into())
+        );
+        for phase in ["apply", "destroy"] {
+            let block = &run["block"]["block_types"][phase];
+            assert_eq!(block["nesting_mode"], "list", "{}: {phase}", cli.label);
+            assert_eq!(block["max_items"], 1, "{}: {phase}", cli.label);
+            let fields = &block["block"]["attributes"];
+            let expected = [
+                ("manual_confirm", "bool"),
+                ("message", "string"),
+                ("retry", "bool"),
+                ("retry_attempts", "number"),
+                ("retry_backoff_min", "number"),
+                ("retry_backoff_max", "number"),
+                ("wait_for_run", "bool"),
+            ];
+            assert_eq!(
+                fields.as_object().unwrap().len(),
+                expected.len(),
+                "{}: {phase}",
+                cli.label
+            );
+            for (name, ty) in expected {
+                assert_eq!(fields[name]["type"], ty, "{}: {phase}.{name}", cli.label);
+            }
+            assert_eq!(fields["manual_confirm"]["required"], true);
+        }
+        let timeouts = &run["block"]["block_types"]["timeouts"];
+        assert_eq!(timeouts["nesting_mode"], "single");
+        assert_eq!(timeouts["block"]["attributes"]["create"]["optional"], true);
+    }
+}

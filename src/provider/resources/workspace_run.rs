@@ -30,7 +30,7 @@ pub const DEFAULT_WAIT_FOR_RUN: bool = true;
 
 // ------------------------------------------------------------------ schema
 
-fn run_settings_block(phase: &str) -> Block {
+fn run_settings_block(description: &str) -> Block {
     Block {
         attributes: vec![
             Attribute::required("manual_confirm", Type::Bool).describe(
@@ -56,7 +56,7 @@ fn run_settings_block(phase: &str) -> Block {
                  is ignored. Defaults to true.",
             ),
         ],
-        description: format!("Settings for the {phase} run."),
+        description: description.to_string(),
         ..Block::default()
     }
 }
@@ -70,10 +70,10 @@ fn duration_validator(v: &Value, path: &AttributePath, diags: &mut Diagnostics) 
 }
 
 pub fn schema() -> Schema {
-    let single_item_list = |name: &str, phase: &str| NestedBlock {
+    let single_item_list = |name: &str, description: &str| NestedBlock {
         type_name: name.to_string(),
         nesting: NestingMode::List,
-        block: run_settings_block(phase),
+        block: run_settings_block(description),
         min_items: 0,
         max_items: 1,
     };
@@ -92,8 +92,8 @@ pub fn schema() -> Schema {
                     }),
             ],
             blocks: vec![
-                single_item_list("apply", "apply (queued when the resource is created)"),
-                single_item_list("destroy", "destroy (queued when the resource is destroyed)"),
+                single_item_list("apply", "Settings of the apply run queued when the resource is created."),
+                single_item_list("destroy", "Settings of the destroy run queued when the resource is destroyed."),
                 NestedBlock {
                     type_name: "timeouts".to_string(),
                     nesting: NestingMode::Single,
