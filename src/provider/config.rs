@@ -45,7 +45,7 @@ pub enum TokenSource {
     Configuration,
     Environment,
     CliConfig,
-    /// The `token` argument is not known until apply; the token is empty for now.
+    /// The `token` (or `hostname`) argument is not known until apply; the token is empty for now.
     Unknown,
 }
 
@@ -157,14 +157,16 @@ pub fn resolve(
     }
 
     let token_value = config.attr("token");
+    // A hostname only known at apply time cannot pick CLI credentials yet.
+    let hostname_unknown = config.attr("hostname").is_unknown();
     let sources = CredentialSources::from_env(env);
     let (token, token_source) = if let Some(t) = token_value.as_str().filter(|t| !t.is_empty()) {
         (Token::new(t), TokenSource::Configuration)
     } else if let Some(t) = env_nonempty("TFE_TOKEN") {
         (Token::new(t), TokenSource::Environment)
-    } else if let Some(t) = sources.token_for(&hostname) {
+    } else if let Some(t) = sources.token_for(&hostname).filter(|_| !hostname_unknown) {
         (Token::new(t), TokenSource::CliConfig)
-    } else if token_value.is_unknown() {
+    } else if token_value.is_unknown() || hostname_unknown {
         (Token::default(), TokenSource::Unknown)
     } else {
         let looked_in = credentials::describe(&sources);
@@ -295,6 +297,13 @@ mod tests {
             "{}",
             d.detail
         );
+    }
+
+    #[test]
+    fn unknown_hostname_defers_the_token_lookup() {
+        let c = resolve(&config(&[("hostname", Value::Unknown)]), &env_of(&[])).unwrap();
+        assert_eq!(c.token_source, TokenSource::Unknown);
+        assert!(c.token.is_empty());
     }
 
     #[test]
