@@ -1,5 +1,5 @@
 //! Logs as hclog-style JSON lines on stderr, which Terraform parses and shows under the
-//! provider's name. The level comes from TF_LOG_PROVIDER_<NAME>, TF_LOG_PROVIDER or TF_LOG;
+//! provider's name. The level comes from `TF_LOG_PROVIDER_<NAME>`, `TF_LOG_PROVIDER` or `TF_LOG`;
 //! nothing is logged when none is set. Other modules just use `tracing` macros.
 
 use std::collections::BTreeMap;
