@@ -478,3 +478,43 @@ fn terraform_sees_the_official_schema_shape() {
         assert_eq!(timeouts["block"]["attributes"]["create"]["optional"], true);
     }
 }
+
+#[test]
+fn import_reports_that_it_is_not_implemented_yet() {
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let dir = workdir_with(&[("main.tf", SIMPLE)]);
+        let out = run_terraform(
+            &cli,
+            dir.path(),
+            &overrides,
+            &[
+                "import",
+                "-input=false",
+                "-no-color",
+                "-lock=false",
+                "tfe_workspace_run.r",
+                "run-abc123",
+            ],
+            TOKEN,
+        );
+        assert!(
+            !out.success,
+            "{}: import should fail\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            out.combined().contains("Import is not implemented yet"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            out.combined().contains("run-abc123"),
+            "{}:\n{}",
+            cli.label,
+            out.combined()
+        );
+    }
+}
