@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a matching rule does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
     /// Answer 429 with `Retry-After` and `X-RateLimit-Reset` set to `reset_seconds`.
     RateLimit {
@@ -39,7 +39,6 @@ pub enum When {
 /// One rule. `path` is a glob (`*` matches anything, including `/`) tested against the request path;
 /// `method` is optional. `every_n` fires on every Nth match; `times` limits how often it fires.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FaultRule {
     #[serde(default)]
     pub id: u64,
