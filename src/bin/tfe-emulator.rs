@@ -91,6 +91,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .add(rule.clone())
             .map_err(|e| format!("scenario fault: {e}"))?;
     }
+    let shutdown = shutdown_signal();
     let emu = Arc::new(emulator);
     seed(&emu, &scenario.organizations, &scenario.workspaces)
         .map_err(|e| format!("scenario: {e}"))?;
@@ -100,7 +101,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         ca_file: cli.ca_file,
         extra_names: cli.tls_names,
     };
-    serve(emu, options, shutdown_signal()).await
+    serve(emu, options, shutdown).await
 }
 
 fn main() -> ExitCode {

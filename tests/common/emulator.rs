@@ -365,8 +365,8 @@ fn blocking<T: Send + 'static>(future: impl std::future::Future<Output = T> + Se
     .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
-/// A plain reqwest client that trusts `ca` (for the admin API).
-fn http_client(ca: Option<&Path>) -> reqwest::Client {
+/// A plain reqwest client (rustls with aws-lc-rs) that trusts only `ca`; `None` is fine for plain HTTP.
+pub fn http_client(ca: Option<&Path>) -> reqwest::Client {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     if let Some(ca) = ca {
