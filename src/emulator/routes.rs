@@ -546,6 +546,8 @@ fn apply_workspace_attributes(
                 .map_err(|e| ApiError::unprocessable(format!("vcs-repo: {e}")))?,
         ),
     };
+    // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace.
+    let vcs = vcs.filter(|r: &VcsRepo| !r.identifier.is_empty());
     if let Some(mode) = attr_string(attrs, "execution-mode")?
         && !["remote", "local", "agent"].contains(&mode.as_str())
     {
