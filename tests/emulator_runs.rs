@@ -28,8 +28,8 @@ async fn wait_for(client: &TfeClient, run_id: &str, want: RunStatus) -> Run {
             return run;
         }
         assert!(
-            Instant::now() < deadline && !(run.attributes.status.is_final() && !want.is_final()),
-            "run {run_id} is {} (wanted {want})",
+            Instant::now() < deadline,
+            "run {run_id} is {} after 10 s (wanted {want})",
             run.attributes.status
         );
         assert!(

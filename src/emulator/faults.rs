@@ -65,12 +65,13 @@ fn any_path() -> String {
 
 impl FaultRule {
     pub fn validate(&self) -> Result<(), String> {
-        if let FaultKind::Status { status, .. } = self.kind
-            && !(400..=599).contains(&status)
-        {
-            return Err(format!(
-                "fault status {status} is not an error status (allowed: 400-599)"
-            ));
+        match self.kind {
+            FaultKind::Status { status, .. } if !(400..=599).contains(&status) => {
+                return Err(format!(
+                    "fault status {status} is not an error status (allowed: 400-599)"
+                ));
+            }
+            _ => {}
         }
         if self.every_n == Some(0) {
             return Err("every_n must be at least 1".into());
@@ -92,10 +93,7 @@ impl FaultRule {
             return false;
         }
         self.matched += 1;
-        if self
-            .every_n
-            .is_some_and(|n| !self.matched.is_multiple_of(n))
-        {
+        if self.every_n.is_some_and(|n| self.matched % n != 0) {
             return false;
         }
         self.fired += 1;

@@ -549,7 +549,7 @@ fn apply_workspace_attributes(
     // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace.
     let vcs = vcs.filter(|r: &VcsRepo| !r.identifier.is_empty());
     if let Some(mode) = attr_string(attrs, "execution-mode")?
-        && !["remote", "local", "agent"].contains(&mode.as_str())
+        .filter(|m| !["remote", "local", "agent"].contains(&m.as_str()))
     {
         return Err(ApiError::unprocessable(format!(
             "execution-mode {mode:?} is invalid; allowed: remote, local, agent"
@@ -557,10 +557,9 @@ fn apply_workspace_attributes(
     }
     let new_name = attr_string(attrs, "name")?;
     let ws = &store.workspaces[ws_id];
-    if let Some(name) = &new_name
-        && name != &ws.name
-        && store.workspace_by_name(&ws.organization, name).is_some()
-    {
+    if let Some(name) = new_name.as_ref().filter(|name| {
+        *name != &ws.name && store.workspace_by_name(&ws.organization, name).is_some()
+    }) {
         return Err(ApiError::unprocessable(format!(
             "Name {name} has already been taken"
         )));
@@ -623,11 +622,11 @@ async fn create_workspace(
         return Err(e);
     }
     let ws = &store.workspaces[&id];
-    if ws.queue_all_runs
-        && let Some(cv) = store
-            .latest_configuration_version(&id)
-            .map(|c| c.id.clone())
-    {
+    let queued_cv = store
+        .latest_configuration_version(&id)
+        .map(|c| c.id.clone())
+        .filter(|_| ws.queue_all_runs);
+    if let Some(cv) = queued_cv {
         let auto = ws.auto_apply;
         let run = store.new_run(
             &id,
@@ -878,7 +877,7 @@ async fn upload_cv(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResu
     cv.timestamps
         .insert("uploaded-at".into(), super::store::timestamp(now()));
     let (ws_id, auto, speculative) = (cv.workspace_id.clone(), cv.auto_queue_runs, cv.speculative);
-    if auto && let Some(ws) = store.workspaces.get(&ws_id) {
+    if let Some(ws) = store.workspaces.get(&ws_id).filter(|_| auto) {
         let auto_apply = ws.auto_apply;
         let run = store.new_run(
             &ws_id,

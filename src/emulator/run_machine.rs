@@ -72,9 +72,7 @@ pub fn actions(run: &Run, at: OffsetDateTime) -> RunActions {
 
 /// Starts a freshly created run: plan-only runs go straight to the worker queue, others wait in line.
 pub fn enqueue(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) {
-    if let Some(run) = store.runs.get_mut(run_id)
-        && run.plan_only
-    {
+    if let Some(run) = store.runs.get_mut(run_id).filter(|r| r.plan_only) {
         run.set_status(RunStatus::PlanQueued);
         run.plan.set_status(PhaseStatus::Queued);
     }
@@ -146,10 +144,12 @@ fn next_for_worker(store: &Store, org: &str) -> Option<String> {
 /// workspace) unless a user holds the lock.
 fn promote_head(store: &mut Store, ws_id: &str) {
     let ws = &store.workspaces[ws_id];
-    if let Some(current) = ws.current_run.as_ref().and_then(|id| store.runs.get(id))
-        && !current.status.is_final()
-        && current.status != RunStatus::Pending
-    {
+    let current_started = ws
+        .current_run
+        .as_ref()
+        .and_then(|id| store.runs.get(id))
+        .is_some_and(|current| !current.status.is_final() && current.status != RunStatus::Pending);
+    if current_started {
         return;
     }
     let head = store
@@ -191,20 +191,26 @@ fn finish(store: &mut Store, run_id: &str, status: RunStatus) {
             });
         }
     }
-    if let Some(ce) = &mut run.cost_estimate
-        && ce.status == "pending"
+    if let Some(ce) = run
+        .cost_estimate
+        .as_mut()
+        .filter(|ce| ce.status == "pending")
     {
         ce.status = "canceled".into();
     }
-    if let Some(pc) = &mut run.policy_check
-        && pc.status == PolicyCheckStatus::Pending
+    if let Some(pc) = run
+        .policy_check
+        .as_mut()
+        .filter(|pc| pc.status == PolicyCheckStatus::Pending)
     {
         pc.status = PolicyCheckStatus::Canceled;
     }
     let ws_id = run.workspace_id.clone();
     let id = run.id.clone();
-    if let Some(ws) = store.workspaces.get_mut(&ws_id)
-        && ws.lock == Some(Lock::Run(id))
+    if let Some(ws) = store
+        .workspaces
+        .get_mut(&ws_id)
+        .filter(|ws| ws.lock == Some(Lock::Run(id)))
     {
         ws.lock = None;
     }
@@ -255,9 +261,12 @@ fn should_error(store: &mut Store, ws_id: &str, outcome: Outcome, apply: bool) -
 /// The plan phase's steps; each one runs with the store locked and names the next one.
 #[derive(Debug, Clone, Copy)]
 enum PlanStep {
-    PlanDone,
-    EstimateDone,
-    PolicyDone,
+    /// The plan itself finished.
+    Plan,
+    /// The cost estimate finished.
+    Estimate,
+    /// The policy check finished.
+    Policy,
 }
 
 async fn plan_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
@@ -274,7 +283,7 @@ async fn plan_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
         let ws_id = run.workspace_id.clone();
         store.effective_knobs(&ws_id).plan_ms.unwrap_or(0)
     };
-    let mut next = Some((first_wait, PlanStep::PlanDone));
+    let mut next = Some((first_wait, PlanStep::Plan));
     while let Some((ms, step)) = next {
         tokio::time::sleep(Duration::from_millis(ms)).await;
         let mut store = emu.store.lock().unwrap();
@@ -295,7 +304,7 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
     let ws_id = store.runs[run_id].workspace_id.clone();
     let knobs = store.effective_knobs(&ws_id);
     match step {
-        PlanStep::PlanDone => {
+        PlanStep::Plan => {
             let outcome = knobs.plan_outcome.unwrap_or(Outcome::Changes);
             if should_error(store, &ws_id, outcome, false) {
                 let run = store.runs.get_mut(run_id).expect("run exists");
@@ -318,11 +327,11 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
             if let Some(ce) = &mut run.cost_estimate {
                 ce.status = "queued".into();
                 run.set_status(RunStatus::CostEstimating);
-                return Some((knobs.cost_estimate_ms.unwrap_or(0), PlanStep::EstimateDone));
+                return Some((knobs.cost_estimate_ms.unwrap_or(0), PlanStep::Estimate));
             }
             start_policy_check(store, run_id, &knobs)
         }
-        PlanStep::EstimateDone => {
+        PlanStep::Estimate => {
             let run = store.runs.get_mut(run_id).expect("run exists");
             if let Some(ce) = &mut run.cost_estimate {
                 ce.status = "finished".into();
@@ -332,7 +341,7 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
             run.set_status(RunStatus::CostEstimated);
             start_policy_check(store, run_id, &knobs)
         }
-        PlanStep::PolicyDone => {
+        PlanStep::Policy => {
             let run = store.runs.get_mut(run_id).expect("run exists");
             let pc = run.policy_check.as_mut().expect("policy check exists");
             match pc.mode {
@@ -370,7 +379,7 @@ fn start_policy_check(
     if let Some(pc) = &mut run.policy_check {
         pc.status = PolicyCheckStatus::Queued;
         run.set_status(RunStatus::PolicyChecking);
-        return Some((knobs.policy_check_ms.unwrap_or(0), PlanStep::PolicyDone));
+        return Some((knobs.policy_check_ms.unwrap_or(0), PlanStep::Policy));
     }
     after_checks(store, run_id);
     None
