@@ -87,7 +87,8 @@ struct Inner {
     token: String,
     limiter: Arc<RateLimiter>,
     config: TfeClientConfig,
-    server: ServerInfo,
+    /// Filled by the ping in `connect`.
+    server: std::sync::OnceLock<ServerInfo>,
 }
 
 /// What the ping told us about the server.
@@ -232,24 +233,20 @@ impl TfeClient {
             .map_err(|e| TfeError::Config(format!("hostname {:?}: {e}", config.hostname)))?;
         let api_base = discover(&http, &discovery_url).await?;
         let limiter = shared_limiter(&host, &config.token);
-        let mut inner = Inner {
-            http,
-            origin,
-            api_base,
-            token: config.token.clone(),
-            limiter,
-            config,
-            server: ServerInfo::default(),
-        };
-        // The ping's status is ignored (as go-tfe does); only its headers matter.
-        let ping = inner.api_base.join("ping").expect("static path");
-        let probe = TfeClient {
+        let client = TfeClient {
             inner: Arc::new(Inner {
-                server: ServerInfo::default(),
-                ..inner.clone_parts()
+                http,
+                origin,
+                api_base,
+                token: config.token.clone(),
+                limiter,
+                config,
+                server: std::sync::OnceLock::new(),
             }),
         };
-        let response = probe.send_once(Method::GET, ping, None).await?;
+        // The ping's status is ignored (as go-tfe does); only its headers matter.
+        let ping = client.inner.api_base.join("ping").expect("static path");
+        let response = client.send_once(Method::GET, ping, None).await?;
         let header = |name: &str| {
             response
                 .headers
@@ -257,21 +254,26 @@ impl TfeClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        inner.server = ServerInfo {
+        let server = ServerInfo {
             rate_limit: header("x-ratelimit-limit").and_then(|v| v.parse().ok()),
             api_version: header("tfp-api-version"),
             app_name: header("tfp-appname"),
         };
-        if let Some(limit) = inner.server.rate_limit {
-            inner.limiter.configure_from_limit(limit);
+        if let Some(limit) = server.rate_limit {
+            client.inner.limiter.configure_from_limit(limit);
         }
-        Ok(TfeClient {
-            inner: Arc::new(inner),
-        })
+        let _ = client.inner.server.set(server);
+        Ok(client)
     }
 
+    /// What the ping reported (rate limit, API version, application name).
     pub fn server_info(&self) -> &ServerInfo {
-        &self.inner.server
+        static NONE: ServerInfo = ServerInfo {
+            rate_limit: None,
+            api_version: None,
+            app_name: None,
+        };
+        self.inner.server.get().unwrap_or(&NONE)
     }
 
     /// The API base URL found by discovery (ends in `/`).
@@ -901,20 +903,6 @@ impl TfeClient {
             headers,
             body,
         })
-    }
-}
-
-impl Inner {
-    fn clone_parts(&self) -> Inner {
-        Inner {
-            http: self.http.clone(),
-            origin: self.origin.clone(),
-            api_base: self.api_base.clone(),
-            token: self.token.clone(),
-            limiter: self.limiter.clone(),
-            config: self.config.clone(),
-            server: self.server.clone(),
-        }
     }
 }
 

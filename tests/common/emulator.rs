@@ -72,7 +72,7 @@ pub struct TestEmulator {
     pub base_url: String,
     /// `127.0.0.1:PORT`: what the provider's `hostname` takes.
     pub hostname: String,
-    /// The CA certificate (PEM) to trust; written even in HTTP mode's absence of TLS is not needed.
+    /// The CA certificate (PEM) to trust; only written in HTTPS mode.
     pub ca_file: PathBuf,
     pub token: String,
     pub http: bool,
