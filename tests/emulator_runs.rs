@@ -569,3 +569,19 @@ async fn destroy_runs_empty_the_workspace() {
         .unwrap();
     wait_for(&client, &again.id, RunStatus::PlannedAndFinished).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advisory_policy_failures_do_not_stop_the_run() {
+    let (_emu, client, ws) = setup(json!({"policy": "advisory_fail"})).await;
+    let run = client
+        .create_run(CreateRun {
+            auto_apply: Some(true),
+            ..run_for(&ws)
+        })
+        .await
+        .unwrap();
+    wait_for(&client, &run.id, RunStatus::Applied).await;
+    let check = &client.run_policy_checks(&run.id).await.unwrap()[0];
+    assert_eq!(check.attributes.status, PolicyCheckStatus::Passed);
+    assert_eq!(check.attributes.result.as_ref().unwrap().advisory_failed, 1);
+}

@@ -648,3 +648,50 @@ async fn clients_for_the_same_host_and_token_share_one_limiter() {
     );
     assert_eq!(emu.requests()["counters"]["served_429"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enforced_server_limit_is_never_hit_by_limited_clients() {
+    let emu = TestEmulator::start_http();
+    emu.seed_workspace("acme", "app");
+    emu.admin(
+        "PUT",
+        "/_emulator/settings",
+        Some(json!({"enforce_rate_limit": true})),
+    );
+    // Without a limiter, a burst above 30 requests gets 429s.
+    let raw = common::emulator::http_client(None);
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        let resp = raw
+            .get(format!("{}/api/v2/organizations/acme", emu.base_url))
+            .bearer_auth(&emu.token)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert!(
+        statuses.contains(&429),
+        "the server enforces its limit: {statuses:?}"
+    );
+    emu.reset_requests();
+    tokio::time::sleep(Duration::from_millis(1100)).await; // let the server bucket refill
+
+    let a = emu.client().await;
+    let b = emu.client().await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            c.organization("acme").await.map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        emu.requests()["counters"]["served_429"],
+        0,
+        "the shared bucket stays under the limit"
+    );
+}

@@ -44,6 +44,9 @@ struct Cli {
     /// X-RateLimit-Limit to advertise (requests per second); 0 leaves the header out.
     #[arg(long, default_value_t = 30)]
     rate_limit: u32,
+    /// Enforce the rate limit per token: more than N requests per second (burst N) get 429.
+    #[arg(long)]
+    enforce_rate_limit: bool,
     /// Default plan duration in milliseconds.
     #[arg(long)]
     plan_ms: Option<u64>,
@@ -83,6 +86,12 @@ async fn run(cli: Cli) -> Result<(), String> {
     emulator.admin_token = cli.admin_token.clone();
     let limit = scenario.rate_limit.unwrap_or(cli.rate_limit);
     emulator.rate_limit_header = (limit > 0).then_some(limit);
+    if cli.enforce_rate_limit || scenario.enforce_rate_limit {
+        if limit == 0 {
+            return Err("--enforce-rate-limit needs a --rate-limit above 0".into());
+        }
+        *emulator.enforce_rate_limit.get_mut() = true;
+    }
     for rule in &scenario.faults {
         emulator
             .faults

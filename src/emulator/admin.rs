@@ -44,6 +44,7 @@ pub fn admin_router(emu: Shared) -> Router<Shared> {
         .route("/_emulator/requests", get(request_log))
         .route("/_emulator/requests/reset", post(reset_log))
         .route("/_emulator/runs", get(run_summary))
+        .route("/_emulator/settings", get(get_settings).put(put_settings))
         .route_layer(axum::middleware::from_fn_with_state(emu, admin_auth))
 }
 
@@ -219,4 +220,36 @@ async fn run_summary(State(emu): State<Shared>) -> ApiResult {
         })
         .collect();
     Ok(Json(json!({"runs": items})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    enforce_rate_limit: Option<bool>,
+}
+
+fn settings(emu: &Shared) -> Value {
+    json!({"rate_limit": emu.rate_limit_header,
+        "enforce_rate_limit": emu.enforce_rate_limit.load(std::sync::atomic::Ordering::Relaxed)})
+}
+
+async fn get_settings(State(emu): State<Shared>) -> ApiResult {
+    Ok(Json(settings(&emu)).into_response())
+}
+
+/// Runtime server settings: `{"enforce_rate_limit": bool}`.
+async fn put_settings(State(emu): State<Shared>, body: Bytes) -> ApiResult {
+    let new: Settings = parse(&body)?;
+    if let Some(enforce) = new.enforce_rate_limit {
+        if enforce && emu.rate_limit_header.is_none() {
+            return Err(ApiError::new(
+                422,
+                "cannot enforce a rate limit: the server runs with --rate-limit 0",
+            ));
+        }
+        emu.enforce_rate_limit
+            .store(enforce, std::sync::atomic::Ordering::Relaxed);
+        emu.rate_buckets.lock().unwrap().clear();
+    }
+    Ok(Json(settings(&emu)).into_response())
 }

@@ -170,10 +170,16 @@ pub async fn api_middleware(
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim);
             match token.and_then(|t| emu.user_for_token(t)) {
-                Some(user) => {
-                    request.extensions_mut().insert(UserId(user));
-                    next.run(request).await
-                }
+                Some(user) => match emu.take_rate_token(&user) {
+                    Ok(()) => {
+                        request.extensions_mut().insert(UserId(user));
+                        next.run(request).await
+                    }
+                    Err(wait_seconds) => {
+                        fault_note = Some("429 rate limit enforced".into());
+                        rate_limited(wait_seconds.max(0.001))
+                    }
+                },
                 None if public => next.run(request).await,
                 None => ApiError::new(
                     401,

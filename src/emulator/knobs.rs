@@ -66,6 +66,8 @@ impl<'de> Deserialize<'de> for Outcome {
 pub enum PolicyMode {
     None,
     Pass,
+    /// An advisory policy fails: the check passes with one advisory failure and the run goes on.
+    AdvisoryFail,
     SoftFail,
     HardFail,
 }
@@ -179,6 +181,8 @@ mod tests {
         assert_eq!("no_changes".parse::<Outcome>(), Ok(Outcome::NoChanges));
         let err = "sometimes".parse::<Outcome>().unwrap_err();
         assert!(err.contains("allowed"), "{err}");
+        let mode: PolicyMode = serde_json::from_str("\"advisory_fail\"").unwrap();
+        assert_eq!(mode, PolicyMode::AdvisoryFail);
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub mod scenario;
 pub mod server;
 pub mod store;
 
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use faults::Faults;
@@ -32,6 +34,10 @@ pub struct Emulator {
     pub admin_token: Option<String>,
     /// The `X-RateLimit-Limit` header value; `None` leaves the header out.
     pub rate_limit_header: Option<u32>,
+    /// Answer 429 when a token sends more than `rate_limit_header` requests per second (burst of the same size).
+    pub enforce_rate_limit: AtomicBool,
+    /// Per-user token buckets for `enforce_rate_limit`: (tokens, last refill).
+    pub rate_buckets: Mutex<HashMap<String, (f64, std::time::Instant)>>,
     /// Set once the listener is bound.
     pub base_url: OnceLock<String>,
 }
@@ -48,6 +54,8 @@ impl Emulator {
             tokens,
             admin_token: None,
             rate_limit_header: Some(30),
+            enforce_rate_limit: AtomicBool::new(false),
+            rate_buckets: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
         }
     }
@@ -58,6 +66,31 @@ impl Emulator {
             .iter()
             .position(|t| t == token)
             .map(|i| format!("user-emulator-{}", i + 1))
+    }
+
+    /// Takes one request from the user's bucket when the rate limit is enforced; `Err(seconds until a
+    /// request is allowed)` when the bucket is empty.
+    pub fn take_rate_token(&self, user: &str) -> Result<(), f64> {
+        let Some(limit) = self.rate_limit_header.map(f64::from) else {
+            return Ok(());
+        };
+        if !self
+            .enforce_rate_limit
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let mut buckets = self.rate_buckets.lock().unwrap();
+        let (tokens, last) = buckets.entry(user.to_string()).or_insert((limit, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * limit).min(limit);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - *tokens) / limit)
+        }
     }
 
     pub fn base_url(&self) -> &str {

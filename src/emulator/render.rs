@@ -275,13 +275,14 @@ pub fn policy_check(r: &store::Run) -> Option<Value> {
         P::HardFailed => (0, 1),
         _ => (0, 0),
     };
+    let advisory = u32::from(done && pc.mode == super::knobs::PolicyMode::AdvisoryFail);
     let result = done.then_some(m::PolicyResult {
         result: soft + hard == 0,
         passed: 1,
-        total_failed: soft + hard,
+        total_failed: soft + hard + advisory,
         hard_failed: hard,
         soft_failed: soft,
-        advisory_failed: 0,
+        advisory_failed: advisory,
         duration: 0,
     });
     let overridable = pc.status == P::SoftFailed;

@@ -359,7 +359,7 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
                         run.holds_worker = false;
                     }
                 }
-                PolicyMode::Pass | PolicyMode::None => {
+                PolicyMode::Pass | PolicyMode::AdvisoryFail | PolicyMode::None => {
                     pc.status = PolicyCheckStatus::Passed;
                     run.set_status(RunStatus::PolicyChecked);
                     after_checks(store, run_id);

@@ -26,6 +26,9 @@ pub struct Scenario {
     /// `X-RateLimit-Limit` to advertise; 0 leaves the header out.
     #[serde(default)]
     pub rate_limit: Option<u32>,
+    /// Enforce that limit per token with 429 answers.
+    #[serde(default)]
+    pub enforce_rate_limit: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
