@@ -585,3 +585,52 @@ async fn advisory_policy_failures_do_not_stop_the_run() {
     assert_eq!(check.attributes.status, PolicyCheckStatus::Passed);
     assert_eq!(check.attributes.result.as_ref().unwrap().advisory_failed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passing_post_plan_task_pauses_in_post_plan_completed() {
+    let (_emu, client, ws) = setup(json!({"post_plan_task": "pass", "task_ms": 20})).await;
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    let stages = client.run_task_stages(&run.id).await.unwrap();
+    assert_eq!(stages.len(), 1, "the stage exists from creation");
+    assert_eq!(stages[0].attributes.stage, "post_plan");
+    let paused = wait_for(&client, &run.id, RunStatus::PostPlanCompleted).await;
+    passed_through(
+        &paused,
+        &["planned", "post_plan_running", "post_plan_completed"],
+    );
+    assert!(paused.attributes.actions.is_confirmable);
+    assert_eq!(
+        client.run_task_stages(&run.id).await.unwrap()[0]
+            .attributes
+            .status,
+        "passed"
+    );
+    client.apply_run(&run.id, None).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Applied).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_mandatory_task_errors_the_run_and_an_advisory_one_does_not() {
+    let (emu, client, ws) = setup(json!({"post_plan_task": "fail_mandatory", "task_ms": 20})).await;
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Errored).await;
+    assert_eq!(
+        client.run_task_stages(&run.id).await.unwrap()[0]
+            .attributes
+            .status,
+        "failed"
+    );
+
+    emu.set_workspace_knobs(
+        &ws,
+        knobs(json!({"post_plan_task": "fail_advisory", "task_ms": 20, "cost_estimation": true})),
+    );
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::CostEstimated).await;
+    assert_eq!(
+        client.run_task_stages(&run.id).await.unwrap()[0]
+            .attributes
+            .status,
+        "failed"
+    );
+}

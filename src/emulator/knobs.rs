@@ -72,6 +72,18 @@ pub enum PolicyMode {
     HardFail,
 }
 
+/// A post-plan run task's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskMode {
+    None,
+    Pass,
+    /// The stage fails and the run errors.
+    FailMandatory,
+    /// The stage fails but the run goes on.
+    FailAdvisory,
+}
+
 /// A set of knobs; unset fields fall through to the next level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +114,12 @@ pub struct Knobs {
     pub policy: Option<PolicyMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_estimation: Option<bool>,
+    /// A post-plan run task stage on every run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_plan_task: Option<TaskMode>,
+    /// Milliseconds a run task stage runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_ms: Option<u64>,
     /// Resources a plan with changes adds / changes / destroys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_additions: Option<u32>,
@@ -129,6 +147,8 @@ impl Knobs {
             apply_outcome: Some(Outcome::Changes),
             policy: Some(PolicyMode::None),
             cost_estimation: None,
+            post_plan_task: Some(TaskMode::None),
+            task_ms: Some(100),
             resource_additions: Some(1),
             resource_changes: Some(0),
             resource_destructions: Some(0),
@@ -153,6 +173,8 @@ impl Knobs {
             apply_outcome,
             policy,
             cost_estimation,
+            post_plan_task,
+            task_ms,
             resource_additions,
             resource_changes,
             resource_destructions,

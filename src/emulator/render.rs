@@ -186,7 +186,10 @@ pub fn run(r: &store::Run, position_in_queue: Option<u32>) -> Value {
             ),
             (
                 "task-stages",
-                Relationship::many("task-stages", Vec::<String>::new()),
+                Relationship::many(
+                    "task-stages",
+                    r.post_plan_task.iter().map(|_| format!("ts-{}", r.suffix)),
+                ),
             ),
             (
                 "run-events",
@@ -355,4 +358,34 @@ pub fn oauth_token(c: &store::OAuthClient, token_id: &str) -> Value {
 
 pub fn user(id: &str) -> Value {
     json!({"id": id, "type": "users", "attributes": {"username": id, "is-service-account": false}})
+}
+
+pub fn task_stage(r: &store::Run) -> Option<Value> {
+    let t = r.post_plan_task.as_ref()?;
+    let mut v = to_value(resource(
+        "task-stages",
+        &format!("ts-{}", r.suffix),
+        m::TaskStageAttributes {
+            stage: "post_plan".into(),
+            status: t.status.clone(),
+            created_at: Some(timestamp(t.created_at)),
+            updated_at: Some(timestamp(store::now())),
+            status_timestamps: t.timestamps.clone(),
+        },
+        vec![
+            ("run", Relationship::one("runs", &r.id)),
+            (
+                "task-results",
+                Relationship::many("task-results", Vec::<String>::new()),
+            ),
+            (
+                "policy-evaluations",
+                Relationship::many("policy-evaluations", Vec::<String>::new()),
+            ),
+        ],
+    ));
+    v["attributes"]["permissions"] =
+        json!({"can-override-policy": false, "can-override-tasks": false, "can-override": false});
+    v["attributes"]["actions"] = json!({"is-overridable": false});
+    Some(v)
 }

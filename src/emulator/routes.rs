@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use crate::tfe::models::{RunStatus, VcsRepo};
+use crate::tfe::models::VcsRepo;
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
 use super::store::{OAuthClient, Store, new_suffix, now};
@@ -1024,7 +1024,8 @@ async fn read_run(
                     .get(&run.configuration_version_id)
                     .map(|c| render::configuration_version(c, None)),
             ),
-            _ => {} // task stages: none configured
+            "task_stages" => included.extend(render::task_stage(run)),
+            _ => {}
         }
     }
     if !included.is_empty() {
@@ -1165,18 +1166,17 @@ async fn run_task_stages(
     Query(q): Params,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
-    store
+    let run = store
         .runs
         .get(&id)
         .ok_or_else(|| ApiError::not_found("run"))?;
-    ok(paginate(Vec::new(), &q, true)?)
+    ok(paginate(
+        render::task_stage(run).into_iter().collect(),
+        &q,
+        true,
+    )?)
 }
 
-async fn read_task_stage() -> ApiResult {
-    Err(ApiError::not_found("task stage"))
-}
-
-/// Whether a run status counts as running for the admin summary.
-pub fn is_active(status: &RunStatus) -> bool {
-    !status.is_final()
+async fn read_task_stage(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    with_child(&emu, "ts", &id, render::task_stage, "task stage")
 }

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::tfe::models::{PhaseStatus, PolicyCheckStatus, RunActions, RunStatus};
 
 use super::Emulator;
-use super::knobs::{Outcome, PolicyMode};
+use super::knobs::{Outcome, PolicyMode, TaskMode};
 use super::store::{Lock, Run, Store, now};
 
 /// An action refused with an HTTP status and detail.
@@ -198,6 +198,17 @@ fn finish(store: &mut Store, run_id: &str, status: RunStatus) {
     {
         ce.status = "canceled".into();
     }
+    if let Some(task) = run
+        .post_plan_task
+        .as_mut()
+        .filter(|t| t.status == "pending" || t.status == "running")
+    {
+        task.set_status(if run.status == RunStatus::Canceled {
+            "canceled"
+        } else {
+            "unreachable"
+        });
+    }
     if let Some(pc) = run
         .policy_check
         .as_mut()
@@ -263,6 +274,8 @@ fn should_error(store: &mut Store, ws_id: &str, outcome: Outcome, apply: bool) -
 enum PlanStep {
     /// The plan itself finished.
     Plan,
+    /// The post-plan run task finished.
+    PostPlanTask,
     /// The cost estimate finished.
     Estimate,
     /// The policy check finished.
@@ -324,12 +337,28 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
             run.has_changes = run.plan.additions + run.plan.changes + run.plan.destructions > 0;
             run.plan.set_status(PhaseStatus::Finished);
             run.set_status(RunStatus::Planned);
-            if let Some(ce) = &mut run.cost_estimate {
-                ce.status = "queued".into();
-                run.set_status(RunStatus::CostEstimating);
-                return Some((knobs.cost_estimate_ms.unwrap_or(0), PlanStep::Estimate));
+            if let Some(task) = &mut run.post_plan_task {
+                task.set_status("running");
+                run.set_status(RunStatus::PostPlanRunning);
+                return Some((knobs.task_ms.unwrap_or(0), PlanStep::PostPlanTask));
             }
-            start_policy_check(store, run_id, &knobs)
+            start_cost_estimate(store, run_id, &knobs)
+        }
+        PlanStep::PostPlanTask => {
+            let run = store.runs.get_mut(run_id).expect("run exists");
+            let task = run.post_plan_task.as_mut().expect("task stage exists");
+            if task.mode == TaskMode::FailMandatory {
+                task.set_status("failed");
+                finish(store, run_id, RunStatus::Errored);
+                return None;
+            }
+            task.set_status(if task.mode == TaskMode::Pass {
+                "passed"
+            } else {
+                "failed"
+            });
+            run.set_status(RunStatus::PostPlanCompleted);
+            start_cost_estimate(store, run_id, &knobs)
         }
         PlanStep::Estimate => {
             let run = store.runs.get_mut(run_id).expect("run exists");
@@ -368,6 +397,20 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
             None
         }
     }
+}
+
+fn start_cost_estimate(
+    store: &mut Store,
+    run_id: &str,
+    knobs: &super::knobs::Knobs,
+) -> Option<(u64, PlanStep)> {
+    let run = store.runs.get_mut(run_id).expect("run exists");
+    if let Some(ce) = &mut run.cost_estimate {
+        ce.status = "queued".into();
+        run.set_status(RunStatus::CostEstimating);
+        return Some((knobs.cost_estimate_ms.unwrap_or(0), PlanStep::Estimate));
+    }
+    start_policy_check(store, run_id, knobs)
 }
 
 fn start_policy_check(

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::tfe::models::{PhaseStatus, PolicyCheckStatus, RunStatus, VcsRepo};
 
-use super::knobs::{Knobs, OutcomeCounters, PolicyMode};
+use super::knobs::{Knobs, OutcomeCounters, PolicyMode, TaskMode};
 
 /// UTC timestamp with a literal `Z`, as go-tfe requires.
 pub fn timestamp(t: OffsetDateTime) -> String {
@@ -128,6 +128,23 @@ pub struct CostEstimateRec {
     pub timestamps: BTreeMap<String, String>,
 }
 
+/// A run task stage (only post_plan is emulated).
+#[derive(Debug, Clone)]
+pub struct TaskStageRec {
+    pub mode: TaskMode,
+    pub status: String,
+    pub created_at: OffsetDateTime,
+    pub timestamps: BTreeMap<String, String>,
+}
+
+impl TaskStageRec {
+    pub fn set_status(&mut self, status: &str) {
+        self.timestamps
+            .insert(format!("{status}-at"), timestamp(now()));
+        self.status = status.to_string();
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PolicyCheckRec {
     pub mode: PolicyMode,
@@ -163,6 +180,7 @@ pub struct Run {
     pub apply: Phase,
     pub cost_estimate: Option<CostEstimateRec>,
     pub policy_check: Option<PolicyCheckRec>,
+    pub post_plan_task: Option<TaskStageRec>,
     /// Waiting for confirmation (or for an override in `policy_override`).
     pub paused: bool,
     /// Holds one of the organization's workers.
@@ -396,6 +414,7 @@ impl Store {
         let org = &self.organizations[&ws.organization];
         let cost_estimation = knobs.cost_estimation.unwrap_or(org.cost_estimation_enabled);
         let policy = knobs.policy.unwrap_or(PolicyMode::None);
+        let task = knobs.post_plan_task.unwrap_or(TaskMode::None);
         let stamp = || {
             let mut m = BTreeMap::new();
             m.insert("queued-at".to_string(), timestamp(now()));
@@ -433,6 +452,12 @@ impl Store {
                 mode: policy,
                 status: PolicyCheckStatus::Pending,
                 timestamps: stamp(),
+            }),
+            post_plan_task: (task != TaskMode::None).then(|| TaskStageRec {
+                mode: task,
+                status: "pending".into(),
+                created_at: now(),
+                timestamps: BTreeMap::new(),
             }),
             paused: false,
             holds_worker: false,

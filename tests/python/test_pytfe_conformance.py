@@ -80,7 +80,7 @@ def test_lock_unlock_and_force_unlock(emulator, tfe):
 
 
 def test_create_read_with_includes_list_and_apply(emulator, tfe):
-    ws_id = emulator.seed_workspace("acme", "app", knobs=FAST)
+    ws_id = emulator.seed_workspace("acme", "app", knobs={**FAST, "post_plan_task": "pass", "task_ms": 20})
     emulator.admin("POST", "/_emulator/seed", {"organizations": [{"name": "acme", "cost_estimation_enabled": True}]})
     run = create_run(tfe, ws_id, message="from pytfe")
     assert value(run.status) == "pending"
@@ -104,6 +104,7 @@ def test_create_read_with_includes_list_and_apply(emulator, tfe):
     assert full.workspace.name == "app", "the included workspace was hydrated, not stubbed"
     assert full.created_by is not None and full.created_by.username
     assert full.configuration_version is not None and value(full.configuration_version.status) == "uploaded"
+    assert [value(s.status) for s in full.task_stages] == ["passed"]
     strictly_validate_included(tfe, run.id, ",".join(includes))
     assert tfe.plans.read(full.plan.id).id == full.plan.id
     assert value(tfe.cost_estimates.read(full.cost_estimate.id).status) == "finished"
