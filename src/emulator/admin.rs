@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::faults::FaultRule;
-use super::http::{ApiError, ApiResult, counters};
+use super::http::{ApiError, ApiResult};
 use super::knobs::Knobs;
 use super::scenario::{OrganizationSeed, WorkspaceSeed, seed};
 
@@ -197,11 +197,14 @@ async fn delete_fault(State(emu): State<Shared>, Path(id): Path<u64>) -> ApiResu
 
 async fn request_log(State(emu): State<Shared>) -> ApiResult {
     let store = emu.store.lock().unwrap();
-    Ok(Json(json!({"requests": store.log, "counters": counters(&store.log)})).into_response())
+    Ok(
+        Json(json!({"requests": store.log.entries, "counters": store.log.counters()}))
+            .into_response(),
+    )
 }
 
 async fn reset_log(State(emu): State<Shared>) -> ApiResult {
-    emu.store.lock().unwrap().log.clear();
+    emu.store.lock().unwrap().log.reset();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,6 +1,5 @@
 //! What wraps every TFE API request: fault injection, bearer-token auth, server headers and the request log.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -214,22 +213,6 @@ pub async fn api_middleware(
         duration_ms: started.elapsed().as_millis() as u64,
         fault: fault_note,
     };
-    emu.store.lock().unwrap().log.push(entry);
+    emu.store.lock().unwrap().log.record(entry);
     response
-}
-
-/// Counters per `METHOD route`, plus how many 429 and 5xx answers were served.
-pub fn counters(log: &[LogEntry]) -> Value {
-    let mut per_route: BTreeMap<String, u64> = BTreeMap::new();
-    let mut per_status: BTreeMap<String, u64> = BTreeMap::new();
-    for e in log {
-        *per_route
-            .entry(format!("{} {}", e.method, e.route))
-            .or_default() += 1;
-        *per_status.entry(e.status.to_string()).or_default() += 1;
-    }
-    let served_429 = log.iter().filter(|e| e.status == 429).count();
-    let served_5xx = log.iter().filter(|e| e.status >= 500).count();
-    json!({"total": log.len(), "by_route": per_route, "by_status": per_status,
-        "served_429": served_429, "served_5xx": served_5xx})
 }

@@ -702,3 +702,86 @@ pub fn force_unlock_workspace(
     schedule(emu, store);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::knobs::Knobs;
+
+    fn run_in(status: RunStatus, paused: bool) -> Run {
+        let mut store = Store::new(Knobs::defaults());
+        store.new_organization("acme", "a@b.c", false);
+        let ws = store.new_workspace("acme", "app");
+        let cv = store.new_configuration_version(&ws, "tfe-api", true, false, true);
+        let id = store.new_run(
+            &ws,
+            &cv,
+            "user-emulator-1",
+            false,
+            false,
+            false,
+            String::new(),
+            "tfe-api",
+        );
+        let mut run = store.runs.remove(&id).unwrap();
+        run.status = status;
+        run.paused = paused;
+        run
+    }
+
+    fn flags(a: RunActions) -> [bool; 4] {
+        [
+            a.is_confirmable,
+            a.is_discardable,
+            a.is_cancelable,
+            a.is_force_cancelable,
+        ]
+    }
+
+    #[test]
+    fn actions_follow_the_flag_table() {
+        let at = now();
+        // [confirmable, discardable, cancelable, force-cancelable]
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::Pending, false), at)),
+            [false, true, true, false]
+        );
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::Planning, false), at)),
+            [false, false, true, false]
+        );
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::Planned, true), at)),
+            [true, true, false, false]
+        );
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::Planned, false), at)),
+            [false, false, true, false]
+        );
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::PolicyOverride, true), at)),
+            [false, true, false, false]
+        );
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::Applying, false), at)),
+            [false, false, true, false]
+        );
+        assert_eq!(
+            flags(actions(&run_in(RunStatus::Applied, false), at)),
+            [false; 4]
+        );
+
+        let mut canceling = run_in(RunStatus::Applying, false);
+        canceling.cancel_requested = true;
+        canceling.force_cancel_available_at = Some(at + Duration::from_secs(10));
+        assert_eq!(
+            flags(actions(&canceling, at)),
+            [false; 4],
+            "cool-off not over"
+        );
+        assert_eq!(
+            flags(actions(&canceling, at + Duration::from_secs(11))),
+            [false, false, false, true]
+        );
+    }
+}

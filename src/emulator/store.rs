@@ -216,6 +216,47 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
+/// The request log: the newest `LOG_CAPACITY` entries plus counters over every request since the last reset.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    pub entries: std::collections::VecDeque<LogEntry>,
+    pub total: u64,
+    pub by_route: BTreeMap<String, u64>,
+    pub by_status: BTreeMap<String, u64>,
+    pub served_429: u64,
+    pub served_5xx: u64,
+}
+
+/// Entries kept in the log; counters are not limited.
+pub const LOG_CAPACITY: usize = 10_000;
+
+impl RequestLog {
+    pub fn record(&mut self, entry: LogEntry) {
+        self.total += 1;
+        *self
+            .by_route
+            .entry(format!("{} {}", entry.method, entry.route))
+            .or_default() += 1;
+        *self.by_status.entry(entry.status.to_string()).or_default() += 1;
+        self.served_429 += u64::from(entry.status == 429);
+        self.served_5xx += u64::from(entry.status >= 500);
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    pub fn reset(&mut self) {
+        *self = RequestLog::default();
+    }
+
+    /// `{"total", "by_route": {"METHOD /route": n}, "by_status", "served_429", "served_5xx"}`.
+    pub fn counters(&self) -> serde_json::Value {
+        serde_json::json!({"total": self.total, "by_route": self.by_route, "by_status": self.by_status,
+            "served_429": self.served_429, "served_5xx": self.served_5xx})
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct OAuthClient {
     pub id: String,
@@ -239,7 +280,7 @@ pub struct Store {
     pub defaults: Knobs,
     pub default_counters: OutcomeCounters,
     pub seq: u64,
-    pub log: Vec<LogEntry>,
+    pub log: RequestLog,
 }
 
 impl Store {

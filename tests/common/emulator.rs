@@ -178,6 +178,22 @@ impl TestEmulator {
         }
     }
 
+    /// Environment for a provider process pointed at this emulator: `TFE_HOSTNAME`, `TFE_TOKEN` and (HTTPS)
+    /// `SSL_CERT_FILE` trusting the emulator's CA.
+    pub fn provider_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("TFE_HOSTNAME".to_string(), self.hostname.clone()),
+            ("TFE_TOKEN".to_string(), self.token.clone()),
+        ];
+        if !self.http {
+            env.push((
+                "SSL_CERT_FILE".to_string(),
+                self.ca_file.display().to_string(),
+            ));
+        }
+        env
+    }
+
     /// A connected client (discovery + ping done).
     pub async fn client(&self) -> TfeClient {
         TfeClient::connect(self.client_config())
