@@ -394,7 +394,7 @@ async fn a_user_lock_holds_new_runs_pending_until_unlock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_pending_is_immediate_and_cancel_planning_is_asynchronous() {
-    let (emu, client, ws) = setup(json!({"plan_ms": 400, "cancel_ms": 100})).await;
+    let (emu, client, ws) = setup(json!({"plan_ms": 5000, "cancel_ms": 100})).await;
     let first = client.create_run(run_for(&ws)).await.unwrap();
     let second = client.create_run(run_for(&ws)).await.unwrap();
     client.cancel_run(&second.id, None).await.unwrap();
@@ -423,7 +423,7 @@ async fn cancel_pending_is_immediate_and_cancel_planning_is_asynchronous() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_applying_then_force_cancel_after_the_cool_off() {
     let (_emu, client, ws) =
-        setup(json!({"apply_ms": 60000, "cancel_stuck": true, "force_cancel_cooloff_ms": 150}))
+        setup(json!({"apply_ms": 60000, "cancel_stuck": true, "force_cancel_cooloff_ms": 600}))
             .await;
     let run = client
         .create_run(CreateRun {
@@ -436,7 +436,7 @@ async fn cancel_applying_then_force_cancel_after_the_cool_off() {
     client.cancel_run(&run.id, None).await.unwrap();
     let early = client.force_cancel_run(&run.id, None).await.unwrap_err();
     assert!(matches!(early, TfeError::Conflict { .. }), "{early}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
     let stuck = client.run(&run.id).await.unwrap();
     assert_eq!(stuck.attributes.status, RunStatus::Applying);
     assert!(stuck.attributes.actions.is_force_cancelable);
@@ -490,7 +490,8 @@ async fn capacity_serves_applies_before_plans_before_speculative_plans() {
         "acme",
         json!({"concurrency": 1, "plan_ms": 40, "apply_ms": 40}),
     );
-    emu.set_workspace_knobs(&b, json!({"plan_ms": 500}));
+    // Long enough that the queue below is read while b still holds the only worker.
+    emu.set_workspace_knobs(&b, json!({"plan_ms": 2000}));
     let client = emu.client().await;
     let ra = client.create_run(run_for(&a)).await.unwrap();
     wait_for(&client, &ra.id, RunStatus::Planned).await;

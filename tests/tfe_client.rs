@@ -398,7 +398,7 @@ async fn discard_cancel_and_force_cancel_through_the_client() {
     let ws = emu.seed_workspace("acme", "app");
     emu.set_workspace_knobs(
         &ws,
-        json!({"plan_ms": 60000, "cancel_stuck": true, "force_cancel_cooloff_ms": 200}),
+        json!({"plan_ms": 60000, "cancel_stuck": true, "force_cancel_cooloff_ms": 600}),
     );
     let client = emu.client().await;
     let first = client.create_run(run_for(&ws)).await.unwrap();
@@ -424,7 +424,7 @@ async fn discard_cancel_and_force_cancel_through_the_client() {
         "cancel_stuck keeps it planning"
     );
     assert!(cancelling.attributes.force_cancel_available_at.is_some());
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(
         client
             .run(&first.id)
