@@ -290,3 +290,54 @@ fn admin_token_protects_the_admin_api() {
     let (status, _) = emu.admin_raw("GET", "/_emulator/runs", None);
     assert_eq!(status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_identity_and_include_strictness_are_configurable() {
+    let emu = TestEmulator::start_with(EmulatorOptions {
+        http: true,
+        extra_args: vec![
+            "--app-name".into(),
+            "HCP Terraform".into(),
+            "--rate-limit".into(),
+            "0".into(),
+        ],
+        ..Default::default()
+    });
+    let ws = emu.seed_workspace("acme", "app");
+    let client = emu.client().await;
+    assert_eq!(
+        client.server_info().app_name.as_deref(),
+        Some("HCP Terraform")
+    );
+    assert_eq!(
+        client.server_info().rate_limit,
+        None,
+        "--rate-limit 0 leaves the header out"
+    );
+    assert!(
+        client.rate_limit().0.is_infinite(),
+        "no header, no client-side limit"
+    );
+    let run = client
+        .create_run(tfe_provider::tfe::CreateRun {
+            workspace_id: ws,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let strict = client
+        .run_with_includes(&run.id, &["plan", "nonsense"])
+        .await
+        .unwrap_err();
+    assert_eq!(strict.status(), Some(400));
+    emu.admin(
+        "PUT",
+        "/_emulator/settings",
+        Some(json!({"lenient_includes": true})),
+    );
+    let lenient = client
+        .run_with_includes(&run.id, &["plan", "nonsense"])
+        .await
+        .unwrap();
+    assert_eq!(lenient.included.len(), 1, "only the known include");
+}

@@ -635,3 +635,23 @@ async fn a_failed_mandatory_task_errors_the_run_and_an_advisory_one_does_not() {
         "failed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_execute_discards_the_blocking_run() {
+    let (_emu, client, ws) = setup(json!({})).await;
+    let blocker = client.create_run(run_for(&ws)).await.unwrap();
+    let waiting = client.create_run(run_for(&ws)).await.unwrap();
+    let refused = client.force_execute_run(&blocker.id).await.unwrap_err();
+    assert!(matches!(refused, TfeError::Forbidden { .. }), "{refused}");
+    wait_for(&client, &blocker.id, RunStatus::Planned).await;
+    client.force_execute_run(&waiting.id).await.unwrap();
+    assert_eq!(
+        client.run(&blocker.id).await.unwrap().attributes.status,
+        RunStatus::Discarded
+    );
+    wait_for(&client, &waiting.id, RunStatus::Planned).await;
+    assert_eq!(
+        client.workspace(&ws).await.unwrap().current_run_id(),
+        Some(waiting.id.as_str())
+    );
+}

@@ -47,6 +47,12 @@ struct Cli {
     /// Enforce the rate limit per token: more than N requests per second (burst N) get 429.
     #[arg(long)]
     enforce_rate_limit: bool,
+    /// The TFP-AppName header ("HCP Terraform" makes go-tfe treat the server as HCP Terraform).
+    #[arg(long, default_value = "Terraform Enterprise")]
+    app_name: String,
+    /// Ignore unknown `include` names instead of answering 400.
+    #[arg(long)]
+    lenient_includes: bool,
     /// Default plan duration in milliseconds.
     #[arg(long)]
     plan_ms: Option<u64>,
@@ -84,6 +90,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     });
     let mut emulator = Emulator::new(tokens, defaults);
     emulator.admin_token = cli.admin_token.clone();
+    emulator.app_name = cli.app_name.clone();
+    emulator.store.get_mut().unwrap().lenient_includes =
+        cli.lenient_includes || scenario.lenient_includes;
     let limit = scenario.rate_limit.unwrap_or(cli.rate_limit);
     emulator.rate_limit_header = (limit > 0).then_some(limit);
     if cli.enforce_rate_limit || scenario.enforce_rate_limit {

@@ -229,11 +229,14 @@ async fn run_summary(State(emu): State<Shared>) -> ApiResult {
 #[serde(deny_unknown_fields)]
 struct Settings {
     enforce_rate_limit: Option<bool>,
+    lenient_includes: Option<bool>,
 }
 
 fn settings(emu: &Shared) -> Value {
     json!({"rate_limit": emu.rate_limit_header,
-        "enforce_rate_limit": emu.enforce_rate_limit.load(std::sync::atomic::Ordering::Relaxed)})
+        "enforce_rate_limit": emu.enforce_rate_limit.load(std::sync::atomic::Ordering::Relaxed),
+        "lenient_includes": emu.store.lock().unwrap().lenient_includes,
+        "app_name": emu.app_name})
 }
 
 async fn get_settings(State(emu): State<Shared>) -> ApiResult {
@@ -253,6 +256,9 @@ async fn put_settings(State(emu): State<Shared>, body: Bytes) -> ApiResult {
         emu.enforce_rate_limit
             .store(enforce, std::sync::atomic::Ordering::Relaxed);
         emu.rate_buckets.lock().unwrap().clear();
+    }
+    if let Some(lenient) = new.lenient_includes {
+        emu.store.lock().unwrap().lenient_includes = lenient;
     }
     Ok(Json(settings(&emu)).into_response())
 }

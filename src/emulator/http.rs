@@ -198,10 +198,9 @@ pub async fn api_middleware(
         headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
     }
     headers.insert("tfp-api-version", HeaderValue::from_static("2.5"));
-    headers.insert(
-        "tfp-appname",
-        HeaderValue::from_static("Terraform Enterprise"),
-    );
+    if let Ok(app) = HeaderValue::from_str(&emu.app_name) {
+        headers.insert("tfp-appname", app);
+    }
     headers.insert("x-tfe-version", HeaderValue::from_static("tfe-emulator"));
 
     let entry = LogEntry {

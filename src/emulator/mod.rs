@@ -38,6 +38,8 @@ pub struct Emulator {
     pub enforce_rate_limit: AtomicBool,
     /// Per-user token buckets for `enforce_rate_limit`: (tokens, last refill).
     pub rate_buckets: Mutex<HashMap<String, (f64, std::time::Instant)>>,
+    /// The `TFP-AppName` header: "Terraform Enterprise" (default) or "HCP Terraform".
+    pub app_name: String,
     /// Set once the listener is bound.
     pub base_url: OnceLock<String>,
 }
@@ -55,6 +57,7 @@ impl Emulator {
             admin_token: None,
             rate_limit_header: Some(30),
             enforce_rate_limit: AtomicBool::new(false),
+            app_name: "Terraform Enterprise".into(),
             rate_buckets: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
         }

@@ -141,7 +141,12 @@ fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
 }
 
 /// Include names from `?include=`, normalized to underscores.
-fn includes(q: &HashMap<String, String>, allowed: &[&str]) -> Result<Vec<String>, ApiError> {
+/// Unknown names are a 400 (as TFC answers) unless the server runs with lenient includes, which drops them.
+fn includes(
+    store: &Store,
+    q: &HashMap<String, String>,
+    allowed: &[&str],
+) -> Result<Vec<String>, ApiError> {
     let Some(raw) = param(q, "include") else {
         return Ok(Vec::new());
     };
@@ -149,6 +154,9 @@ fn includes(q: &HashMap<String, String>, allowed: &[&str]) -> Result<Vec<String>
     for name in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let norm = name.replace('-', "_");
         if !allowed.contains(&norm.as_str()) {
+            if store.lenient_includes {
+                continue;
+            }
             return Err(ApiError::new(
                 400,
                 format!(
@@ -433,7 +441,9 @@ async fn read_oauth_client(
         .get(&id)
         .ok_or_else(|| ApiError::not_found("oauth client"))?;
     let mut doc = json!({"data": render::oauth_client(c)});
-    if includes(&q, &["oauth_tokens", "organization"])?.contains(&"oauth_tokens".to_string()) {
+    if includes(&store, &q, &["oauth_tokens", "organization"])?
+        .contains(&"oauth_tokens".to_string())
+    {
         doc["included"] = json!(
             c.token_id
                 .iter()
@@ -489,7 +499,7 @@ fn workspace_doc(
         .ok_or_else(|| ApiError::not_found("workspace"))?;
     let mut doc = json!({"data": render::workspace(store, ws, base)});
     let mut included = Vec::new();
-    for inc in includes(q, WORKSPACE_INCLUDES)? {
+    for inc in includes(store, q, WORKSPACE_INCLUDES)? {
         match inc.as_str() {
             "current_run" => included.extend(
                 ws.current_run
@@ -999,7 +1009,7 @@ async fn read_run(
         .ok_or_else(|| ApiError::not_found("run"))?;
     let mut doc = json!({"data": render::run(run, None)});
     let mut included = Vec::new();
-    for inc in includes(&q, RUN_INCLUDES)? {
+    for inc in includes(&store, &q, RUN_INCLUDES)? {
         match inc.as_str() {
             "plan" => included.push(render::plan(run)),
             "apply" => included.push(render::apply(run)),
@@ -1062,12 +1072,7 @@ async fn run_action(
         "discard" => run_machine::discard(&emu, &mut store, &id)?,
         "cancel" => run_machine::cancel(&emu, &mut store, &id)?,
         "force-cancel" => run_machine::force_cancel(&emu, &mut store, &id)?,
-        "force-execute" => {
-            return Err(ApiError::new(
-                403,
-                "force-execute is not supported by tfe-emulator",
-            ));
-        }
+        "force-execute" => run_machine::force_execute(&emu, &mut store, &id)?,
         other => {
             return Err(ApiError::not_found(&format!(
                 "run action {other:?} (allowed: apply, discard, cancel, force-cancel)"

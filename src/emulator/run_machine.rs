@@ -592,6 +592,43 @@ pub fn force_cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Res
     Ok(())
 }
 
+/// Starts a pending run now by discarding the run that blocks its workspace.
+pub fn force_execute(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+    let run = store
+        .runs
+        .get(run_id)
+        .ok_or_else(|| refused(404, "run not found"))?;
+    let ws_id = run.workspace_id.clone();
+    let blocker = match store.workspaces.get(&ws_id).and_then(|w| w.lock.clone()) {
+        Some(Lock::Run(other)) if run.status == RunStatus::Pending && other != run_id => other,
+        _ => {
+            return Err(refused(
+                403,
+                "Run can only be force-executed while it is pending and its workspace is locked by another run.",
+            ));
+        }
+    };
+    let discardable = store
+        .runs
+        .get(&blocker)
+        .is_some_and(|b| b.paused || b.status == RunStatus::Pending);
+    if !discardable {
+        return Err(refused(
+            409,
+            "The run blocking this one cannot be discarded.",
+        ));
+    }
+    finish(store, &blocker, RunStatus::Discarded);
+    let ws = store.workspaces.get_mut(&ws_id).expect("workspace exists");
+    ws.current_run = Some(run_id.to_string());
+    ws.lock = Some(Lock::Run(run_id.to_string()));
+    let run = store.runs.get_mut(run_id).expect("run exists");
+    run.set_status(RunStatus::PlanQueued);
+    run.plan.set_status(PhaseStatus::Queued);
+    schedule(emu, store);
+    Ok(())
+}
+
 /// Overrides a soft-failed policy check; the run continues as if the check had passed.
 pub fn override_policy(
     emu: &Arc<Emulator>,

@@ -29,6 +29,9 @@ pub struct Scenario {
     /// Enforce that limit per token with 429 answers.
     #[serde(default)]
     pub enforce_rate_limit: bool,
+    /// Drop unknown `include` names instead of answering 400.
+    #[serde(default)]
+    pub lenient_includes: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -281,6 +281,8 @@ pub struct Store {
     pub default_counters: OutcomeCounters,
     pub seq: u64,
     pub log: RequestLog,
+    /// Drop unknown `include` names instead of answering 400.
+    pub lenient_includes: bool,
 }
 
 impl Store {

@@ -654,6 +654,19 @@ impl TfeClient {
         self.run_action(id, "force-cancel", comment).await
     }
 
+    /// Starts a pending run at once by discarding the run that blocks its workspace (403/409 otherwise).
+    pub async fn force_execute_run(&self, id: &str) -> Result<(), TfeError> {
+        self.send(
+            Method::POST,
+            &format!("runs/{}/actions/force-execute", seg(id)),
+            &[],
+            None,
+            Retry::Unsafe,
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn run_action(
         &self,
         id: &str,
