@@ -40,6 +40,22 @@ async fn connect_discovers_over_https_and_sizes_the_shared_limiter() {
     assert!((rate - 19.8).abs() < 1e-9, "0.66 * 30 req/s, got {rate}");
     assert_eq!(burst, 9.0);
     assert_eq!(client.server_info().rate_limit, Some(30.0));
+    let log = emu.requests();
+    let routes: Vec<&str> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["route"].as_str().unwrap())
+        .collect();
+    assert_eq!(routes, vec!["/.well-known/terraform.json", "/api/v2/ping"]);
+    let user_agent = format!("terraform-provider-tfe/{}", env!("CARGO_PKG_VERSION"));
+    for entry in log["requests"].as_array().unwrap() {
+        assert_eq!(
+            entry["user_agent"],
+            user_agent.as_str(),
+            "the User-Agent names this provider and its version"
+        );
+    }
     assert_eq!(
         client.run_url("acme", "app", "run-1"),
         format!(

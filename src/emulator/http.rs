@@ -119,6 +119,11 @@ pub async fn api_middleware(
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| path.clone());
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let fired = emu.faults.lock().unwrap().fire(&method, &path);
 
     let mut fault_note = None;
@@ -210,6 +215,7 @@ pub async fn api_middleware(
         status: response.status().as_u16(),
         at: timestamp(now()),
         duration_ms: started.elapsed().as_millis() as u64,
+        user_agent,
         fault: fault_note,
     };
     emu.store.lock().unwrap().log.record(entry);

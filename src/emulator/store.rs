@@ -211,6 +211,8 @@ pub struct LogEntry {
     pub status: u16,
     pub at: String,
     pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
     /// Set when a fault rule produced or altered the response.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,

@@ -936,22 +936,30 @@ async fn discover(http: &reqwest::Client, url: &Url) -> Result<Url, TfeError> {
         .json()
         .await
         .map_err(|e| fail(format!("not a JSON object: {e}")))?;
+    api_base_from_services(url, &services).map_err(fail)
+}
+
+/// Picks the TFE API from a discovery document (newest key first) and resolves it against the document's URL.
+fn api_base_from_services(
+    url: &Url,
+    services: &serde_json::Map<String, Value>,
+) -> Result<Url, String> {
     let Some(found) = SERVICE_KEYS
         .iter()
         .find_map(|k| services.get(*k).and_then(Value::as_str))
     else {
         let offered: Vec<&String> = services.keys().filter(|k| k.starts_with("tfe.")).collect();
-        return Err(fail(if offered.is_empty() {
+        return Err(if offered.is_empty() {
             "the host does not offer the TFE API (no tfe.v2* service)".into()
         } else {
             format!(
                 "TFE API version not supported: offered {offered:?}, this client needs one of {SERVICE_KEYS:?}"
             )
-        }));
+        });
     };
     let mut base = url
         .join(found)
-        .map_err(|e| fail(format!("bad service URL {found:?}: {e}")))?;
+        .map_err(|e| format!("bad service URL {found:?}: {e}"))?;
     if !base.path().ends_with('/') {
         let path = format!("{}/", base.path());
         base.set_path(&path);
@@ -1107,6 +1115,44 @@ mod tests {
         h.insert("retry-after", HeaderValue::from_static("1"));
         h.insert("x-ratelimit-reset", HeaderValue::from_static("2.5"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(2500)));
+    }
+
+    fn services(json: Value) -> serde_json::Map<String, Value> {
+        json.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn discovery_prefers_the_newest_key_and_resolves_relative_urls() {
+        let url = Url::parse("https://tfe.example:8443/.well-known/terraform.json").unwrap();
+        let both = services(json!({"tfe.v2": "/old/", "tfe.v2.2": "/api/v2/"}));
+        assert_eq!(
+            api_base_from_services(&url, &both).unwrap().as_str(),
+            "https://tfe.example:8443/api/v2/"
+        );
+        let old_only = services(json!({"tfe.v2.1": "/api/v2"}));
+        assert_eq!(
+            api_base_from_services(&url, &old_only).unwrap().as_str(),
+            "https://tfe.example:8443/api/v2/"
+        );
+        let absolute = services(json!({"tfe.v2.2": "https://other.example/api/v2/"}));
+        assert_eq!(
+            api_base_from_services(&url, &absolute).unwrap().as_str(),
+            "https://other.example/api/v2/"
+        );
+    }
+
+    #[test]
+    fn discovery_explains_missing_or_unsupported_services() {
+        let url = Url::parse("https://tfe.example/.well-known/terraform.json").unwrap();
+        let newer =
+            api_base_from_services(&url, &services(json!({"tfe.v3": "/api/v3/"}))).unwrap_err();
+        assert!(
+            newer.contains("not supported") && newer.contains("tfe.v3"),
+            "{newer}"
+        );
+        let none =
+            api_base_from_services(&url, &services(json!({"modules.v1": "/m/"}))).unwrap_err();
+        assert!(none.contains("does not offer the TFE API"), "{none}");
     }
 
     #[test]
