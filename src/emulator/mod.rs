@@ -1,1 +1,102 @@
-//! tfe-emulator: a local stand-in for the TFE API v2.
+//! tfe-emulator: a local stand-in for the TFE API v2, with behaviour knobs, fault injection and an admin API.
+//!
+//! - [`store`]: in-memory records; [`run_machine`]: run states and queues; [`render`]: JSON:API output.
+//! - [`routes`]: the TFE API; [`http`]: auth, faults and the request log around it; [`admin`]: `/_emulator/`.
+//! - [`knobs`], [`faults`], [`scenario`]: behaviour settings; [`server`]: listening, TLS and shutdown.
+
+pub mod admin;
+pub mod faults;
+pub mod http;
+pub mod knobs;
+pub mod render;
+pub mod routes;
+pub mod run_machine;
+pub mod scenario;
+pub mod server;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use faults::Faults;
+use knobs::Knobs;
+use store::Store;
+
+/// The emulator's shared state.
+#[derive(Debug)]
+pub struct Emulator {
+    pub store: Mutex<Store>,
+    pub faults: Mutex<Faults>,
+    /// Accepted API tokens; token N (from 1) belongs to user `user-emulator-N`.
+    pub tokens: Vec<String>,
+    /// When set, the admin API requires `Authorization: Bearer <admin_token>`.
+    pub admin_token: Option<String>,
+    /// The `X-RateLimit-Limit` header value; `None` leaves the header out.
+    pub rate_limit_header: Option<u32>,
+    /// Answer 429 when a token sends more than `rate_limit_header` requests per second (burst of the same size).
+    pub enforce_rate_limit: AtomicBool,
+    /// Per-user token buckets for `enforce_rate_limit`: (tokens, last refill).
+    pub rate_buckets: Mutex<HashMap<String, (f64, std::time::Instant)>>,
+    /// The `TFP-AppName` header: "Terraform Enterprise" (default) or "HCP Terraform".
+    pub app_name: String,
+    /// Set once the listener is bound.
+    pub base_url: OnceLock<String>,
+}
+
+pub type Shared = Arc<Emulator>;
+
+impl Emulator {
+    pub fn new(tokens: Vec<String>, defaults: Knobs) -> Emulator {
+        let mut knobs = Knobs::defaults();
+        knobs.merge(&defaults);
+        Emulator {
+            store: Mutex::new(Store::new(knobs)),
+            faults: Mutex::new(Faults::default()),
+            tokens,
+            admin_token: None,
+            rate_limit_header: Some(30),
+            enforce_rate_limit: AtomicBool::new(false),
+            app_name: "Terraform Enterprise".into(),
+            rate_buckets: Mutex::new(HashMap::new()),
+            base_url: OnceLock::new(),
+        }
+    }
+
+    /// The user a bearer token belongs to.
+    pub fn user_for_token(&self, token: &str) -> Option<String> {
+        self.tokens
+            .iter()
+            .position(|t| t == token)
+            .map(|i| format!("user-emulator-{}", i + 1))
+    }
+
+    /// Takes one request from the user's bucket when the rate limit is enforced; `Err(seconds until a
+    /// request is allowed)` when the bucket is empty.
+    pub fn take_rate_token(&self, user: &str) -> Result<(), f64> {
+        let Some(limit) = self.rate_limit_header.map(f64::from) else {
+            return Ok(());
+        };
+        if !self
+            .enforce_rate_limit
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let mut buckets = self.rate_buckets.lock().unwrap();
+        let (tokens, last) = buckets.entry(user.to_string()).or_insert((limit, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * limit).min(limit);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - *tokens) / limit)
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base_url.get().map(String::as_str).unwrap_or("")
+    }
+}

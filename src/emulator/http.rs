@@ -1,0 +1,223 @@
+//! What wraps every TFE API request: fault injection, bearer-token auth, server headers and the request log.
+
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::faults::{FaultKind, When};
+use super::store::{LogEntry, now, timestamp};
+
+pub const JSONAPI: &str = "application/vnd.api+json";
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone)]
+pub struct UserId(pub String);
+
+/// An API error answer: `{"errors":[{"status":"409","title":"conflict","detail":"..."}]}`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            detail: detail.into(),
+        }
+    }
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(404, format!("{what} not found"))
+    }
+    pub fn unprocessable(detail: impl Into<String>) -> ApiError {
+        ApiError::new(422, detail)
+    }
+}
+
+impl From<super::run_machine::Refused> for ApiError {
+    fn from(r: super::run_machine::Refused) -> Self {
+        ApiError::new(r.status, r.detail)
+    }
+}
+
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "bad request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not found",
+        409 => "conflict",
+        422 => "unprocessable entity",
+        429 => "too many requests",
+        500 => "internal server error",
+        502 => "bad gateway",
+        503 => "service unavailable",
+        504 => "gateway timeout",
+        _ => "error",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"errors": [{"status": self.status.to_string(), "title": title(self.status), "detail": self.detail}]});
+        jsonapi(self.status, body)
+    }
+}
+
+/// A JSON:API answer.
+pub fn jsonapi(status: u16, body: Value) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        body.to_string(),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSONAPI));
+    response
+}
+
+pub type ApiResult = Result<Response, ApiError>;
+
+fn rate_limited(reset_seconds: f64) -> Response {
+    let mut response =
+        ApiError::new(429, "You have exceeded the API's rate limit.").into_response();
+    let value = HeaderValue::from_str(&format!("{reset_seconds:.3}")).expect("number header");
+    response
+        .headers_mut()
+        .insert("x-ratelimit-reset", value.clone());
+    response.headers_mut().insert("retry-after", value);
+    response
+}
+
+/// A response whose body fails at once, so the server drops the connection.
+fn connection_reset() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("injected reset"))
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+/// The middleware around every TFE API route.
+pub async fn api_middleware(
+    State(emu): State<Shared>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let fired = emu.faults.lock().unwrap().fire(&method, &path);
+
+    let mut fault_note = None;
+    let mut after_status = None;
+    let mut early = None;
+    for fault in fired {
+        match fault {
+            FaultKind::Delay { ms } => {
+                fault_note = Some(format!("delay {ms}ms"));
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            FaultKind::RateLimit { reset_seconds } => {
+                fault_note = Some("429".into());
+                early = Some(rate_limited(reset_seconds));
+                break;
+            }
+            FaultKind::Status {
+                status,
+                when: When::Before,
+            } => {
+                fault_note = Some(format!("{status} before"));
+                early = Some(ApiError::new(status, "injected fault").into_response());
+                break;
+            }
+            FaultKind::Status {
+                status,
+                when: When::After,
+            } => after_status = Some(status),
+            FaultKind::Reset => {
+                fault_note = Some("reset".into());
+                early = Some(connection_reset());
+                break;
+            }
+        }
+    }
+
+    let mut response = match early {
+        Some(r) => r,
+        None => {
+            // Discovery, ping and the upload URL (which carries its own secret id) need no token.
+            let public = path == "/api/v2/ping"
+                || path.starts_with("/.well-known")
+                || path.starts_with("/_archivist/");
+            let token = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            match token.and_then(|t| emu.user_for_token(t)) {
+                Some(user) => match emu.take_rate_token(&user) {
+                    Ok(()) => {
+                        request.extensions_mut().insert(UserId(user));
+                        next.run(request).await
+                    }
+                    Err(wait_seconds) => {
+                        fault_note = Some("429 rate limit enforced".into());
+                        rate_limited(wait_seconds.max(0.001))
+                    }
+                },
+                None if public => next.run(request).await,
+                None => ApiError::new(
+                    401,
+                    "A valid API token is required (Authorization: Bearer <token>).",
+                )
+                .into_response(),
+            }
+        }
+    };
+    if let Some(status) = after_status {
+        fault_note = Some(format!("{status} after {}", response.status().as_u16()));
+        response =
+            ApiError::new(status, "injected fault after the request was processed").into_response();
+    }
+    let headers = response.headers_mut();
+    if let Some(limit) = emu.rate_limit_header {
+        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    }
+    headers.insert("tfp-api-version", HeaderValue::from_static("2.5"));
+    if let Ok(app) = HeaderValue::from_str(&emu.app_name) {
+        headers.insert("tfp-appname", app);
+    }
+    headers.insert("x-tfe-version", HeaderValue::from_static("tfe-emulator"));
+
+    let entry = LogEntry {
+        method,
+        route,
+        path,
+        status: response.status().as_u16(),
+        at: timestamp(now()),
+        duration_ms: started.elapsed().as_millis() as u64,
+        user_agent,
+        fault: fault_note,
+    };
+    emu.store.lock().unwrap().log.record(entry);
+    response
+}

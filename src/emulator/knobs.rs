@@ -1,0 +1,220 @@
+//! Behaviour knobs: per-organization and per-workspace settings that shape how runs behave.
+//! Every field is optional; the effective value is workspace, else organization, else the server default.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// How plans (or applies) turn out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Plan with changes / apply succeeds.
+    Changes,
+    /// Plan finds nothing to change (plans only).
+    NoChanges,
+    /// Every run errors.
+    Error,
+    /// The first N runs under this setting error, later ones succeed.
+    ErrorFirstN(u32),
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "changes" | "ok" | "success" => Ok(Outcome::Changes),
+            "no_changes" => Ok(Outcome::NoChanges),
+            "error" => Ok(Outcome::Error),
+            other => other
+                .strip_prefix("error_first_n:")
+                .and_then(|n| n.parse().ok())
+                .map(Outcome::ErrorFirstN)
+                .ok_or_else(|| format!("unknown outcome {other:?}; allowed: changes, no_changes, error, error_first_n:N")),
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Changes => f.write_str("changes"),
+            Outcome::NoChanges => f.write_str("no_changes"),
+            Outcome::Error => f.write_str("error"),
+            Outcome::ErrorFirstN(n) => write!(f, "error_first_n:{n}"),
+        }
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Sentinel policy result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyMode {
+    None,
+    Pass,
+    /// An advisory policy fails: the check passes with one advisory failure and the run goes on.
+    AdvisoryFail,
+    SoftFail,
+    HardFail,
+}
+
+/// A post-plan run task's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskMode {
+    None,
+    Pass,
+    /// The stage fails and the run errors.
+    FailMandatory,
+    /// The stage fails but the run goes on.
+    FailAdvisory,
+}
+
+/// A set of knobs; unset fields fall through to the next level.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Knobs {
+    /// Milliseconds a plan runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_estimate_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_check_ms: Option<u64>,
+    /// How long a cancel of a planning/applying run takes to stop it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_ms: Option<u64>,
+    /// A cancel never completes, so only force-cancel ends the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_stuck: Option<bool>,
+    /// Time between a cancel and force-cancel becoming available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_cancel_cooloff_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply_outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_estimation: Option<bool>,
+    /// A post-plan run task stage on every run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_plan_task: Option<TaskMode>,
+    /// Milliseconds a run task stage runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_ms: Option<u64>,
+    /// Resources a plan with changes adds / changes / destroys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_additions: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_changes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_destructions: Option<u32>,
+    /// Organization only: how many runs execute at once (plans and applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+}
+
+impl Knobs {
+    /// The server defaults: small durations so tests run fast.
+    pub fn defaults() -> Knobs {
+        Knobs {
+            plan_ms: Some(300),
+            apply_ms: Some(300),
+            cost_estimate_ms: Some(100),
+            policy_check_ms: Some(100),
+            cancel_ms: Some(100),
+            cancel_stuck: Some(false),
+            force_cancel_cooloff_ms: Some(1000),
+            plan_outcome: Some(Outcome::Changes),
+            apply_outcome: Some(Outcome::Changes),
+            policy: Some(PolicyMode::None),
+            cost_estimation: None,
+            post_plan_task: Some(TaskMode::None),
+            task_ms: Some(100),
+            resource_additions: Some(1),
+            resource_changes: Some(0),
+            resource_destructions: Some(0),
+            concurrency: Some(10),
+        }
+    }
+
+    /// Fields set in `other` replace ours.
+    pub fn merge(&mut self, other: &Knobs) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f.clone(); } )* };
+        }
+        take!(
+            plan_ms,
+            apply_ms,
+            cost_estimate_ms,
+            policy_check_ms,
+            cancel_ms,
+            cancel_stuck,
+            force_cancel_cooloff_ms,
+            plan_outcome,
+            apply_outcome,
+            policy,
+            cost_estimation,
+            post_plan_task,
+            task_ms,
+            resource_additions,
+            resource_changes,
+            resource_destructions,
+            concurrency
+        );
+    }
+}
+
+/// Counts errors served under an `error_first_n` outcome; reset whenever the knob is set again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounters {
+    pub plans_errored: u32,
+    pub applies_errored: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_parses_and_rejects_unknown() {
+        assert_eq!(
+            "error_first_n:2".parse::<Outcome>(),
+            Ok(Outcome::ErrorFirstN(2))
+        );
+        assert_eq!("no_changes".parse::<Outcome>(), Ok(Outcome::NoChanges));
+        let err = "sometimes".parse::<Outcome>().unwrap_err();
+        assert!(err.contains("allowed"), "{err}");
+        let mode: PolicyMode = serde_json::from_str("\"advisory_fail\"").unwrap();
+        assert_eq!(mode, PolicyMode::AdvisoryFail);
+    }
+
+    #[test]
+    fn merge_prefers_the_more_specific_level() {
+        let mut k = Knobs::defaults();
+        k.merge(&Knobs {
+            plan_ms: Some(5),
+            ..Default::default()
+        });
+        assert_eq!(k.plan_ms, Some(5));
+        assert_eq!(k.apply_ms, Some(300));
+    }
+}

@@ -1,0 +1,184 @@
+//! Listening: plain HTTP or HTTPS with a CA and leaf certificate generated at start, the ready line, and a
+//! clean stop on SIGTERM/SIGINT.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::IntoResponse;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+
+use super::http::{ApiError, api_middleware};
+use super::{Shared, admin, routes};
+
+/// The whole application: TFE API (with auth, faults and logging) plus the admin API.
+pub fn app(emu: Shared) -> Router {
+    routes::api_router()
+        .route_layer(axum::middleware::from_fn_with_state(
+            emu.clone(),
+            api_middleware,
+        ))
+        .merge(admin::admin_router(emu.clone()))
+        .fallback(|| async { ApiError::not_found("route").into_response() })
+        .with_state(emu)
+}
+
+/// A fresh CA and a leaf for localhost / 127.0.0.1 / ::1 (plus `extra_names`).
+pub struct GeneratedTls {
+    pub ca_pem: String,
+    pub server_config: rustls::ServerConfig,
+}
+
+pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
+    let err = |e: rcgen::Error| format!("certificate generation failed: {e}");
+    let ca_key = KeyPair::generate().map_err(err)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "tfe-emulator local CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
+    names.extend(extra_names.iter().cloned());
+    let leaf_key = KeyPair::generate().map_err(err)?;
+    let mut leaf_params = CertificateParams::new(names).map_err(err)?;
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "tfe-emulator");
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).map_err(err)?;
+
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca_cert.der().clone()];
+    let mut server_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(GeneratedTls {
+        ca_pem: ca_cert.pem(),
+        server_config,
+    })
+}
+
+/// How to serve.
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Plain HTTP instead of HTTPS.
+    pub http: bool,
+    /// Where to write the CA certificate (HTTPS only).
+    pub ca_file: Option<PathBuf>,
+    pub extra_names: Vec<String>,
+}
+
+/// Binds, prints the ready line, serves until `shutdown` resolves.
+pub async fn serve(
+    emu: Shared,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if options.http { "http" } else { "https" };
+    let base_url = format!("{scheme}://{addr}");
+    let _ = emu.base_url.set(base_url.clone());
+    let router = app(emu);
+
+    let tls = if options.http {
+        None
+    } else {
+        let generated = generate_tls(&options.extra_names)?;
+        let ca_path = options.ca_file.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("tfe-emulator-{}-ca.pem", std::process::id()))
+        });
+        write_ca(&ca_path, &generated.ca_pem)?;
+        eprintln!(
+            "tfe-emulator: CA certificate written to {}",
+            ca_path.display()
+        );
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(
+            generated.server_config,
+        )))
+    };
+
+    // The listener is bound, so connections are accepted from here on.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "tfe-emulator ready at {base_url}").map_err(|e| e.to_string())?;
+    stdout.flush().map_err(|e| e.to_string())?;
+    drop(stdout);
+
+    match tls {
+        None => axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| e.to_string()),
+        Some(acceptor) => {
+            tokio::pin!(shutdown);
+            loop {
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    accepted = listener.accept() => {
+                        let Ok((tcp, _)) = accepted else { continue };
+                        let acceptor = acceptor.clone();
+                        let service = TowerToHyperService::new(router.clone());
+                        tokio::spawn(async move {
+                            let Ok(stream) = acceptor.accept(tcp).await else { return };
+                            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn write_ca(path: &Path, pem: &str) -> Result<(), String> {
+    std::fs::write(path, pem)
+        .map_err(|e| format!("cannot write the CA certificate to {}: {e}", path.display()))
+}
+
+/// Installs SIGTERM and SIGINT handlers now (so a signal right after the ready line is not fatal) and
+/// returns a future that resolves when either arrives. Call it inside the runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! The in-memory store: organizations, workspaces, configuration versions, runs and OAuth clients.
+//! Plans, applies, cost estimates and policy checks live inside their run and share its id suffix
+//! (`run-X` has `plan-X`, `apply-X`, `ce-X`, `polchk-X`).
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use time::OffsetDateTime;
+
+use crate::tfe::models::{PhaseStatus, PolicyCheckStatus, RunStatus, VcsRepo};
+
+use super::knobs::{Knobs, OutcomeCounters, PolicyMode, TaskMode};
+
+/// UTC timestamp with a literal `Z`, as go-tfe requires.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// A random id suffix like TFE's 16 base58-ish characters.
+pub fn new_suffix() -> String {
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub name: String,
+    pub email: String,
+    pub cost_estimation_enabled: bool,
+    pub created_at: OffsetDateTime,
+    pub knobs: Knobs,
+    pub counters: OutcomeCounters,
+}
+
+/// Who holds a workspace lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lock {
+    Run(String),
+    User { user_id: String, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub id: String,
+    pub organization: String,
+    pub name: String,
+    pub auto_apply: bool,
+    pub execution_mode: String,
+    pub queue_all_runs: bool,
+    pub allow_destroy_plan: bool,
+    pub terraform_version: String,
+    pub working_directory: String,
+    pub vcs_repo: Option<VcsRepo>,
+    pub resource_count: u64,
+    pub lock: Option<Lock>,
+    pub current_run: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub knobs: Knobs,
+    pub counters: OutcomeCounters,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigurationVersion {
+    pub id: String,
+    pub workspace_id: String,
+    pub status: String,
+    pub source: String,
+    pub speculative: bool,
+    pub auto_queue_runs: bool,
+    pub provisional: bool,
+    pub seq: u64,
+    pub timestamps: BTreeMap<String, String>,
+}
+
+/// A plan or an apply.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub status: PhaseStatus,
+    pub additions: u32,
+    pub changes: u32,
+    pub destructions: u32,
+    pub timestamps: BTreeMap<String, String>,
+}
+
+impl Phase {
+    fn new() -> Phase {
+        let mut timestamps = BTreeMap::new();
+        timestamps.insert("pending-at".to_string(), timestamp(now()));
+        Phase {
+            status: PhaseStatus::Pending,
+            additions: 0,
+            changes: 0,
+            destructions: 0,
+            timestamps,
+        }
+    }
+
+    pub fn set_status(&mut self, status: PhaseStatus) {
+        self.timestamps.insert(
+            format!("{}-at", status.as_str().replace('_', "-")),
+            timestamp(now()),
+        );
+        self.status = status;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CostEstimateRec {
+    pub status: String,
+    pub timestamps: BTreeMap<String, String>,
+}
+
+/// A run task stage (only post_plan is emulated).
+#[derive(Debug, Clone)]
+pub struct TaskStageRec {
+    pub mode: TaskMode,
+    pub status: String,
+    pub created_at: OffsetDateTime,
+    pub timestamps: BTreeMap<String, String>,
+}
+
+impl TaskStageRec {
+    pub fn set_status(&mut self, status: &str) {
+        self.timestamps
+            .insert(format!("{status}-at"), timestamp(now()));
+        self.status = status.to_string();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyCheckRec {
+    pub mode: PolicyMode,
+    pub status: PolicyCheckStatus,
+    pub timestamps: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub id: String,
+    pub suffix: String,
+    /// Creation order across the whole server.
+    pub seq: u64,
+    pub workspace_id: String,
+    pub organization: String,
+    pub configuration_version_id: String,
+    pub created_by: String,
+    pub status: RunStatus,
+    pub timestamps: BTreeMap<String, String>,
+    pub is_destroy: bool,
+    pub auto_apply: bool,
+    pub plan_only: bool,
+    pub allow_empty_apply: bool,
+    pub refresh: bool,
+    pub refresh_only: bool,
+    pub target_addrs: Vec<String>,
+    pub replace_addrs: Vec<String>,
+    pub message: String,
+    pub source: String,
+    pub created_at: OffsetDateTime,
+    pub has_changes: bool,
+    pub plan: Phase,
+    pub apply: Phase,
+    pub cost_estimate: Option<CostEstimateRec>,
+    pub policy_check: Option<PolicyCheckRec>,
+    pub post_plan_task: Option<TaskStageRec>,
+    /// Waiting for confirmation (or for an override in `policy_override`).
+    pub paused: bool,
+    /// Holds one of the organization's workers.
+    pub holds_worker: bool,
+    pub cancel_requested: bool,
+    pub force_cancel_available_at: Option<OffsetDateTime>,
+    /// Bumped by every interrupt so that background phase tasks of an older generation stop.
+    pub generation: u64,
+}
+
+impl Run {
+    pub fn set_status(&mut self, status: RunStatus) {
+        let key = match status {
+            RunStatus::Pending => "plan-queueable-at".to_string(),
+            ref s => format!("{}-at", s.as_str().replace('_', "-")),
+        };
+        self.timestamps.insert(key, timestamp(now()));
+        self.status = status;
+    }
+}
+
+/// One request in the log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogEntry {
+    pub method: String,
+    pub route: String,
+    pub path: String,
+    pub status: u16,
+    pub at: String,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Set when a fault rule produced or altered the response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+}
+
+/// The request log: the newest `LOG_CAPACITY` entries plus counters over every request since the last reset.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    pub entries: std::collections::VecDeque<LogEntry>,
+    pub total: u64,
+    pub by_route: BTreeMap<String, u64>,
+    pub by_status: BTreeMap<String, u64>,
+    pub served_429: u64,
+    pub served_5xx: u64,
+}
+
+/// Entries kept in the log; counters are not limited.
+pub const LOG_CAPACITY: usize = 10_000;
+
+impl RequestLog {
+    pub fn record(&mut self, entry: LogEntry) {
+        self.total += 1;
+        *self
+            .by_route
+            .entry(format!("{} {}", entry.method, entry.route))
+            .or_default() += 1;
+        *self.by_status.entry(entry.status.to_string()).or_default() += 1;
+        self.served_429 += u64::from(entry.status == 429);
+        self.served_5xx += u64::from(entry.status >= 500);
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    pub fn reset(&mut self) {
+        *self = RequestLog::default();
+    }
+
+    /// `{"total", "by_route": {"METHOD /route": n}, "by_status", "served_429", "served_5xx"}`.
+    pub fn counters(&self) -> serde_json::Value {
+        serde_json::json!({"total": self.total, "by_route": self.by_route, "by_status": self.by_status,
+            "served_429": self.served_429, "served_5xx": self.served_5xx})
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    pub id: String,
+    pub organization: String,
+    pub name: Option<String>,
+    pub service_provider: String,
+    pub http_url: String,
+    pub api_url: String,
+    pub organization_scoped: bool,
+    pub token_id: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    pub organizations: BTreeMap<String, Organization>,
+    pub workspaces: BTreeMap<String, Workspace>,
+    pub configuration_versions: BTreeMap<String, ConfigurationVersion>,
+    pub runs: BTreeMap<String, Run>,
+    pub oauth_clients: BTreeMap<String, OAuthClient>,
+    pub defaults: Knobs,
+    pub default_counters: OutcomeCounters,
+    pub seq: u64,
+    pub log: RequestLog,
+    /// Drop unknown `include` names instead of answering 400.
+    pub lenient_includes: bool,
+}
+
+impl Store {
+    pub fn new(defaults: Knobs) -> Store {
+        Store {
+            defaults,
+            ..Default::default()
+        }
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub fn workspace_by_name(&self, org: &str, name: &str) -> Option<&Workspace> {
+        self.workspaces
+            .values()
+            .find(|w| w.organization == org && w.name == name)
+    }
+
+    /// Knobs in effect for a workspace: server defaults, then organization, then workspace.
+    pub fn effective_knobs(&self, workspace_id: &str) -> Knobs {
+        let mut knobs = self.defaults.clone();
+        if let Some(ws) = self.workspaces.get(workspace_id) {
+            if let Some(org) = self.organizations.get(&ws.organization) {
+                knobs.merge(&org.knobs);
+            }
+            knobs.merge(&ws.knobs);
+        }
+        knobs
+    }
+
+    pub fn org_knobs(&self, org: &str) -> Knobs {
+        let mut knobs = self.defaults.clone();
+        if let Some(o) = self.organizations.get(org) {
+            knobs.merge(&o.knobs);
+        }
+        knobs
+    }
+
+    /// The error counters of the level that set a knob, so `error_first_n` counts per setting.
+    pub fn counters_for(
+        &mut self,
+        workspace_id: &str,
+        pick: fn(&Knobs) -> bool,
+    ) -> Option<&mut OutcomeCounters> {
+        let org = self.workspaces.get(workspace_id)?.organization.clone();
+        if pick(&self.workspaces[workspace_id].knobs) {
+            return self
+                .workspaces
+                .get_mut(workspace_id)
+                .map(|w| &mut w.counters);
+        }
+        if self.organizations.get(&org).is_some_and(|o| pick(&o.knobs)) {
+            return self.organizations.get_mut(&org).map(|o| &mut o.counters);
+        }
+        Some(&mut self.default_counters)
+    }
+
+    /// The newest uploaded configuration version of a workspace.
+    pub fn latest_configuration_version(
+        &self,
+        workspace_id: &str,
+    ) -> Option<&ConfigurationVersion> {
+        self.configuration_versions
+            .values()
+            .filter(|cv| cv.workspace_id == workspace_id && cv.status == "uploaded")
+            .max_by_key(|cv| cv.seq)
+    }
+
+    pub fn new_organization(
+        &mut self,
+        name: &str,
+        email: &str,
+        cost_estimation_enabled: bool,
+    ) -> &Organization {
+        let org = Organization {
+            name: name.to_string(),
+            email: email.to_string(),
+            cost_estimation_enabled,
+            created_at: now(),
+            knobs: Knobs::default(),
+            counters: OutcomeCounters::default(),
+        };
+        self.organizations.insert(name.to_string(), org);
+        &self.organizations[name]
+    }
+
+    /// Adds a workspace; a VCS-linked one gets an uploaded configuration version at once.
+    pub fn new_workspace(&mut self, org: &str, name: &str) -> String {
+        let id = format!("ws-{}", new_suffix());
+        let t = now();
+        let ws = Workspace {
+            id: id.clone(),
+            organization: org.to_string(),
+            name: name.to_string(),
+            auto_apply: false,
+            execution_mode: "remote".into(),
+            queue_all_runs: false,
+            allow_destroy_plan: true,
+            terraform_version: "1.9.8".into(),
+            working_directory: String::new(),
+            vcs_repo: None,
+            resource_count: 0,
+            lock: None,
+            current_run: None,
+            created_at: t,
+            updated_at: t,
+            knobs: Knobs::default(),
+            counters: OutcomeCounters::default(),
+        };
+        self.workspaces.insert(id.clone(), ws);
+        id
+    }
+
+    pub fn new_configuration_version(
+        &mut self,
+        workspace_id: &str,
+        source: &str,
+        uploaded: bool,
+        speculative: bool,
+        auto_queue_runs: bool,
+    ) -> String {
+        let id = format!("cv-{}", new_suffix());
+        let seq = self.next_seq();
+        let mut timestamps = BTreeMap::new();
+        let t = timestamp(now());
+        timestamps.insert("pending-at".into(), t.clone());
+        if uploaded {
+            timestamps.insert("uploaded-at".into(), t);
+        }
+        let cv = ConfigurationVersion {
+            id: id.clone(),
+            workspace_id: workspace_id.to_string(),
+            status: if uploaded { "uploaded" } else { "pending" }.into(),
+            source: source.into(),
+            speculative,
+            auto_queue_runs,
+            provisional: false,
+            seq,
+            timestamps,
+        };
+        self.configuration_versions.insert(id.clone(), cv);
+        id
+    }
+
+    /// Finds the run that owns a sub-resource id like `plan-X` or `polchk-X`.
+    pub fn run_by_child(&self, prefix: &str, id: &str) -> Option<&Run> {
+        let suffix = id.strip_prefix(prefix)?.strip_prefix('-')?;
+        self.runs.get(&format!("run-{suffix}"))
+    }
+
+    /// A fresh run record in `pending`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_run(
+        &mut self,
+        workspace_id: &str,
+        configuration_version_id: &str,
+        created_by: &str,
+        is_destroy: bool,
+        auto_apply: bool,
+        plan_only: bool,
+        message: String,
+        source: &str,
+    ) -> String {
+        let suffix = new_suffix();
+        let id = format!("run-{suffix}");
+        let seq = self.next_seq();
+        let knobs = self.effective_knobs(workspace_id);
+        let ws = &self.workspaces[workspace_id];
+        let org = &self.organizations[&ws.organization];
+        let cost_estimation = knobs.cost_estimation.unwrap_or(org.cost_estimation_enabled);
+        let policy = knobs.policy.unwrap_or(PolicyMode::None);
+        let task = knobs.post_plan_task.unwrap_or(TaskMode::None);
+        let stamp = || {
+            let mut m = BTreeMap::new();
+            m.insert("queued-at".to_string(), timestamp(now()));
+            m
+        };
+        let mut run = Run {
+            id: id.clone(),
+            suffix,
+            seq,
+            workspace_id: workspace_id.to_string(),
+            organization: ws.organization.clone(),
+            configuration_version_id: configuration_version_id.to_string(),
+            created_by: created_by.to_string(),
+            status: RunStatus::Pending,
+            timestamps: BTreeMap::new(),
+            is_destroy,
+            auto_apply,
+            plan_only,
+            allow_empty_apply: false,
+            refresh: true,
+            refresh_only: false,
+            target_addrs: Vec::new(),
+            replace_addrs: Vec::new(),
+            message,
+            source: source.into(),
+            created_at: now(),
+            has_changes: false,
+            plan: Phase::new(),
+            apply: Phase::new(),
+            cost_estimate: cost_estimation.then(|| CostEstimateRec {
+                status: "pending".into(),
+                timestamps: stamp(),
+            }),
+            policy_check: (policy != PolicyMode::None).then(|| PolicyCheckRec {
+                mode: policy,
+                status: PolicyCheckStatus::Pending,
+                timestamps: stamp(),
+            }),
+            post_plan_task: (task != TaskMode::None).then(|| TaskStageRec {
+                mode: task,
+                status: "pending".into(),
+                created_at: now(),
+                timestamps: BTreeMap::new(),
+            }),
+            paused: false,
+            holds_worker: false,
+            cancel_requested: false,
+            force_cancel_available_at: None,
+            generation: 0,
+        };
+        run.set_status(RunStatus::Pending);
+        self.runs.insert(id.clone(), run);
+        id
+    }
+}
