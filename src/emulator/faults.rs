@@ -93,7 +93,10 @@ impl FaultRule {
             return false;
         }
         self.matched += 1;
-        if self.every_n.is_some_and(|n| !self.matched.is_multiple_of(n)) {
+        if self
+            .every_n
+            .is_some_and(|n| !self.matched.is_multiple_of(n))
+        {
             return false;
         }
         self.fired += 1;
