@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -86,7 +87,9 @@ impl<'a> Session<'a> {
             .envs(self.env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            // Its own process group, like a foreground job: Ctrl-C reaches the whole group.
+            .process_group(0);
         command
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", self.cli.label))
@@ -116,7 +119,30 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Sends `signal` to the process group of a child started by [`Session::spawn`].
+fn signal_group(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, "--", &format!("-{}", child.id())])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} failed");
+}
+
+/// Collects a spawned terraform's output; kills its process group if it runs over `limit`.
 fn wait_output(child: Child) -> TerraformRun {
+    wait_output_within(child, Duration::from_secs(90))
+}
+
+fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
+    let until = Instant::now() + limit;
+    while child.try_wait().expect("poll terraform").is_none() {
+        if Instant::now() > until {
+            signal_group(&child, "-KILL");
+            let out: TerraformRun = child.wait_with_output().expect("terraform output").into();
+            panic!("terraform ran over {limit:?}; killed\n{}", out.combined());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     child.wait_with_output().expect("terraform output").into()
 }
 
@@ -570,14 +596,11 @@ fn ctrl_c_stops_waiting_at_once_and_leaves_the_run_alone() {
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, block));
         let child = s.spawn(APPLY);
         let run = await_run_status(&emu, &ws, "planned", Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(500));
+        // Let the provider poll once after the plan, so it is waiting for a human.
+        std::thread::sleep(Duration::from_millis(1500));
         let sent = Instant::now();
-        let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill -INT");
-        assert!(status.success());
-        let out = wait_output(child);
+        signal_group(&child, "-INT");
+        let out = wait_output_within(child, Duration::from_secs(20));
         let took = sent.elapsed();
         check!(!out.success, s, out, "apply should fail");
         assert!(
