@@ -416,7 +416,7 @@ fn errors_past_the_retries_fail_and_keep_the_last_run_tainted() {
             "names the status"
         );
         check!(
-            out.combined().contains(&format!("/app/acme/workspaces/")),
+            out.combined().contains("/app/acme/workspaces/"),
             s,
             out,
             "names the URL"
@@ -760,5 +760,49 @@ fn a_refresh_drops_a_run_that_no_longer_exists_and_update_queues_nothing() {
             out,
             "re-create"
         );
+    }
+}
+
+#[test]
+fn a_409_on_confirm_polls_again_and_a_401_while_polling_fails_at_once() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let ws = workspace(&emu, &cli, "conflict", json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        emu.clear_faults();
+        emu.add_fault(json!({"kind": "status", "status": 409, "method": "POST",
+            "path": "/api/v2/runs/*/actions/apply", "times": 1}));
+        emu.reset_requests();
+        let out = s.terraform(APPLY);
+        check!(
+            out.success,
+            s,
+            out,
+            "a 409 on confirm must not fail the apply"
+        );
+        assert_eq!(statuses(&emu.workspace_runs(&ws)), ["applied"]);
+        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 2, "{}", cli.label);
+
+        let ws = workspace(&emu, &cli, "unauthorized", json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        emu.clear_faults();
+        emu.add_fault(json!({"kind": "status", "status": 401, "method": "GET",
+            "path": "/api/v2/runs/*", "times": 1}));
+        emu.reset_requests();
+        let out = s.terraform(APPLY);
+        emu.clear_faults();
+        check!(!out.success, s, out, "a 401 while polling must fail");
+        check!(out.combined().contains("401"), s, out, "names the status");
+        check!(
+            out.combined().contains("token"),
+            s,
+            out,
+            "says what to check"
+        );
+        // At once: one failed poll, no retries of it.
+        assert_eq!(provider_requests(&emu, RUN_ROUTE), 1, "{}", cli.label);
+        let runs = emu.workspace_runs(&ws);
+        assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
     }
 }
