@@ -764,7 +764,7 @@ fn a_refresh_drops_a_run_that_no_longer_exists_and_update_queues_nothing() {
 }
 
 #[test]
-fn a_409_on_confirm_polls_again_and_a_401_while_polling_fails_at_once() {
+fn api_errors_409_on_confirm_502_on_create_429_and_401_while_polling() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
     for cli in all_clis() {
@@ -783,6 +783,38 @@ fn a_409_on_confirm_polls_again_and_a_401_while_polling_fails_at_once() {
         );
         assert_eq!(statuses(&emu.workspace_runs(&ws)), ["applied"]);
         assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 2, "{}", cli.label);
+
+        // A create answered 502 after the run was made, and rate limits while polling: the run
+        // is found and seen through, not orphaned nor queued twice.
+        let ws = workspace(&emu, &cli, "flaky", json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        emu.clear_faults();
+        emu.add_fault(
+            json!({"kind": "status", "status": 502, "when": "after", "method": "POST",
+            "path": "/api/v2/runs", "times": 1}),
+        );
+        emu.add_fault(
+            json!({"kind": "rate_limit", "method": "GET", "path": "/api/v2/runs/*",
+            "every_n": 2, "reset_seconds": 0.2}),
+        );
+        emu.reset_requests();
+        let out = s.terraform(APPLY);
+        emu.clear_faults();
+        check!(out.success, s, out, "the apply should recover");
+        let runs = emu.workspace_runs(&ws);
+        assert_eq!(statuses(&runs), ["applied"], "{}", cli.label);
+        assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
+        let log = emu.requests();
+        assert!(log["counters"]["served_429"].as_u64().unwrap() > 0, "{log}");
+        // One create, whose answer was lost: the provider found the run instead of creating another.
+        let creates: Vec<u64> = log["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["route"] == "/api/v2/runs")
+            .map(|r| r["status"].as_u64().unwrap_or(0))
+            .collect();
+        assert_eq!(creates, [502], "{}", cli.label);
 
         let ws = workspace(&emu, &cli, "unauthorized", json!({}));
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));

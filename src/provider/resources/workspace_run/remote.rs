@@ -18,7 +18,7 @@ use crate::provider::client::LazyClient;
 use crate::provider::run_lifecycle::{
     self, ApiFailure, FailureReason, Operation, RunApi, RunFailure, RunSettings, RunView,
 };
-use crate::tfe::{CreateRun, PolicyCheckStatus, TfeClient, TfeError, Workspace};
+use crate::tfe::{CreateRun, PageRequest, PolicyCheckStatus, TfeClient, TfeError, Workspace};
 
 /// Who queued or confirmed a run, as recorded on the run.
 const ACTOR: &str = "terraform-provider-tfe (tfe_workspace_run)";
@@ -78,6 +78,39 @@ impl<'a> TfeRuns<'a> {
     }
 }
 
+impl TfeRuns<'_> {
+    /// After a create whose outcome is unknown: the newest run of the workspace if it is the one
+    /// just asked for (same kind and message, created in the last few minutes).
+    async fn find_just_created(
+        &self,
+        operation: Operation,
+        message: &str,
+    ) -> Option<crate::tfe::Run> {
+        let page = PageRequest { number: 1, size: 5 };
+        let runs = self
+            .client
+            .workspace_runs(&self.workspace_id, page)
+            .await
+            .ok()?;
+        let recent = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+        runs.items.into_iter().find(|run| {
+            let a = &run.attributes;
+            a.is_destroy == operation.is_destroy()
+                && a.message.as_deref() == Some(message)
+                && a.created_at
+                    .as_deref()
+                    .and_then(|t| {
+                        time::OffsetDateTime::parse(
+                            t,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    })
+                    .is_some_and(|at| at >= recent)
+        })
+    }
+}
+
 /// How a TFE error affects waiting; fatal ones carry a message saying what to check.
 fn to_api_failure(error: TfeError) -> ApiFailure {
     match error {
@@ -123,30 +156,37 @@ impl RunApi for TfeRuns<'_> {
         operation: Operation,
         settings: &RunSettings,
     ) -> Result<RunView, ApiFailure> {
+        let message = settings
+            .message
+            .clone()
+            .unwrap_or_else(|| default_message(operation));
         let options = CreateRun {
             workspace_id: self.workspace_id.clone(),
             is_destroy: operation.is_destroy(),
             auto_apply: Some(settings.auto_apply()),
-            message: Some(
-                settings
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| default_message(operation)),
-            ),
+            message: Some(message.clone()),
             ..CreateRun::default()
         };
         match self.client.create_run(options).await {
             Ok(run) => Ok(view(&run)),
+            // The server may have queued it: find it rather than forget it (or queue a second one).
+            Err(e @ TfeError::OutcomeUnknown { .. }) => {
+                match self.find_just_created(operation, &message).await {
+                    Some(run) => {
+                        tracing::warn!(run_id = %run.id, "creating the run failed ({e}), but the run exists; going on with it");
+                        Ok(view(&run))
+                    }
+                    None => Err(ApiFailure::Fatal(format!(
+                        "{e}; no matching run was found in workspace {}, but check its runs before applying again",
+                        self.workspace_id
+                    ))),
+                }
+            }
             Err(e) if e.is_configuration_version_missing() => {
                 self.configuration_version_missing
                     .store(true, Ordering::SeqCst);
                 Err(ApiFailure::Fatal(e.to_string()))
             }
-            // A create is never repeated blindly: it could queue a second run.
-            Err(e @ TfeError::OutcomeUnknown { .. }) => Err(ApiFailure::Fatal(format!(
-                "{e}; look for a run in workspace {} before applying again",
-                self.workspace_id
-            ))),
             Err(e) => Err(match to_api_failure(e) {
                 ApiFailure::Transient { message, .. } | ApiFailure::Conflict(message) => {
                     ApiFailure::Fatal(message)
@@ -230,12 +270,12 @@ async fn connect<'c>(
 }
 
 fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostics {
-    let summary = match (&failure.reason, operation) {
-        (FailureReason::NotQueued, _) => format!("Could not queue the {operation} run"),
-        (FailureReason::RunEnded { status }, _) => format!("The {operation} run ended {status}"),
-        (FailureReason::Interrupted, _) => format!("Interrupted waiting for the {operation} run"),
-        (FailureReason::TimedOut, _) => format!("Timed out waiting for the {operation} run"),
-        (FailureReason::Api, _) => format!("Error waiting for the {operation} run"),
+    let summary = match &failure.reason {
+        FailureReason::NotQueued => format!("Could not queue the {operation} run"),
+        FailureReason::RunEnded { status } => format!("The {operation} run ended {status}"),
+        FailureReason::Interrupted => format!("Interrupted waiting for the {operation} run"),
+        FailureReason::TimedOut => format!("Timed out waiting for the {operation} run"),
+        FailureReason::Api => format!("Error waiting for the {operation} run"),
     };
     let mut detail = failure.message.clone();
     if let Some(id) = &failure.run_id
