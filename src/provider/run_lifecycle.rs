@@ -291,15 +291,17 @@ pub async fn drive(
     deadline: Option<Instant>,
 ) -> Result<RunOutcome, RunFailure> {
     let mut retries_done = 0;
+    // The last run created (an errored one, while retrying), so a failure never forgets it.
+    let mut last_run: Option<String> = None;
     loop {
-        let run = guarded(stop, deadline, api.create_run(operation, settings))
-            .await
-            .map_err(|ended| ended.into_failure(api, None, "queue"))?
+        let run = create_within_grace(api, operation, settings, stop, deadline, &last_run)
+            .await?
             .map_err(|failure| RunFailure {
-                run_id: None,
+                run_id: last_run.clone(),
                 reason: FailureReason::NotQueued,
                 message: format!("could not queue the {operation} run: {failure}"),
             })?;
+        last_run = Some(run.id.clone());
         tracing::info!(run_id = %run.id, url = %api.run_url(&run.id), "queued {operation} run");
         if !settings.wait_for_run {
             return Ok(RunOutcome {
@@ -357,6 +359,33 @@ pub async fn drive(
                 }
             }
         }
+    }
+}
+
+/// How long a create that was under way when Terraform asked to stop (or the deadline passed)
+/// may still take: the request may already be with the server, and a run it made must be
+/// reported so it is kept in state.
+pub const CREATE_GRACE: Duration = Duration::from_millis(800);
+
+/// Creates a run unless stopped first; on a stop, the create in flight gets [`CREATE_GRACE`] to
+/// answer. `Err` is the stop (naming the new run, or else `last_run`); `Ok` is the API's answer.
+async fn create_within_grace(
+    api: &impl RunApi,
+    operation: Operation,
+    settings: &RunSettings,
+    stop: &CancellationToken,
+    deadline: Option<Instant>,
+    last_run: &Option<String>,
+) -> Result<Result<RunView, ApiFailure>, RunFailure> {
+    let create = api.create_run(operation, settings);
+    tokio::pin!(create);
+    let ended = match guarded(stop, deadline, &mut create).await {
+        Ok(answer) => return Ok(answer),
+        Err(ended) => ended,
+    };
+    match tokio::time::timeout(CREATE_GRACE, &mut create).await {
+        Ok(Ok(run)) => Err(ended.into_failure(api, Some(&run.id), &run.status)),
+        _ => Err(ended.into_failure(api, last_run.as_deref(), "errored")),
     }
 }
 
@@ -538,7 +567,10 @@ impl Ended {
                 "stopped waiting for run {id} (last seen in status \"{status}\") because {why}; the run itself was left as it is. See {}",
                 api.run_url(id)
             ),
-            None => format!("stopped before a run was queued because {why}"),
+            None => format!(
+                "stopped before the run was known to be queued because {why}; if the request reached the \
+                 server, the run is in the workspace's run list"
+            ),
         };
         RunFailure {
             run_id: run_id.map(str::to_owned),

@@ -203,6 +203,8 @@ struct FakeTfe {
     /// Fail the next N reads with a transient error.
     transient_reads: Mutex<u32>,
     read_fails_fatally: bool,
+    /// How long each create takes to answer.
+    create_delay: Duration,
     state: Mutex<FakeState>,
 }
 
@@ -230,6 +232,7 @@ impl FakeTfe {
             conflicts: Mutex::new(0),
             transient_reads: Mutex::new(0),
             read_fails_fatally: false,
+            create_delay: Duration::ZERO,
             state: Mutex::default(),
         }
     }
@@ -291,6 +294,7 @@ impl RunApi for FakeTfe {
         operation: Operation,
         _settings: &RunSettings,
     ) -> Result<RunView, ApiFailure> {
+        tokio::time::sleep(self.create_delay).await;
         let index = {
             let mut state = self.state.lock().unwrap();
             state.requests.push(format!("POST /runs {operation}"));
@@ -578,4 +582,38 @@ async fn without_waiting_the_run_is_only_queued() {
     let outcome = run(&fake, &s).await.unwrap();
     assert_eq!(outcome.success, None);
     assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_during_the_create_still_reports_the_run_it_made() {
+    let stop = CancellationToken::new();
+    stop.cancel();
+    let quick = FakeTfe {
+        create_delay: Duration::from_millis(300),
+        ..FakeTfe::new(60, 60)
+    };
+    let started = Instant::now();
+    let failure = drive(&quick, Operation::Apply, &settings(), &stop, None)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.reason, FailureReason::Interrupted);
+    assert_eq!(
+        failure.run_id.as_deref(),
+        Some("run-0"),
+        "{}",
+        failure.message
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    let stuck = FakeTfe {
+        create_delay: Duration::from_secs(30),
+        ..FakeTfe::new(60, 60)
+    };
+    let started = Instant::now();
+    let failure = drive(&stuck, Operation::Apply, &settings(), &stop, None)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.run_id, None);
+    assert!(started.elapsed() <= CREATE_GRACE, "{:?}", started.elapsed());
+    assert!(failure.message.contains("run list"), "{}", failure.message);
 }
