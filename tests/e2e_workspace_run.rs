@@ -64,8 +64,14 @@ impl<'a> Session<'a> {
     }
 
     fn terraform(&self, args: &[&str]) -> TerraformRun {
+        self.terraform_with(args, &[])
+    }
+
+    fn terraform_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> TerraformRun {
         let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut env: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        env.extend_from_slice(extra_env);
         run_terraform(self.cli, self.dir.path(), self.overrides, args, &env)
     }
 
@@ -256,8 +262,30 @@ fn auto_confirm_applies_once_with_few_requests() {
         let ws = workspace(&emu, &cli, "auto", json!({}));
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
         emu.reset_requests();
-        let out = s.terraform(APPLY);
+        let out = s.terraform_with(APPLY, &[("TF_LOG_PROVIDER", "INFO")]);
         check!(out.success, s, out, "apply failed");
+        // Progress: each status logged once, when it changes; the token never.
+        let progress: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter_map(|l| l.split("provider.terraform-provider-tfe: run is ").nth(1))
+            .filter_map(|rest| rest.split([':', ' ']).next())
+            .collect();
+        check!(
+            progress.last() == Some(&"applied"),
+            s,
+            out,
+            "progress logs: {progress:?}"
+        );
+        let mut seen = progress.clone();
+        seen.dedup();
+        assert_eq!(seen, progress, "{}: a status logged twice", cli.label);
+        check!(
+            !out.combined().contains(&emu.token),
+            s,
+            out,
+            "the token leaked"
+        );
         let runs = emu.workspace_runs(&ws);
         assert_eq!(statuses(&runs), ["applied"], "{}", cli.label);
         let run = &runs[0];
