@@ -92,3 +92,41 @@ impl LazyClient {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use super::*;
+    use crate::provider::config::{ProviderConfig, Token};
+
+    fn config(token: &str, source: TokenSource) -> SharedConfig {
+        let shared: SharedConfig = Arc::new(OnceLock::new());
+        let _ = shared.set(ProviderConfig {
+            hostname: "tfe.example.com".into(),
+            token: Token::new(token),
+            token_source: source,
+            organization: None,
+            ssl_skip_verify: false,
+        });
+        shared
+    }
+
+    #[tokio::test]
+    async fn no_client_without_configuration_or_token_and_no_network_tried() {
+        let unconfigured = LazyClient::new(Arc::new(OnceLock::new()));
+        assert!(matches!(
+            unconfigured.get().await,
+            Err(ClientError::NotConfigured)
+        ));
+
+        let empty = LazyClient::new(config("", TokenSource::Unknown));
+        let error = empty.get().await.unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("tfe.example.com"), "{text}");
+        assert!(text.contains("TFE_TOKEN"), "{text}");
+        assert!(text.contains("not known at plan time"), "{text}");
+        let diags = error.into_diagnostics();
+        assert!(diags.has_errors());
+    }
+}
