@@ -659,7 +659,7 @@ fn ctrl_c_stops_waiting_at_once_and_leaves_the_run_alone() {
 }
 
 #[test]
-fn the_create_timeout_bounds_the_wait() {
+fn the_timeouts_bound_the_waits() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
     for cli in all_clis() {
@@ -695,6 +695,38 @@ fn the_create_timeout_bounds_the_wait() {
         let (attrs, tainted) = s.instance().expect("state keeps the run");
         assert_eq!(attrs["id"], runs[0].id.as_str());
         assert!(tainted);
+
+        // The delete timeout: the destroy run is left running, the resource stays in state.
+        let ws = workspace(&emu, &cli, "timeout-delete", json!({"plan_ms": 3600000}));
+        let blocks = "  destroy {\n    manual_confirm = false\n  }\n  timeouts {\n    delete = \"2s\"\n  }\n";
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, blocks));
+        let out = s.terraform(APPLY);
+        check!(out.success, s, out, "apply failed");
+        let started = Instant::now();
+        let out = s.terraform(DESTROY);
+        let took = started.elapsed();
+        check!(!out.success, s, out, "destroy should time out");
+        check!(
+            out.combined().contains("timeout"),
+            s,
+            out,
+            "says it timed out"
+        );
+        assert!(
+            took < Duration::from_secs(10),
+            "{}: took {took:?}",
+            cli.label
+        );
+        let runs = emu.workspace_runs(&ws);
+        assert_eq!(statuses(&runs), ["planning"]);
+        assert!(runs[0].is_destroy);
+        check!(
+            out.combined().contains(&runs[0].id),
+            s,
+            out,
+            "names the run"
+        );
+        assert!(s.instance().is_some(), "{}: the resource stays", cli.label);
     }
 }
 
