@@ -898,3 +898,24 @@ fn api_errors_409_on_confirm_502_on_create_429_and_401_while_polling() {
         assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
     }
 }
+
+#[test]
+fn a_hard_policy_failure_is_not_retried() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let ws = workspace(&emu, &cli, "hardfail", json!({"policy": "hard_fail"}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        let out = s.terraform(APPLY);
+        check!(!out.success, s, out, "apply should fail");
+        check!(
+            out.combined().contains("hard-mandatory"),
+            s,
+            out,
+            "says why"
+        );
+        let runs = emu.workspace_runs(&ws);
+        assert_eq!(statuses(&runs), ["errored"], "{}: retried", cli.label);
+        assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
+    }
+}
