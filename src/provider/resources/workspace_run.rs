@@ -3,7 +3,8 @@
 //! `apply`/`destroy` list blocks, the same defaults) plus an optional `timeouts` block.
 //!
 //! This file has the schema and the typed view of its values with local validation and state
-//! upgrade; the remote side (queuing, waiting, read, import) is in `workspace_run/remote.rs`.
+//! upgrade; the remote side (queuing, waiting, read, import) is in `workspace_run/remote.rs` and
+//! `workspace_run/run_api.rs`.
 
 use std::time::Duration;
 
@@ -347,11 +348,13 @@ impl Resource for WorkspaceRunResource {
 
 // ------------------------------------------------------------------ remote lifecycle
 //
-// In workspace_run/remote.rs. Update needs nothing remote (the trait's default stores the plan),
-// as in the official resource.
+// In workspace_run/remote.rs (create, delete, read, import) over workspace_run/run_api.rs (the
+// lifecycle's RunApi on the TFE client). Update needs nothing remote (the trait's default stores
+// the plan), as in the official resource.
 mod remote;
+mod run_api;
 
-pub use remote::default_message;
+pub use run_api::default_message;
 
 #[cfg(test)]
 mod tests {
