@@ -74,6 +74,10 @@ install:
 	@echo "installed hashicorp/tfe $(VERSION) into $(PLUGIN_DIR)"
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
 
+## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child)
+demo: check-terraform
+	bash examples/demo/run.sh
+
 clean:
 	$(CARGO) clean
 	rm -rf dist .demo
