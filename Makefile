@@ -82,6 +82,12 @@ install:
 demo: check-terraform
 	bash examples/demo/run.sh
 
+## bench: start-up, plan, API traffic and memory figures (release build; a few minutes). QUICK=1: 6 s phases
+## instead of 60 s. PROFILE=debug measures the debug build instead.
+PROFILE ?= release
+bench: check-terraform $(TF_OLD)
+	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
+
 clean:
 	$(CARGO) clean
 	rm -rf dist .demo
