@@ -1,5 +1,6 @@
 //! The provider: configuration and resources, described with the plugin layer's types.
 
+pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod duration;
@@ -34,12 +35,15 @@ pub fn configured(config: &SharedConfig) -> Result<&ProviderConfig, Diagnostics>
 
 pub struct TfeProvider {
     config: SharedConfig,
+    client: client::SharedClient,
 }
 
 impl TfeProvider {
     pub fn new() -> Self {
+        let config: SharedConfig = Arc::new(OnceLock::new());
         TfeProvider {
-            config: Arc::new(OnceLock::new()),
+            client: client::LazyClient::new(config.clone()),
+            config,
         }
     }
 
@@ -84,7 +88,7 @@ impl crate::plugin::Provider for TfeProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(
-            resources::workspace_run::WorkspaceRunResource::new(self.config.clone()),
+            resources::workspace_run::WorkspaceRunResource::new(self.client.clone()),
         )]
     }
 }

@@ -2,9 +2,8 @@
 //! (`destroy`). The schema matches HashiCorp's official resource (schema version 1, single-item
 //! `apply`/`destroy` list blocks, the same defaults) plus an optional `timeouts` block.
 //!
-//! This file has three parts: the schema, the typed view of its values with local validation and
-//! state upgrade, and -- clearly separated at the end -- the remote lifecycle, which for now
-//! only reports that queuing runs is not implemented yet.
+//! This file has the schema and the typed view of its values with local validation and state
+//! upgrade; the remote side (queuing, waiting, read, import) is in `workspace_run/remote.rs`.
 
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use crate::plugin::{
     ImportResponse, NestedBlock, NestingMode, ReadRequest, ReadResponse, Resource, Schema, Type,
     Value,
 };
-use crate::provider::SharedConfig;
+use crate::provider::client::SharedClient;
 use crate::provider::duration::parse_duration;
 
 pub const TYPE_NAME: &str = "tfe_workspace_run";
@@ -294,12 +293,12 @@ pub fn upgrade_run_state(mut state: Value) -> Value {
 
 /// The resource as the plugin layer sees it.
 pub struct WorkspaceRunResource {
-    config: SharedConfig,
+    client: SharedClient,
 }
 
 impl WorkspaceRunResource {
-    pub fn new(config: SharedConfig) -> Self {
-        WorkspaceRunResource { config }
+    pub fn new(client: SharedClient) -> Self {
+        WorkspaceRunResource { client }
     }
 }
 
@@ -330,77 +329,29 @@ impl Resource for WorkspaceRunResource {
     }
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {
-        lifecycle::read(&self.config, request).await
+        remote::read(&self.client, request).await
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        lifecycle::create(&self.config, request).await
+        remote::create(&self.client, request).await
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        lifecycle::delete(&self.config, request).await
+        remote::delete(&self.client, request).await
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
-        lifecycle::import(&self.config, request).await
+        remote::import(&self.client, request).await
     }
 }
 
 // ------------------------------------------------------------------ remote lifecycle
 //
-// Placeholder behaviour until queuing runs lands (the next issue replaces this module):
-// create and delete fail with a clear message, read keeps the prior state, import is refused.
-// Update needs nothing remote (the trait's default stores the plan), as in the official resource.
-mod lifecycle {
-    use super::*;
+// In workspace_run/remote.rs. Update needs nothing remote (the trait's default stores the plan),
+// as in the official resource.
+mod remote;
 
-    const NOT_YET: &str = "Queuing runs is not implemented yet";
-
-    pub async fn read(_config: &SharedConfig, request: ReadRequest) -> ReadResponse {
-        ReadResponse {
-            new_state: request.current_state,
-            private: request.private,
-            diagnostics: Diagnostics::new(),
-        }
-    }
-
-    pub async fn create(_config: &SharedConfig, request: ApplyRequest) -> ApplyResponse {
-        let run = WorkspaceRun::from_value(&request.planned_state);
-        ApplyResponse::failed(
-            Value::Null,
-            Diagnostics::from_error(
-                NOT_YET,
-                format!(
-                    "This build of the provider can validate and plan tfe_workspace_run, but cannot yet queue the \
-                     apply run in workspace {}.",
-                    run.workspace_id
-                ),
-            ),
-        )
-    }
-
-    pub async fn delete(_config: &SharedConfig, request: ApplyRequest) -> Diagnostics {
-        let run = WorkspaceRun::from_value(&request.prior_state);
-        Diagnostics::from_error(
-            NOT_YET,
-            format!(
-                "This build of the provider cannot yet queue the destroy run in workspace {}. To forget the resource \
-                 without a destroy run, use `terraform state rm`.",
-                run.workspace_id
-            ),
-        )
-    }
-
-    pub async fn import(_config: &SharedConfig, request: ImportRequest) -> ImportResponse {
-        ImportResponse {
-            imported: Vec::new(),
-            diagnostics: Diagnostics::from_error(
-                "Import is not implemented yet",
-                format!("tfe_workspace_run cannot import {:?} yet.", request.id),
-            ),
-        }
-    }
-}
+pub use remote::default_message;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,519 @@
+//! The remote side of `tfe_workspace_run`: create queues the apply run, delete the destroy run,
+//! both seen through by [`run_lifecycle::drive`] over a [`RunApi`] backed by the TFE client;
+//! read checks the run still exists; import fills the state from a run ID.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rand::Rng;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{WorkspaceRun, with_id};
+use crate::plugin::{
+    ApplyRequest, ApplyResponse, Diagnostics, ImportRequest, ImportResponse, ImportedResource,
+    ReadRequest, ReadResponse, Value,
+};
+use crate::provider::client::LazyClient;
+use crate::provider::run_lifecycle::{
+    self, ApiFailure, FailureReason, Operation, RunApi, RunFailure, RunSettings, RunView,
+};
+use crate::tfe::{CreateRun, PolicyCheckStatus, TfeClient, TfeError, Workspace};
+
+/// Who queued or confirmed a run, as recorded on the run.
+const ACTOR: &str = "terraform-provider-tfe (tfe_workspace_run)";
+
+fn today() -> String {
+    let date = time::OffsetDateTime::now_utc().date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// The message sent when the block sets none (the official provider documents a default but
+/// sends nothing).
+pub fn default_message(operation: Operation) -> String {
+    format!("{operation} run queued by {ACTOR} on {}", today())
+}
+
+fn confirm_comment() -> String {
+    format!("Run confirmed by {ACTOR} on {}", today())
+}
+
+/// The ID the official resource stores when no run was queued: a random decimal integer.
+fn placeholder_id() -> String {
+    rand::rng()
+        .random_range(1_000_000_000u64..u64::MAX)
+        .to_string()
+}
+
+fn is_run_id(id: &str) -> bool {
+    id.starts_with("run-") && id.len() > 4
+}
+
+// ------------------------------------------------------------------ the RunApi over TfeClient
+
+/// One workspace's runs, through the shared client.
+struct TfeRuns<'a> {
+    client: &'a TfeClient,
+    workspace_id: String,
+    organization: String,
+    workspace_name: String,
+    /// Set when a create was refused because the workspace has no configuration version.
+    configuration_version_missing: AtomicBool,
+}
+
+impl<'a> TfeRuns<'a> {
+    fn new(client: &'a TfeClient, workspace: &Workspace) -> Self {
+        TfeRuns {
+            client,
+            workspace_id: workspace.id.clone(),
+            organization: workspace.organization_name().unwrap_or("-").to_string(),
+            workspace_name: workspace.attributes.name.clone(),
+            configuration_version_missing: AtomicBool::new(false),
+        }
+    }
+}
+
+/// How a TFE error affects waiting; fatal ones carry a message saying what to check.
+fn to_api_failure(error: TfeError) -> ApiFailure {
+    match error {
+        TfeError::Conflict { .. } => ApiFailure::Conflict(error.to_string()),
+        TfeError::RateLimited { retry_after, .. } => ApiFailure::Transient {
+            message: error.to_string(),
+            retry_after,
+        },
+        TfeError::Server { .. }
+        | TfeError::Transport { .. }
+        | TfeError::Timeout { .. }
+        | TfeError::OutcomeUnknown { .. } => ApiFailure::Transient {
+            message: error.to_string(),
+            retry_after: None,
+        },
+        other => ApiFailure::Fatal(explain(&other)),
+    }
+}
+
+/// The error with a hint for the statuses a user can do something about.
+fn explain(error: &TfeError) -> String {
+    let hint = match error.status() {
+        Some(401) => " (the API token was refused: check the provider's token)",
+        Some(403) => " (the token is not allowed to do this: check its team's permissions)",
+        Some(404) => " (it does not exist, or the token cannot see it)",
+        _ => "",
+    };
+    format!("{error}{hint}")
+}
+
+fn view(run: &crate::tfe::Run) -> RunView {
+    RunView {
+        id: run.id.clone(),
+        status: run.status().as_str().to_string(),
+        is_confirmable: run.attributes.actions.is_confirmable,
+        position_in_queue: run.attributes.position_in_queue.map(u64::from),
+    }
+}
+
+impl RunApi for TfeRuns<'_> {
+    async fn create_run(
+        &self,
+        operation: Operation,
+        settings: &RunSettings,
+    ) -> Result<RunView, ApiFailure> {
+        let options = CreateRun {
+            workspace_id: self.workspace_id.clone(),
+            is_destroy: operation.is_destroy(),
+            auto_apply: Some(settings.auto_apply()),
+            message: Some(
+                settings
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| default_message(operation)),
+            ),
+            ..CreateRun::default()
+        };
+        match self.client.create_run(options).await {
+            Ok(run) => Ok(view(&run)),
+            Err(e) if e.is_configuration_version_missing() => {
+                self.configuration_version_missing
+                    .store(true, Ordering::SeqCst);
+                Err(ApiFailure::Fatal(e.to_string()))
+            }
+            // A create is never repeated blindly: it could queue a second run.
+            Err(e @ TfeError::OutcomeUnknown { .. }) => Err(ApiFailure::Fatal(format!(
+                "{e}; look for a run in workspace {} before applying again",
+                self.workspace_id
+            ))),
+            Err(e) => Err(match to_api_failure(e) {
+                ApiFailure::Transient { message, .. } | ApiFailure::Conflict(message) => {
+                    ApiFailure::Fatal(message)
+                }
+                fatal => fatal,
+            }),
+        }
+    }
+
+    async fn read_run(&self, run_id: &str) -> Result<RunView, ApiFailure> {
+        self.client
+            .run(run_id)
+            .await
+            .map(|run| view(&run))
+            .map_err(to_api_failure)
+    }
+
+    async fn confirm_run(&self, run_id: &str) -> Result<(), ApiFailure> {
+        // A 5xx on an action comes back as OutcomeUnknown: transient, i.e. "poll again".
+        self.client
+            .apply_run(run_id, Some(&confirm_comment()))
+            .await
+            .map_err(to_api_failure)
+    }
+
+    async fn hard_policy_failure(&self, run_id: &str) -> Result<bool, ApiFailure> {
+        let checks = self
+            .client
+            .run_policy_checks(run_id)
+            .await
+            .map_err(to_api_failure)?;
+        Ok(checks
+            .iter()
+            .any(|c| c.attributes.status == PolicyCheckStatus::HardFailed))
+    }
+
+    fn run_url(&self, run_id: &str) -> String {
+        self.client
+            .run_url(&self.organization, &self.workspace_name, run_id)
+    }
+}
+
+// ------------------------------------------------------------------ resource operations
+
+/// Runs `work` unless Terraform asks to stop or the deadline passes first.
+async fn bounded<T>(
+    cancel: &CancellationToken,
+    deadline: Option<Instant>,
+    what: &str,
+    work: impl Future<Output = T>,
+) -> Result<T, Diagnostics> {
+    let timeout = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Diagnostics::from_error(
+            "Interrupted",
+            format!("Terraform asked the provider to stop while {what}; no run was queued."),
+        )),
+        _ = timeout => Err(Diagnostics::from_error(
+            "Timed out",
+            format!("The timeout passed while {what}; no run was queued."),
+        )),
+        done = work => Ok(done),
+    }
+}
+
+/// The shared client, within the stop/deadline bounds.
+async fn connect<'c>(
+    client: &'c LazyClient,
+    cancel: &CancellationToken,
+    deadline: Option<Instant>,
+) -> Result<&'c TfeClient, Diagnostics> {
+    bounded(cancel, deadline, "connecting to the TFE API", client.get())
+        .await?
+        .map_err(|e| e.into_diagnostics())
+}
+
+fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostics {
+    let summary = match (&failure.reason, operation) {
+        (FailureReason::NotQueued, _) => format!("Could not queue the {operation} run"),
+        (FailureReason::RunEnded { status }, _) => format!("The {operation} run ended {status}"),
+        (FailureReason::Interrupted, _) => format!("Interrupted waiting for the {operation} run"),
+        (FailureReason::TimedOut, _) => format!("Timed out waiting for the {operation} run"),
+        (FailureReason::Api, _) => format!("Error waiting for the {operation} run"),
+    };
+    let mut detail = failure.message.clone();
+    if let Some(id) = &failure.run_id
+        && operation == Operation::Apply
+    {
+        detail.push_str(&format!(
+            "\n\nThe run ID {id} is kept in the state and the resource is marked tainted, so the next apply \
+             replaces it with a new run."
+        ));
+    }
+    Diagnostics::from_error(summary, detail)
+}
+
+pub async fn create(client: &LazyClient, request: ApplyRequest) -> ApplyResponse {
+    let planned = request.planned_state;
+    let resource = WorkspaceRun::from_value(&planned);
+    let Some(block) = resource.apply else {
+        // As the official resource: nothing to queue, an ID that is not a run's.
+        return ApplyResponse::ok(with_id(&planned, &placeholder_id()));
+    };
+    let settings = block.to_settings();
+    let deadline = resource.timeouts.create_deadline();
+    let cancel = &request.cancel;
+
+    let client = match connect(client, cancel, deadline).await {
+        Ok(c) => c,
+        Err(diags) => return ApplyResponse::failed(Value::Null, diags),
+    };
+    let workspace = match bounded(
+        cancel,
+        deadline,
+        "reading the workspace",
+        client.workspace(&resource.workspace_id),
+    )
+    .await
+    {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            return ApplyResponse::failed(
+                Value::Null,
+                Diagnostics::from_error(
+                    "Cannot read the workspace",
+                    format!(
+                        "Reading workspace {} failed: {}. No run was queued.",
+                        resource.workspace_id,
+                        explain(&e)
+                    ),
+                ),
+            );
+        }
+        Err(diags) => return ApplyResponse::failed(Value::Null, diags),
+    };
+    let api = TfeRuns::new(client, &workspace);
+    match run_lifecycle::drive(&api, Operation::Apply, &settings, cancel, deadline).await {
+        Ok(outcome) => ApplyResponse::ok(with_id(&planned, &outcome.run_id)),
+        Err(failure) => {
+            let diags = failure_diagnostics(Operation::Apply, &failure);
+            let state = match &failure.run_id {
+                Some(id) => with_id(&planned, id),
+                None => Value::Null,
+            };
+            ApplyResponse::failed(state, diags)
+        }
+    }
+}
+
+pub async fn delete(client: &LazyClient, request: ApplyRequest) -> Diagnostics {
+    let resource = WorkspaceRun::from_value(&request.prior_state);
+    let Some(block) = resource.destroy else {
+        return Diagnostics::new();
+    };
+    let settings = block.to_settings();
+    let deadline = resource.timeouts.delete_deadline();
+    let cancel = &request.cancel;
+
+    let client = match connect(client, cancel, deadline).await {
+        Ok(c) => c,
+        Err(diags) => return diags,
+    };
+    let workspace = match bounded(
+        cancel,
+        deadline,
+        "reading the workspace",
+        client.workspace(&resource.workspace_id),
+    )
+    .await
+    {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(TfeError::NotFound { .. })) => {
+            let mut diags = Diagnostics::new();
+            diags.warning(
+                "Workspace no longer exists",
+                format!(
+                    "Workspace {} was not found, so there is nothing to destroy and no destroy run was queued.",
+                    resource.workspace_id
+                ),
+            );
+            return diags;
+        }
+        Ok(Err(e)) => {
+            return Diagnostics::from_error(
+                "Cannot read the workspace",
+                format!(
+                    "Reading workspace {} failed: {}. No destroy run was queued.",
+                    resource.workspace_id,
+                    explain(&e)
+                ),
+            );
+        }
+        Err(diags) => return diags,
+    };
+    let api = TfeRuns::new(client, &workspace);
+    match run_lifecycle::drive(&api, Operation::Destroy, &settings, cancel, deadline).await {
+        Ok(_) => Diagnostics::new(),
+        Err(failure)
+            if failure.reason == FailureReason::NotQueued
+                && api.configuration_version_missing.load(Ordering::SeqCst) =>
+        {
+            let mut diags = Diagnostics::new();
+            diags.warning(
+                "Workspace has no configuration",
+                format!(
+                    "Workspace {} has no configuration version, so it has never been applied and there is \
+                     nothing to destroy; no destroy run was queued.",
+                    resource.workspace_id
+                ),
+            );
+            diags
+        }
+        Err(failure) => failure_diagnostics(Operation::Destroy, &failure),
+    }
+}
+
+pub async fn read(client: &LazyClient, request: ReadRequest) -> ReadResponse {
+    let state = request.current_state;
+    let keep = |state: Value, diagnostics: Diagnostics| ReadResponse {
+        new_state: state,
+        private: request.private.clone(),
+        diagnostics,
+    };
+    let Some(run_id) = state.attr("id").as_str().map(str::to_string) else {
+        return keep(state, Diagnostics::new());
+    };
+    // The placeholder IDs of apply-less resources name no run.
+    if !is_run_id(&run_id) {
+        return keep(state, Diagnostics::new());
+    }
+    let client = match connect(client, &request.cancel, None).await {
+        Ok(c) => c,
+        Err(diags) => return keep(state, diags),
+    };
+    match bounded(
+        &request.cancel,
+        None,
+        "reading the run",
+        client.run(&run_id),
+    )
+    .await
+    {
+        Ok(Ok(_)) => keep(state, Diagnostics::new()),
+        Ok(Err(TfeError::NotFound { .. })) => {
+            tracing::info!(run_id = %run_id, "run no longer exists; removing it from the state");
+            keep(Value::Null, Diagnostics::new())
+        }
+        Ok(Err(e)) => keep(
+            state,
+            Diagnostics::from_error(
+                "Cannot read the run",
+                format!("Reading run {run_id} failed: {}", explain(&e)),
+            ),
+        ),
+        Err(diags) => keep(state, diags),
+    }
+}
+
+pub async fn import(client: &LazyClient, request: ImportRequest) -> ImportResponse {
+    let failed = |diagnostics: Diagnostics| ImportResponse {
+        imported: Vec::new(),
+        diagnostics,
+    };
+    let id = request.id.trim();
+    if !is_run_id(id) {
+        return failed(Diagnostics::from_error(
+            "Invalid import ID",
+            format!(
+                "{:?} is not a run ID: import a tfe_workspace_run by the ID of its run, e.g. `terraform import \
+                 tfe_workspace_run.example run-AbCdEf123456`.",
+                request.id
+            ),
+        ));
+    }
+    let client = match connect(client, &request.cancel, None).await {
+        Ok(c) => c,
+        Err(diags) => return failed(diags),
+    };
+    let run = match bounded(&request.cancel, None, "reading the run", client.run(id)).await {
+        Ok(Ok(run)) => run,
+        Ok(Err(e)) => {
+            return failed(Diagnostics::from_error(
+                "Cannot import the run",
+                format!("Reading run {id} failed: {}", explain(&e)),
+            ));
+        }
+        Err(diags) => return failed(diags),
+    };
+    let Some(workspace_id) = run.workspace_id() else {
+        return failed(Diagnostics::from_error(
+            "Cannot import the run",
+            format!("The API did not say which workspace run {id} belongs to."),
+        ));
+    };
+    let state = Value::object([
+        ("id", Value::string(id)),
+        ("workspace_id", Value::string(workspace_id)),
+        ("apply", Value::List(Vec::new())),
+        ("destroy", Value::List(Vec::new())),
+        ("timeouts", Value::Null),
+    ]);
+    ImportResponse {
+        imported: vec![ImportedResource {
+            type_name: String::new(),
+            state,
+            private: Vec::new(),
+        }],
+        diagnostics: Diagnostics::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_what_waiting_does_about_them() {
+        let conflict = TfeError::Conflict {
+            detail: "not confirmable".into(),
+        };
+        assert!(matches!(to_api_failure(conflict), ApiFailure::Conflict(_)));
+        let limited = TfeError::RateLimited {
+            retry_after: Some(std::time::Duration::from_secs(2)),
+            detail: "slow down".into(),
+        };
+        assert!(matches!(
+            to_api_failure(limited),
+            ApiFailure::Transient { retry_after: Some(d), .. } if d.as_secs() == 2
+        ));
+        let unknown = TfeError::OutcomeUnknown {
+            request: "POST /api/v2/runs/run-1/actions/apply".into(),
+            source: Box::new(TfeError::Server {
+                status: 502,
+                detail: "bad gateway".into(),
+            }),
+        };
+        assert!(matches!(
+            to_api_failure(unknown),
+            ApiFailure::Transient { .. }
+        ));
+        match to_api_failure(TfeError::Unauthorized {
+            detail: "invalid token".into(),
+        }) {
+            ApiFailure::Fatal(m) => assert!(m.contains("check the provider's token"), "{m}"),
+            other => panic!("401 must be fatal, got {other:?}"),
+        }
+        assert!(matches!(
+            to_api_failure(TfeError::NotFound { detail: "x".into() }),
+            ApiFailure::Fatal(_)
+        ));
+    }
+
+    #[test]
+    fn placeholder_ids_are_not_run_ids_and_messages_name_the_provider() {
+        let id = placeholder_id();
+        assert!(id.parse::<u64>().is_ok(), "{id}");
+        assert!(!is_run_id(&id));
+        assert!(is_run_id("run-abc"));
+        assert!(!is_run_id("run-"));
+        let message = default_message(Operation::Destroy);
+        assert!(message.starts_with("destroy run queued by terraform-provider-tfe"));
+        assert!(message.ends_with(&today()));
+    }
+}
