@@ -16,8 +16,13 @@ import os
 import ssl
 import sys
 import urllib.request
+from datetime import datetime
 
 PROVIDER_AGENT = "terraform-provider-tfe"
+LIFECYCLE = [
+    "pending", "plan-queueable", "plan-queued", "planning", "planned", "cost-estimating", "cost-estimated",
+    "policy-checking", "policy-checked", "confirmed", "apply-queued", "applying", "applied",
+]
 
 
 def _request(method: str, path: str, body=None, token: str | None = None):
@@ -40,15 +45,32 @@ def seed(org: str, names: list[str]) -> None:
     print(" ".join(ids[name] for name in names))
 
 
-def _ids_named_by(run_id: str) -> set[str]:
+def _read_run(run_id: str) -> dict:
+    return _request("GET", f"/api/v2/runs/{run_id}", token=os.environ["TFE_TOKEN"])["data"]
+
+
+def _ids_named_by(run: dict) -> set[str]:
     """The run's own id and those of its plan and apply: the paths the provider polls."""
-    run = _request("GET", f"/api/v2/runs/{run_id}", token=os.environ["TFE_TOKEN"])["data"]
-    ids = {run_id}
+    ids = {run["id"]}
     for relation in ("plan", "apply"):
         related = (run.get("relationships", {}).get(relation) or {}).get("data")
         if related:
             ids.add(related["id"])
     return ids
+
+
+def _timeline(run: dict) -> str:
+    """The statuses the run went through, each with its time since the run was created."""
+    stamps = {
+        key.removesuffix("-at"): datetime.fromisoformat(at.replace("Z", "+00:00"))
+        for key, at in run["attributes"].get("status-timestamps", {}).items()
+    }
+    if not stamps:
+        return ""
+    start = min(stamps.values())
+    # Statuses stamped in the same millisecond keep their lifecycle order.
+    in_order = sorted(stamps.items(), key=lambda item: (item[1], LIFECYCLE.index(item[0]) if item[0] in LIFECYCLE else 99))
+    return " > ".join(f"{status} {(at - start).total_seconds():.1f}s" for status, at in in_order)
 
 
 def report(expected: int) -> int:
@@ -58,17 +80,22 @@ def report(expected: int) -> int:
     runs = _request("GET", "/_emulator/runs")["runs"]
 
     rows = [("workspace", "operation", "run", "final status", "requests")]
+    timelines = [""]
     counted = 0
     for run in runs:
-        ids = _ids_named_by(run["id"])
-        about_run = sum(1 for path in provider_paths if any(path.endswith(i) or f"/{i}/" in path for i in ids))
+        details = _read_run(run["id"])
+        ids = _ids_named_by(details)
+        about_run = sum(1 for path in provider_paths if ids & set(path.split("/")))
         counted += about_run
         operation = "destroy" if run["is_destroy"] else "apply"
         rows.append((run["workspace"], operation, run["id"], run["status"], str(about_run)))
+        timelines.append(_timeline(details))
 
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
+    for row, timeline in zip(rows, timelines):
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if timeline:
+            print(f"      {timeline}")
     print(
         f"  The provider made {len(provider_paths)} API requests in all: {counted} naming a run above "
         f"(its run, plan or apply), {len(provider_paths) - counted} others (discovery, workspace reads, run creation)."
