@@ -50,7 +50,7 @@ def require_tools() -> None:
 
 
 @pytest.fixture
-def emulator(tmp_path):
+def https_emulator(tmp_path):
     require_tools()
     emu = Emulator(tmp_path, https=True)
     # Short phases keep the test quick; the provider still has to poll through every state.
@@ -100,12 +100,12 @@ class Project:
             f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["hashicorp/tfe"]\n  }}\n'
             "}\n"
         )
-        env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", SSL_CERT_FILE=str(emu.ca_file),
-                   TFE_TOKEN=TOKEN)
+        env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
+                   SSL_CERT_FILE=str(emu.ca_file), TFE_TOKEN=TOKEN)
         self.env = env
 
     def terraform(self, *args: str) -> str:
-        command = ["terraform", f"-chdir={self.stack_dir}", *args, "-no-color", "-input=false"]
+        command = ["terraform", f"-chdir={self.stack_dir}", *args, "-no-color"]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=300)
         output = done.stdout + done.stderr
         assert done.returncode == 0, f"`terraform {' '.join(args)}` failed:\n{output}"
@@ -140,7 +140,8 @@ def assert_one_apply_then_one_destroy(runs: list[dict], state_id: str) -> None:
     assert runs[0]["id"] == state_id
 
 
-def test_parent_and_child_runs_from_the_prebuilt_bindings(emulator, tmp_path):
+def test_parent_and_child_runs_from_the_prebuilt_bindings(https_emulator, tmp_path):
+    emulator = https_emulator
     parent_id, child_id = seed(emulator, "parent-ws", "child-ws")
     project = Project(tmp_path, emulator, "parent_child", [parent_id, child_id])
     resources = project.config["resource"]["tfe_workspace_run"]
@@ -158,7 +159,8 @@ def test_parent_and_child_runs_from_the_prebuilt_bindings(emulator, tmp_path):
     assert order[parent_apply] < order[child_apply] < order[child_destroy] < order[parent_destroy]
 
 
-def test_no_retries_example_applies_and_destroys(emulator, tmp_path):
+def test_no_retries_example_applies_and_destroys(https_emulator, tmp_path):
+    emulator = https_emulator
     (workspace_id,) = seed(emulator, "solo-ws")
     project = Project(tmp_path, emulator, "no_retries", [workspace_id])
     assert project.config["resource"]["tfe_workspace_run"]["ws_run_parent"]["apply"]["retry"] is False
@@ -191,7 +193,8 @@ class Confirmer(threading.Thread):
                     self.confirmed.append(run["id"])
 
 
-def test_manual_confirm_waits_for_someone_to_confirm(emulator, tmp_path):
+def test_manual_confirm_waits_for_someone_to_confirm(https_emulator, tmp_path):
+    emulator = https_emulator
     (workspace_id,) = seed(emulator, "manual-ws")
     project = Project(tmp_path, emulator, "manual", [workspace_id])
     confirmer = Confirmer(emulator, workspace_id)
