@@ -326,8 +326,8 @@ def main() -> int:
 
     official = official_request_model(phase_ms / 1000)
     row("apply wall time", f"{result['wall_s']:.1f} s")
-    row("API requests by the provider", f"{result['requests']} (official resource: ~{official} by its polling "
-        f"model{', 283 in its doc' if phase_ms == 60_000 else ''})")
+    row("API requests by the provider", f"{result['requests']} of {result['requests_all']} served (official "
+        f"resource: ~{official} by its polling model{', 283 in its doc' if phase_ms == 60_000 else ''})")
     if result["worst_delay"]:
         delay, status = result["worst_delay"]
         applied = result["applied_delay"]

@@ -24,7 +24,10 @@ for tool in cargo terraform python3 curl; do
 done
 
 step "Building terraform-provider-tfe and tfe-emulator (debug)"
-(cd "$repo" && cargo build --quiet --bins) || fail "cargo build failed"
+# On a terminal cargo shows one progress line; elsewhere it would list every crate, so keep it quiet.
+cargo_flags=(build --bins)
+[[ -t 2 ]] || cargo_flags+=(--quiet)
+(cd "$repo" && cargo "${cargo_flags[@]}") || fail "cargo build failed"
 
 rm -rf "$demo_dir"
 mkdir -p "$demo_dir/terraform"
