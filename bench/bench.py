@@ -171,32 +171,34 @@ def vm_hwm_kib(pid: int) -> int | None:
     return None
 
 
-def provider_pids(binary_name: str) -> list[int]:
+def children_running(parent: int, binary_name: str) -> list[int]:
+    """Processes started by `parent` whose executable is `binary_name` (Terraform starts providers directly)."""
     pids = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if Path(os.readlink(entry / "exe")).name == binary_name:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name in /proc/PID/stat may hold spaces or parentheses: the ppid follows the last ')'.
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == parent and Path(os.readlink(entry / "exe")).name == binary_name:
+                pids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
     return pids
 
 
 class PeakRss(threading.Thread):
-    """Samples VmHWM of every process running the provider binary until stopped; keeps the maximum."""
+    """Samples VmHWM of the provider processes Terraform starts until stopped; keeps the maximum."""
 
-    def __init__(self, binary_name: str, ignore: set[int]):
+    def __init__(self, terraform_pid: int, binary_name: str):
         super().__init__(daemon=True)
-        self.binary_name, self.ignore = binary_name, ignore
+        self.terraform_pid, self.binary_name = terraform_pid, binary_name
         self.peak_kib, self.processes = 0, set()
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        while not self.stopping.wait(0.1):
-            for pid in provider_pids(self.binary_name):
-                if pid in self.ignore:
-                    continue
+        while not self.stopping.wait(0.05):
+            for pid in children_running(self.terraform_pid, self.binary_name):
                 hwm = vm_hwm_kib(pid)
                 if hwm:
                     self.processes.add(pid)
@@ -228,17 +230,19 @@ def one_run(emu: Emulator, env: dict[str, str], workdir: Path, phase_ms: int, pr
     shutil.copy(REPO / "bench" / "one_run" / "main.tf", config_dir)
     emu.call("POST", "/_emulator/requests/reset")
 
-    sampler = PeakRss(provider_name, ignore=set(provider_pids(provider_name)))
-    sampler.start()
     started = time.perf_counter()
-    done = subprocess.run([shutil.which("terraform"), f"-chdir={config_dir}", "apply", "-auto-approve", "-no-color"],
-                          env=dict(env, TF_VAR_workspace_id=workspace_id), capture_output=True, text=True,
-                          timeout=phase_ms / 1000 * 2 + 300)
+    terraform = subprocess.Popen(
+        [shutil.which("terraform"), f"-chdir={config_dir}", "apply", "-auto-approve", "-no-color"],
+        env=dict(env, TF_VAR_workspace_id=workspace_id), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    sampler = PeakRss(terraform.pid, provider_name)
+    sampler.start()
+    output, _ = terraform.communicate(timeout=phase_ms / 1000 * 2 + 300)
     wall_s = time.perf_counter() - started
     sampler.stopping.set()
     sampler.join()
-    if done.returncode != 0:
-        fail(f"terraform apply of bench/one_run failed:\n{done.stdout}{done.stderr}")
+    if terraform.returncode != 0:
+        fail(f"terraform apply of bench/one_run failed:\n{output}")
 
     # The log first, so that the reads below are not in it.
     log = emu.call("GET", "/_emulator/requests")
@@ -279,7 +283,7 @@ def build(profile: str) -> Path:
     command = ["cargo", "build", "--quiet", "--bins"] + (["--release"] if profile == "release" else [])
     print(f"building: {' '.join(command)}", flush=True)
     subprocess.run(command, cwd=REPO, check=True)
-    return REPO / "target" / profile
+    return Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / profile
 
 
 def main() -> int:

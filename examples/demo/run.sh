@@ -13,6 +13,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 demo_dir="$repo/.demo"
 example_dir="$repo/examples/demo"
+bin_dir=${CARGO_TARGET_DIR:-$repo/target}/debug
 token="demo-token-$RANDOM$RANDOM"
 phase_ms=${DEMO_PHASE_MS:-1500}
 
@@ -41,7 +42,8 @@ stop_emulator() {
   fi
 }
 trap stop_emulator EXIT
-"$repo/target/debug/tfe-emulator" --listen 127.0.0.1:0 --token "$token" --ca-file "$demo_dir/emulator-ca.pem" \
+trap 'exit 130' INT TERM
+"$bin_dir/tfe-emulator" --listen 127.0.0.1:0 --token "$token" --ca-file "$demo_dir/emulator-ca.pem" \
   >"$demo_dir/emulator.out" 2>"$demo_dir/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do
@@ -66,7 +68,7 @@ echo "    parent = $parent_id, child = $child_id; plans and applies take $phase_
 cat >"$demo_dir/dev.tfrc" <<TFRC
 provider_installation {
   dev_overrides {
-    "hashicorp/tfe" = "$repo/target/debug"
+    "hashicorp/tfe" = "$bin_dir"
   }
   direct {}
 }
