@@ -25,6 +25,28 @@ fn plan(
     )
 }
 
+/// A plan from existing state without refresh: refresh reads the run from the API.
+fn plan_offline(
+    cli: &TerraformCli,
+    dir: &std::path::Path,
+    overrides: &DevOverrides,
+    env: &[(&str, &str)],
+) -> common::terraform::TerraformRun {
+    run_terraform(
+        cli,
+        dir,
+        overrides,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-lock=false",
+            "-refresh=false",
+        ],
+        env,
+    )
+}
+
 fn validate(
     cli: &TerraformCli,
     dir: &std::path::Path,
@@ -279,7 +301,7 @@ fn message_state_variants_plan_no_changes() {
     for cli in all_clis() {
         for (name, config, state) in &cases {
             let dir = workdir_with(&[("main.tf", config), ("terraform.tfstate", state)]);
-            let out = plan(&cli, dir.path(), &overrides, TOKEN);
+            let out = plan_offline(&cli, dir.path(), &overrides, TOKEN);
             assert!(out.success, "{}: {name}:\n{}", cli.label, out.combined());
             assert!(
                 out.stdout.contains("No changes."),
@@ -299,7 +321,7 @@ fn state_from_the_official_provider_plans_no_changes_and_workspace_change_replac
             ("main.tf", SIMPLE),
             ("terraform.tfstate", &official_state("ws-123")),
         ]);
-        let out = plan(&cli, dir.path(), &overrides, TOKEN);
+        let out = plan_offline(&cli, dir.path(), &overrides, TOKEN);
         assert!(out.success, "{}:\n{}", cli.label, out.combined());
         assert!(
             out.stdout.contains("No changes."),
@@ -312,7 +334,7 @@ fn state_from_the_official_provider_plans_no_changes_and_workspace_change_replac
             ("main.tf", SIMPLE),
             ("terraform.tfstate", &official_state("ws-old")),
         ]);
-        let out = plan(&cli, dir.path(), &overrides, TOKEN);
+        let out = plan_offline(&cli, dir.path(), &overrides, TOKEN);
         assert!(out.success, "{}:\n{}", cli.label, out.combined());
         assert!(
             out.stdout.contains("# forces replacement"),
@@ -366,7 +388,7 @@ fn debug_logs_show_under_the_provider_name_without_the_token() {
 }
 
 #[test]
-fn apply_reports_that_queuing_runs_is_not_implemented_yet() {
+fn apply_against_an_unreachable_host_fails_with_a_clear_error() {
     let overrides = DevOverrides::new();
     for cli in all_clis() {
         let dir = workdir_with(&[("main.tf", SIMPLE)]);
@@ -381,7 +403,11 @@ fn apply_reports_that_queuing_runs_is_not_implemented_yet() {
                 "-no-color",
                 "-lock=false",
             ],
-            TOKEN,
+            // Nothing listens on port 1: the client fails at discovery, before any run.
+            &[
+                ("TFE_TOKEN", "test-token-not-used"),
+                ("TFE_HOSTNAME", "127.0.0.1:1"),
+            ],
         );
         assert!(
             !out.success,
@@ -390,8 +416,13 @@ fn apply_reports_that_queuing_runs_is_not_implemented_yet() {
             out.combined()
         );
         assert!(
+            out.combined().contains("Cannot reach the TFE API"),
+            "{}:\n{}",
+            cli.label,
             out.combined()
-                .contains("Queuing runs is not implemented yet"),
+        );
+        assert!(
+            out.combined().contains("127.0.0.1:1"),
             "{}:\n{}",
             cli.label,
             out.combined()
@@ -480,7 +511,7 @@ fn terraform_sees_the_official_schema_shape() {
 }
 
 #[test]
-fn import_reports_that_it_is_not_implemented_yet() {
+fn import_of_something_that_is_not_a_run_id_is_refused() {
     let overrides = DevOverrides::new();
     for cli in all_clis() {
         let dir = workdir_with(&[("main.tf", SIMPLE)]);
@@ -494,7 +525,7 @@ fn import_reports_that_it_is_not_implemented_yet() {
                 "-no-color",
                 "-lock=false",
                 "tfe_workspace_run.r",
-                "run-abc123",
+                "ws-abc123",
             ],
             TOKEN,
         );
@@ -505,13 +536,13 @@ fn import_reports_that_it_is_not_implemented_yet() {
             out.combined()
         );
         assert!(
-            out.combined().contains("Import is not implemented yet"),
+            out.combined().contains("is not a run ID"),
             "{}:\n{}",
             cli.label,
             out.combined()
         );
         assert!(
-            out.combined().contains("run-abc123"),
+            out.combined().contains("ws-abc123"),
             "{}:\n{}",
             cli.label,
             out.combined()

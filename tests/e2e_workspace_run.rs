@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -86,7 +87,9 @@ impl<'a> Session<'a> {
             .envs(self.env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            // Its own process group, like a foreground job: Ctrl-C reaches the whole group.
+            .process_group(0);
         command
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", self.cli.label))
@@ -116,7 +119,30 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Sends `signal` to the process group of a child started by [`Session::spawn`].
+fn signal_group(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, "--", &format!("-{}", child.id())])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} failed");
+}
+
+/// Collects a spawned terraform's output; kills its process group if it runs over `limit`.
 fn wait_output(child: Child) -> TerraformRun {
+    wait_output_within(child, Duration::from_secs(90))
+}
+
+fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
+    let until = Instant::now() + limit;
+    while child.try_wait().expect("poll terraform").is_none() {
+        if Instant::now() > until {
+            signal_group(&child, "-KILL");
+            let out: TerraformRun = child.wait_with_output().expect("terraform output").into();
+            panic!("terraform ran over {limit:?}; killed\n{}", out.combined());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     child.wait_with_output().expect("terraform output").into()
 }
 
@@ -390,7 +416,7 @@ fn errors_past_the_retries_fail_and_keep_the_last_run_tainted() {
             "names the status"
         );
         check!(
-            out.combined().contains(&format!("/app/acme/workspaces/")),
+            out.combined().contains("/app/acme/workspaces/"),
             s,
             out,
             "names the URL"
@@ -570,14 +596,11 @@ fn ctrl_c_stops_waiting_at_once_and_leaves_the_run_alone() {
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, block));
         let child = s.spawn(APPLY);
         let run = await_run_status(&emu, &ws, "planned", Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(500));
+        // Let the provider poll once after the plan, so it is waiting for a human.
+        std::thread::sleep(Duration::from_millis(1500));
         let sent = Instant::now();
-        let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill -INT");
-        assert!(status.success());
-        let out = wait_output(child);
+        signal_group(&child, "-INT");
+        let out = wait_output_within(child, Duration::from_secs(20));
         let took = sent.elapsed();
         check!(!out.success, s, out, "apply should fail");
         assert!(
@@ -737,5 +760,49 @@ fn a_refresh_drops_a_run_that_no_longer_exists_and_update_queues_nothing() {
             out,
             "re-create"
         );
+    }
+}
+
+#[test]
+fn a_409_on_confirm_polls_again_and_a_401_while_polling_fails_at_once() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let ws = workspace(&emu, &cli, "conflict", json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        emu.clear_faults();
+        emu.add_fault(json!({"kind": "status", "status": 409, "method": "POST",
+            "path": "/api/v2/runs/*/actions/apply", "times": 1}));
+        emu.reset_requests();
+        let out = s.terraform(APPLY);
+        check!(
+            out.success,
+            s,
+            out,
+            "a 409 on confirm must not fail the apply"
+        );
+        assert_eq!(statuses(&emu.workspace_runs(&ws)), ["applied"]);
+        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 2, "{}", cli.label);
+
+        let ws = workspace(&emu, &cli, "unauthorized", json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        emu.clear_faults();
+        emu.add_fault(json!({"kind": "status", "status": 401, "method": "GET",
+            "path": "/api/v2/runs/*", "times": 1}));
+        emu.reset_requests();
+        let out = s.terraform(APPLY);
+        emu.clear_faults();
+        check!(!out.success, s, out, "a 401 while polling must fail");
+        check!(out.combined().contains("401"), s, out, "names the status");
+        check!(
+            out.combined().contains("token"),
+            s,
+            out,
+            "says what to check"
+        );
+        // At once: one failed poll, no retries of it.
+        assert_eq!(provider_requests(&emu, RUN_ROUTE), 1, "{}", cli.label);
+        let runs = emu.workspace_runs(&ws);
+        assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
     }
 }

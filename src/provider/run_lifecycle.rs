@@ -535,7 +535,7 @@ impl Ended {
         };
         let message = match run_id {
             Some(id) => format!(
-                "stopped waiting for run {id} (status \"{status}\") because {why}; the run itself was left as it is. See {}",
+                "stopped waiting for run {id} (last seen in status \"{status}\") because {why}; the run itself was left as it is. See {}",
                 api.run_url(id)
             ),
             None => format!("stopped before a run was queued because {why}"),

@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
-# Importing an existing run is not supported yet; this is the command it will take:
+# Import an existing run by its ID; workspace_id is read from the run.
 terraform import tfe_workspace_run.ws_run_parent run-CZcmD7eagjhyXavN
