@@ -1141,16 +1141,7 @@ async fn run_policy_checks(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> ApiResult {
-    let store = emu.store.lock().unwrap();
-    let run = store
-        .runs
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("run"))?;
-    ok(paginate(
-        render::policy_check(run).into_iter().collect(),
-        &q,
-        true,
-    )?)
+    list_run_child(&emu, &id, &q, render::policy_check)
 }
 
 async fn override_policy_check(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
@@ -1170,16 +1161,23 @@ async fn run_task_stages(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> ApiResult {
+    list_run_child(&emu, &id, &q, render::task_stage)
+}
+
+/// A run's to-many child (policy checks, task stages) as a paginated list; the emulator keeps at
+/// most one of each per run.
+fn list_run_child(
+    emu: &Shared,
+    run_id: &str,
+    q: &HashMap<String, String>,
+    render_child: impl Fn(&super::store::Run) -> Option<Value>,
+) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let run = store
         .runs
-        .get(&id)
+        .get(run_id)
         .ok_or_else(|| ApiError::not_found("run"))?;
-    ok(paginate(
-        render::task_stage(run).into_iter().collect(),
-        &q,
-        true,
-    )?)
+    ok(paginate(render_child(run).into_iter().collect(), q, true)?)
 }
 
 async fn read_task_stage(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
