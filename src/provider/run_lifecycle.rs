@@ -548,7 +548,8 @@ impl Progress {
 }
 
 /// Why a guarded wait ended early.
-enum Ended {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
     Stopped,
     TimedOut,
 }
@@ -581,7 +582,7 @@ impl Ended {
 }
 
 /// Run `work` unless Terraform asks to stop or the deadline passes first; dropping `work` aborts it.
-async fn guarded<T>(
+pub async fn guarded<T>(
     stop: &CancellationToken,
     deadline: Option<Instant>,
     work: impl Future<Output = T>,

@@ -15,7 +15,7 @@ use crate::plugin::{
     ReadRequest, ReadResponse, Value,
 };
 use crate::provider::client::LazyClient;
-use crate::provider::run_lifecycle::{self, FailureReason, Operation, RunFailure};
+use crate::provider::run_lifecycle::{self, Ended, FailureReason, Operation, RunFailure};
 use crate::tfe::{TfeClient, TfeError};
 
 use super::run_api::{TfeRuns, explain};
@@ -33,31 +33,25 @@ fn is_run_id(id: &str) -> bool {
 
 // ------------------------------------------------------------------ resource operations
 
-/// Runs `work` unless Terraform asks to stop or the deadline passes first.
+/// Runs `work` unless Terraform asks to stop or the deadline passes first, before any run exists.
 async fn bounded<T>(
     cancel: &CancellationToken,
     deadline: Option<Instant>,
     what: &str,
     work: impl Future<Output = T>,
 ) -> Result<T, Diagnostics> {
-    let timeout = async {
-        match deadline {
-            Some(at) => tokio::time::sleep_until(at).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => Err(Diagnostics::from_error(
-            "Interrupted",
-            format!("Terraform asked the provider to stop while {what}; no run was queued."),
-        )),
-        _ = timeout => Err(Diagnostics::from_error(
-            "Timed out",
-            format!("The timeout passed while {what}; no run was queued."),
-        )),
-        done = work => Ok(done),
-    }
+    run_lifecycle::guarded(cancel, deadline, work)
+        .await
+        .map_err(|ended| match ended {
+            Ended::Stopped => Diagnostics::from_error(
+                "Interrupted",
+                format!("Terraform asked the provider to stop while {what}; no run was queued."),
+            ),
+            Ended::TimedOut => Diagnostics::from_error(
+                "Timed out",
+                format!("The timeout passed while {what}; no run was queued."),
+            ),
+        })
 }
 
 /// The shared client, within the stop/deadline bounds.
