@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 /// What a matching rule does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Leftover keys reach this enum through `flatten`, so an unknown field in a rule is refused here.
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
     /// Answer 429 with `Retry-After` and `X-RateLimit-Reset` set to `reset_seconds`.
     RateLimit {
@@ -158,6 +159,19 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unknown_field_in_a_rule_is_refused() {
+        let ok: Result<super::FaultRule, _> = serde_json::from_str(
+            r#"{"path": "/api/v2/runs/*", "kind": "status", "status": 503, "times": 1}"#,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        let typo: Result<super::FaultRule, _> = serde_json::from_str(
+            r#"{"path": "/api/v2/runs/*", "kind": "status", "status": 503, "timess": 1}"#,
+        );
+        let error = typo.unwrap_err().to_string();
+        assert!(error.contains("timess"), "{error}");
+    }
+
     use super::*;
 
     #[test]
