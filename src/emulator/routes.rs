@@ -765,6 +765,7 @@ fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiResult {
             ));
         }
     }
+    let workspace_name = ws.name.clone();
     store.workspaces.remove(id);
     let runs: Vec<String> = store
         .runs
@@ -777,7 +778,9 @@ fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiResult {
             r.generation += 1;
             r.holds_worker = false;
         }
-        store.runs.remove(&run);
+        if let Some(removed) = store.runs.remove(&run) {
+            store.deleted_runs.push((workspace_name.clone(), removed));
+        }
     }
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
