@@ -286,13 +286,15 @@ resource "tfe_organization" "org" {
 }
 
 resource "tfe_workspace" "by_name" {
-  name         = "by-name"
-  organization = tfe_organization.org.name
+  name           = "by-name"
+  organization   = tfe_organization.org.name
+  queue_all_runs = false # the API's default; the resource's is true
 }
 
 resource "tfe_workspace" "by_id" {
-  name         = "by-id"
-  organization = tfe_organization.org.name
+  name           = "by-id"
+  organization   = tfe_organization.org.name
+  queue_all_runs = false # the API's default; the resource's is true
 }
 "#;
 
