@@ -366,7 +366,7 @@ fn import_by_name_and_id_then_plan_is_empty() {
         );
         assert!(!out.success);
         assert!(
-            out.combined().contains("<organization>/<workspace name>"),
+            out.combined().contains("Invalid import ID"),
             "{}",
             out.combined()
         );
