@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use common::emulator::{RunSummary, TestEmulator};
 use common::terraform::{
-    DevOverrides, TerraformCli, TerraformRun, all_clis, run_terraform, workdir_with,
+    DevOverrides, TerraformCli, TerraformRun, all_clis, run_terraform, workdir_from_examples,
+    workdir_with,
 };
 
 const APPLY: &[&str] = &[
@@ -525,5 +526,82 @@ fn safe_delete_refuses_a_workspace_with_resources_until_force_delete() {
             &terraform(&emu, &cli, &overrides, dir.path(), DESTROY),
         );
         assert_eq!(api_status(&emu, &format!("/workspaces/{id}")), 404);
+    }
+}
+
+#[test]
+fn examples_validate_and_the_data_source_reads_a_workspace() {
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let emu = TestEmulator::start();
+        for example in [
+            "examples/resources/tfe_organization",
+            "examples/resources/tfe_oauth_client",
+            "examples/resources/tfe_workspace",
+        ] {
+            let dir = workdir_from_examples(example);
+            let out = terraform(
+                &emu,
+                &cli,
+                &overrides,
+                dir.path(),
+                &["validate", "-no-color"],
+            );
+            exit_ok(&cli, &format!("validate {example}"), &out);
+        }
+
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let id = rt.block_on(async {
+            let c = emu.client().await;
+            c.create_organization("my-org-name", "admin@company.com")
+                .await
+                .unwrap();
+            let options = tfe_provider::tfe::WorkspaceOptions {
+                name: Some("app-prod".into()),
+                ..Default::default()
+            };
+            c.create_workspace("my-org-name", &options)
+                .await
+                .unwrap()
+                .id
+        });
+        let dir = workdir_from_examples("examples/data-sources/tfe_workspace");
+        exit_ok(
+            &cli,
+            "apply data source",
+            &terraform(&emu, &cli, &overrides, dir.path(), APPLY),
+        );
+        let out = terraform(
+            &emu,
+            &cli,
+            &overrides,
+            dir.path(),
+            &["output", "-raw", "app_workspace_id"],
+        );
+        exit_ok(&cli, "output", &out);
+        assert_eq!(out.stdout.trim(), id, "{}", cli.label);
+
+        let missing = workdir_with(&[(
+            "main.tf",
+            "data \"tfe_workspace\" \"x\" {\n  name         = \"nope\"\n  organization = \"my-org-name\"\n}\n",
+        )]);
+        let out = terraform(
+            &emu,
+            &cli,
+            &overrides,
+            missing.path(),
+            &["plan", "-no-color", "-input=false"],
+        );
+        assert!(
+            !out.success,
+            "{}: a missing workspace must fail\n{}",
+            cli.label,
+            out.combined()
+        );
+        assert!(
+            out.combined().contains("my-org-name/nope"),
+            "{}",
+            out.combined()
+        );
     }
 }
