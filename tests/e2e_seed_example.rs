@@ -352,6 +352,35 @@ fn import_by_name_and_id_then_plan_is_empty() {
             out.combined()
         );
 
+        // Email, cost estimation and workspace settings change in place, on the server too.
+        let edited = IMPORT_CONFIG
+            .replace(
+                "email = \"admin@example.com\"",
+                "email = \"ops@example.com\"\n  cost_estimation_enabled = true",
+            )
+            .replace(
+                "name           = \"by-id\"",
+                "name           = \"by-id\"\n  auto_apply     = true",
+            );
+        std::fs::write(dir.path().join("main.tf"), edited).unwrap();
+        let out = terraform(&emu, &cli, &overrides, dir.path(), APPLY);
+        exit_ok(&cli, "apply edits", &out);
+        assert!(
+            out.stdout.contains("0 added, 2 changed, 0 destroyed"),
+            "{}",
+            out.combined()
+        );
+        let (org, ws) = rt.block_on(async {
+            let c = emu.client().await;
+            (
+                c.organization("imported-org").await.unwrap(),
+                c.workspace(&by_id).await.unwrap(),
+            )
+        });
+        assert_eq!(org.attributes.email.as_deref(), Some("ops@example.com"));
+        assert!(org.attributes.cost_estimation_enabled);
+        assert!(ws.attributes.auto_apply);
+
         let out = terraform(
             &emu,
             &cli,
