@@ -412,6 +412,7 @@ resource "tfe_organization" "org" {
 resource "tfe_workspace" "ws" {
   name         = "gone"
   organization = tfe_organization.org.name
+  description  = "kept in state only"
 }
 "#;
 
@@ -421,10 +422,14 @@ fn a_workspace_deleted_remotely_is_dropped_and_planned_again() {
     for cli in all_clis() {
         let emu = TestEmulator::start();
         let dir = workdir_with(&[("main.tf", WORKSPACE_ONLY)]);
-        exit_ok(
-            &cli,
-            "apply",
-            &terraform(&emu, &cli, &overrides, dir.path(), APPLY),
+        let out = terraform(&emu, &cli, &overrides, dir.path(), APPLY);
+        exit_ok(&cli, "apply", &out);
+        // `description` has no field in the API subset: the apply says so.
+        let said = out.combined();
+        assert!(
+            said.contains("Attribute not applied remotely") && said.contains("description"),
+            "{}: {said}",
+            cli.label
         );
         let id = state_attrs(dir.path(), "tfe_workspace.ws").unwrap()["id"]
             .as_str()

@@ -10,9 +10,9 @@ use super::common::{
 };
 use crate::plugin::plan::GenericPlan;
 use crate::plugin::{
-    ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, ImportRequest, ImportResponse,
-    ImportedResource, NestedBlock, NestingMode, PlanRequest, ReadRequest, ReadResponse, Resource,
-    Schema, Type, Value,
+    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
+    ImportResponse, ImportedResource, NestedBlock, NestingMode, PlanRequest, ReadRequest,
+    ReadResponse, Resource, Schema, Type, Value,
 };
 use crate::provider::SharedConfig;
 use crate::provider::client::SharedClient;
@@ -154,6 +154,20 @@ fn vcs_repo_from(value: &Value) -> Option<VcsRepo> {
         tags_regex: opt_str(block.attr("tags_regex")),
         ..VcsRepo::default()
     })
+}
+
+/// `vcs_repo.github_app_installation_id` has no field in the API subset: say so.
+fn warn_github_app(config: &Value, diags: &mut Diagnostics) {
+    if let Some(block) = config.attr("vcs_repo").elements().first()
+        && !block.attr("github_app_installation_id").is_null()
+    {
+        diags.attribute_warning(
+            AttributePath::root("vcs_repo").index(0).attr("github_app_installation_id"),
+            "Attribute not applied remotely",
+            "`vcs_repo.github_app_installation_id` is kept in state as configured, but the TFE API subset this \
+             provider speaks has no field for it; link the repository through an OAuth client's oauth_token_id.",
+        );
+    }
 }
 
 /// What create and update send: every supported attribute with a known value.
@@ -407,6 +421,7 @@ impl Resource for WorkspaceResource {
         let planned = request.planned_state;
         let mut diags = Diagnostics::new();
         warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
+        warn_github_app(&request.config, &mut diags);
         let result = async {
             let org = organization(&planned, &self.config)?;
             let client = connect(&self.client).await?;
@@ -437,6 +452,7 @@ impl Resource for WorkspaceResource {
             .to_string();
         let mut diags = Diagnostics::new();
         warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
+        warn_github_app(&request.config, &mut diags);
         let mut options = options_from(&planned);
         if options.vcs_repo.is_none() && !request.prior_state.attr("vcs_repo").elements().is_empty()
         {
@@ -458,7 +474,14 @@ impl Resource for WorkspaceResource {
                 .map_err(|e| api_error(format!("Could not update workspace {id}"), &e))?;
             let org = ws.organization_name().unwrap_or_default().to_string();
             let url = html_url(client, &ws, &org);
-            Ok::<_, Diagnostics>(state_from(&planned, &ws, url))
+            let mut state = state_from(&planned, &ws, url);
+            // Terraform requires known planned values to be kept; the next refresh updates them.
+            for name in ["resource_count", "html_url"] {
+                if !planned.attr(name).is_unknown() {
+                    state.set_attr(name, planned.attr(name).clone());
+                }
+            }
+            Ok::<_, Diagnostics>(state)
         }
         .await;
         match result {
@@ -542,7 +565,6 @@ impl Resource for WorkspaceResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::AttributePath;
     use crate::plugin::plan::plan_resource;
 
     #[test]
@@ -598,6 +620,25 @@ mod tests {
         assert_eq!(repo.identifier, "org/repo");
         assert_eq!(repo.oauth_token_id.as_deref(), Some("ot-1"));
         assert_eq!(repo.tags_regex, None);
+    }
+
+    #[test]
+    fn a_github_app_installation_warns_with_its_path() {
+        let mut config = schema_nulls();
+        config.set_attr(
+            "vcs_repo",
+            Value::List(vec![Value::object([
+                ("identifier", Value::string("org/repo")),
+                ("github_app_installation_id", Value::string("ghain-1")),
+            ])]),
+        );
+        let mut diags = Diagnostics::new();
+        warn_github_app(&config, &mut diags);
+        assert_eq!(diags.0.len(), 1);
+        assert_eq!(
+            diags.0[0].attribute.as_ref().unwrap().to_string(),
+            "vcs_repo[0].github_app_installation_id"
+        );
     }
 
     #[test]
