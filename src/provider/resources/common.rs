@@ -103,3 +103,59 @@ pub fn known_or(value: &Value, fallback: Value) -> Value {
 pub fn path(name: &str) -> AttributePath {
     AttributePath::root(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_api_string_keeps_an_unset_attribute_null() {
+        assert_eq!(refreshed_string(&Value::Null, Some("")), Value::Null);
+        assert_eq!(refreshed_string(&Value::Null, None), Value::Null);
+        assert_eq!(
+            refreshed_string(&Value::Null, Some("main")),
+            Value::string("main")
+        );
+        assert_eq!(
+            refreshed_string(&Value::string("dev"), Some("")),
+            Value::string("")
+        );
+        assert_eq!(
+            refreshed_string(&Value::string("dev"), None),
+            Value::string("")
+        );
+    }
+
+    #[test]
+    fn the_organization_falls_back_to_the_provider_and_says_so_when_missing() {
+        let config: SharedConfig = Default::default();
+        let _ = config.set(crate::provider::config::ProviderConfig {
+            hostname: "h".into(),
+            token: crate::provider::config::Token::new("t"),
+            token_source: crate::provider::config::TokenSource::Unknown,
+            organization: Some("from-provider".into()),
+            ssl_skip_verify: false,
+        });
+        let own = Value::object([("organization", Value::string("own"))]);
+        assert_eq!(organization(&own, &config).unwrap(), "own");
+        let unset = Value::object([("organization", Value::Null)]);
+        assert_eq!(organization(&unset, &config).unwrap(), "from-provider");
+        let mut planned = Value::object([("organization", Value::Unknown)]);
+        plan_organization_fallback(&mut planned, &unset, &config);
+        assert_eq!(
+            planned.attr("organization"),
+            &Value::string("from-provider")
+        );
+
+        let bare: SharedConfig = Default::default();
+        let _ = bare.set(crate::provider::config::ProviderConfig {
+            hostname: "h".into(),
+            token: crate::provider::config::Token::new("t"),
+            token_source: crate::provider::config::TokenSource::Unknown,
+            organization: None,
+            ssl_skip_verify: false,
+        });
+        let err = organization(&unset, &bare).unwrap_err();
+        assert!(err.0[0].detail.contains("TFE_ORGANIZATION"));
+    }
+}

@@ -328,7 +328,49 @@ impl Resource for OrganizationResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::plan::plan_resource;
+    use crate::provider::client::LazyClient;
     use crate::tfe::models::OrganizationAttributes;
+
+    fn plan_rename(from: &str, to: &str) -> Diagnostics {
+        let resource = OrganizationResource::new(LazyClient::new(Default::default()));
+        let mut prior = state_from(&Value::Null, &org(from));
+        prior.set_attr("name", Value::string(from));
+        let mut config = prior.clone();
+        config.set_attr("name", Value::string(to));
+        let mut plan = plan_resource(&schema(), &prior, &config, &config);
+        let mut diags = Diagnostics::new();
+        let request = PlanRequest {
+            prior_state: &prior,
+            proposed_new_state: &config,
+            config: &config,
+            prior_private: &[],
+        };
+        resource.modify_plan(&request, &mut plan, &mut diags);
+        diags
+    }
+
+    fn org(name: &str) -> Organization {
+        Organization {
+            id: name.into(),
+            kind: "organizations".into(),
+            attributes: OrganizationAttributes {
+                name: name.into(),
+                email: Some("a@b.c".into()),
+                ..Default::default()
+            },
+            relationships: Default::default(),
+            links: None,
+        }
+    }
+
+    #[test]
+    fn a_rename_is_refused_at_plan_but_a_change_of_case_is_not() {
+        let diags = plan_rename("acme", "acme-two");
+        assert!(diags.has_errors());
+        assert!(diags.0[0].detail.contains("\"acme-two\""), "{diags:?}");
+        assert!(plan_rename("acme", "ACME").is_empty());
+    }
 
     #[test]
     fn imported_state_has_defaults_and_api_values() {
