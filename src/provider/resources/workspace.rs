@@ -323,7 +323,7 @@ impl WorkspaceResource {
         WorkspaceResource { client, config }
     }
 
-    async fn fetch(&self, id: &str) -> Result<(Value, Workspace, String), Diagnostics> {
+    async fn fetch(&self, id: &str) -> Result<(Workspace, String), Diagnostics> {
         let client = connect(&self.client).await?;
         let ws = client
             .workspace(id)
@@ -331,7 +331,7 @@ impl WorkspaceResource {
             .map_err(|e| api_error(format!("Could not read workspace {id}"), &e))?;
         let org = ws.organization_name().unwrap_or_default().to_string();
         let url = html_url(client, &ws, &org);
-        Ok((Value::Null, ws, url))
+        Ok((ws, url))
     }
 }
 
@@ -549,10 +549,10 @@ impl Resource for WorkspaceResource {
             }
         };
         match fetched {
-            Ok((base, ws, url)) => ImportResponse {
+            Ok((ws, url)) => ImportResponse {
                 imported: vec![ImportedResource {
                     type_name: String::new(),
-                    state: state_from(&base, &ws, url),
+                    state: state_from(&Value::Null, &ws, url),
                     private: Vec::new(),
                 }],
                 diagnostics: Diagnostics::new(),
