@@ -543,7 +543,7 @@ impl Resource for WorkspaceResource {
                             api_error(format!("Could not find workspace {}", request.id), &e)
                         })?;
                     let url = html_url(client, &ws, org);
-                    Ok((Value::Null, ws, url))
+                    Ok((ws, url))
                 }
                 .await
             }
