@@ -44,6 +44,7 @@ pub fn admin_router(emu: Shared) -> Router<Shared> {
         .route("/_emulator/requests", get(request_log))
         .route("/_emulator/requests/reset", post(reset_log))
         .route("/_emulator/runs", get(run_summary))
+        .route("/_emulator/runs/deleted", get(deleted_run_summary))
         .route("/_emulator/settings", get(get_settings).put(put_settings))
         .route_layer(axum::middleware::from_fn_with_state(emu, admin_auth))
 }
@@ -218,6 +219,22 @@ async fn run_summary(State(emu): State<Shared>) -> ApiResult {
         .map(|r| {
             json!({"id": r.id, "workspace_id": r.workspace_id,
                 "workspace": store.workspaces.get(&r.workspace_id).map(|w| w.name.clone()),
+                "organization": r.organization, "status": r.status.as_str(), "is_destroy": r.is_destroy,
+                "plan_only": r.plan_only, "auto_apply": r.auto_apply, "message": r.message, "order": r.seq})
+        })
+        .collect();
+    Ok(Json(json!({"runs": items})).into_response())
+}
+
+/// The runs of deleted workspaces, in creation order, in the format of `/_emulator/runs`.
+async fn deleted_run_summary(State(emu): State<Shared>) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let mut runs: Vec<&(String, super::store::Run)> = store.deleted_runs.iter().collect();
+    runs.sort_by_key(|(_, r)| r.seq);
+    let items: Vec<Value> = runs
+        .iter()
+        .map(|(workspace, r)| {
+            json!({"id": r.id, "workspace_id": r.workspace_id, "workspace": workspace,
                 "organization": r.organization, "status": r.status.as_str(), "is_destroy": r.is_destroy,
                 "plan_only": r.plan_only, "auto_apply": r.auto_apply, "message": r.message, "order": r.seq})
         })

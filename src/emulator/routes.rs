@@ -26,7 +26,9 @@ pub fn api_router() -> Router<Shared> {
         .route("/api/v2/organizations", post(create_organization))
         .route(
             "/api/v2/organizations/{org}",
-            get(read_organization).delete(delete_organization),
+            get(read_organization)
+                .patch(update_organization)
+                .delete(delete_organization),
         )
         .route("/api/v2/organizations/{org}/capacity", get(capacity))
         .route("/api/v2/organizations/{org}/runs/queue", get(run_queue))
@@ -278,6 +280,31 @@ async fn read_organization(State(emu): State<Shared>, Path(org): Path<String>) -
         .organizations
         .get(&org)
         .ok_or_else(|| ApiError::not_found("organization"))?;
+    ok(json!({"data": render::organization(o)}))
+}
+
+async fn update_organization(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let attrs = attributes(&body_json(&body)?);
+    let email = attr_string(&attrs, "email")?;
+    if email.as_deref() == Some("") {
+        return Err(ApiError::unprocessable("Email can't be blank"));
+    }
+    let cost = attr_bool(&attrs, "cost-estimation-enabled")?;
+    let mut store = emu.store.lock().unwrap();
+    let o = store
+        .organizations
+        .get_mut(&org)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    if let Some(email) = email {
+        o.email = email;
+    }
+    if let Some(cost) = cost {
+        o.cost_estimation_enabled = cost;
+    }
     ok(json!({"data": render::organization(o)}))
 }
 
@@ -738,6 +765,7 @@ fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiResult {
             ));
         }
     }
+    let workspace_name = ws.name.clone();
     store.workspaces.remove(id);
     let runs: Vec<String> = store
         .runs
@@ -750,7 +778,9 @@ fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiResult {
             r.generation += 1;
             r.holds_worker = false;
         }
-        store.runs.remove(&run);
+        if let Some(removed) = store.runs.remove(&run) {
+            store.deleted_runs.push((workspace_name.clone(), removed));
+        }
     }
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -279,6 +279,9 @@ pub struct Store {
     pub configuration_versions: BTreeMap<String, ConfigurationVersion>,
     pub runs: BTreeMap<String, Run>,
     pub oauth_clients: BTreeMap<String, OAuthClient>,
+    /// Runs of deleted workspaces with the workspace's name, kept for the admin API only, so tests
+    /// can check what happened in a workspace a configuration destroyed.
+    pub deleted_runs: Vec<(String, Run)>,
     pub defaults: Knobs,
     pub default_counters: OutcomeCounters,
     pub seq: u64,

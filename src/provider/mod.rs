@@ -3,6 +3,7 @@
 pub mod client;
 pub mod config;
 pub mod credentials;
+pub mod data_sources;
 pub mod duration;
 pub mod resources;
 pub mod run_lifecycle;
@@ -11,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 
-use crate::plugin::{ConfigureRequest, Diagnostics, Resource, Schema, Value};
+use crate::plugin::{ConfigureRequest, DataSource, Diagnostics, Resource, Schema, Value};
 use config::ProviderConfig;
 
 /// Source address Terraform knows this provider by; `hashicorp/tfe` so existing configurations
@@ -87,8 +88,28 @@ impl crate::plugin::Provider for TfeProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(
-            resources::workspace_run::WorkspaceRunResource::new(self.client.clone()),
-        )]
+        vec![
+            Arc::new(resources::workspace_run::WorkspaceRunResource::new(
+                self.client.clone(),
+            )),
+            Arc::new(resources::workspace::WorkspaceResource::new(
+                self.client.clone(),
+                self.config.clone(),
+            )),
+            Arc::new(resources::organization::OrganizationResource::new(
+                self.client.clone(),
+            )),
+            Arc::new(resources::oauth_client::OAuthClientResource::new(
+                self.client.clone(),
+                self.config.clone(),
+            )),
+        ]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(data_sources::workspace::WorkspaceDataSource::new(
+            self.client.clone(),
+            self.config.clone(),
+        ))]
     }
 }

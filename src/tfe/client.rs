@@ -309,6 +309,33 @@ impl TfeClient {
         self.write(Method::POST, "organizations", body).await
     }
 
+    /// Changes an organization's email and/or cost estimation setting (unset fields are not sent).
+    pub async fn update_organization(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        cost_estimation_enabled: Option<bool>,
+    ) -> Result<Organization, TfeError> {
+        let mut attrs = json!({});
+        set_opt(&mut attrs, "email", &email);
+        set_opt(
+            &mut attrs,
+            "cost-estimation-enabled",
+            &cost_estimation_enabled,
+        );
+        let body = json!({"data": {"type": "organizations", "attributes": attrs}});
+        let raw = self
+            .send(
+                Method::PATCH,
+                &format!("organizations/{}", seg(name)),
+                &[],
+                Some(body),
+                Retry::Idempotent,
+            )
+            .await?;
+        decode_data(&raw, self.inner.api_base.as_str())
+    }
+
     pub async fn delete_organization(&self, name: &str) -> Result<(), TfeError> {
         self.no_content(
             Method::DELETE,

@@ -214,3 +214,38 @@ def test_manual_confirm_waits_for_someone_to_confirm(https_emulator, tmp_path):
         and "terraform-provider-tfe" in (e.get("user_agent") or "")
     ]
     assert provider_confirms == [], "with manual_confirm = true the provider must not confirm runs itself"
+
+
+def test_seed_first_example_creates_and_deletes_everything(https_emulator, tmp_path):
+    emulator = https_emulator
+    project = Project(tmp_path, emulator, "seed_first", [])
+    resources = project.config["resource"]
+    assert set(resources) == {"tfe_organization", "tfe_oauth_client", "tfe_workspace", "tfe_workspace_run"}
+
+    project.terraform("init")
+    project.terraform("apply", "-auto-approve")
+    state = project.state_ids()
+    assert state["test-organization"] == "my-org-name"
+    assert state["test"].startswith("oc-")
+    workspaces = {name: state[name] for name in ("parent", "child")}
+    live = {run["workspace_id"] for run in emulator.runs()}
+    assert live == set(workspaces.values()), f"one apply run per workspace expected: {emulator.runs()}"
+    project.terraform("destroy", "-auto-approve")
+    assert project.state_ids() == {}
+
+    deleted = emulator.admin("GET", "/_emulator/runs/deleted")["runs"]
+    for name, workspace_id in workspaces.items():
+        runs = [r for r in deleted if r["workspace_id"] == workspace_id]
+        assert_one_apply_then_one_destroy(runs, state[f"ws_run_{name}"])
+        assert runs[0]["workspace"] == f"{name}-ws"
+    assert emulator.runs() == []
+    counts = emulator.admin("GET", "/_emulator/requests")["counters"]["by_route"]
+    assert counts.get("DELETE /api/v2/organizations/{org}") == 1
+    assert counts.get("DELETE /api/v2/oauth-clients/{id}") == 1
+    # Both workspaces went through safe delete (force_delete defaults to false), not a plain DELETE.
+    safe_deletes = [
+        e for e in emulator.admin("GET", "/_emulator/requests")["requests"]
+        if e["method"] == "POST" and e["path"].endswith("/actions/safe-delete")
+    ]
+    assert sorted(e["path"].split("/")[-3] for e in safe_deletes) == sorted(workspaces.values())
+    assert counts.get("DELETE /api/v2/workspaces/{id}", 0) == 0

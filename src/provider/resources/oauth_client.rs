@@ -1,0 +1,347 @@
+//! `tfe_oauth_client`: a VCS connection of an organization. Its first OAuth token's ID
+//! (`oauth_token_id`) is what a workspace's `vcs_repo.oauth_token_id` refers to.
+
+use async_trait::async_trait;
+
+use super::common::{
+    api_error, connect, is_not_found, known_or, organization, path, plan_organization_fallback,
+    warn_unsupported,
+};
+use crate::plugin::plan::GenericPlan;
+use crate::plugin::{
+    ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, PlanRequest, ReadRequest,
+    ReadResponse, Resource, Schema, Type, Value,
+};
+use crate::provider::SharedConfig;
+use crate::provider::client::SharedClient;
+use crate::tfe::CreateOAuthClient;
+use crate::tfe::models::OAuthClient;
+
+pub const TYPE_NAME: &str = "tfe_oauth_client";
+
+pub const SERVICE_PROVIDERS: [&str; 10] = [
+    "ado_server",
+    "ado_services",
+    "bitbucket_hosted",
+    "bitbucket_server",
+    "bitbucket_data_center",
+    "github",
+    "github_enterprise",
+    "gitlab_hosted",
+    "gitlab_community_edition",
+    "gitlab_enterprise_edition",
+];
+
+fn unsupported_attributes() -> Vec<(&'static str, Value)> {
+    vec![
+        ("key", Value::Null),
+        ("secret", Value::Null),
+        ("private_key", Value::Null),
+        ("rsa_public_key", Value::Null),
+        ("agent_pool_id", Value::Null),
+    ]
+}
+
+pub fn schema() -> Schema {
+    let optional_computed = |name: &str, ty: Type| Attribute {
+        computed: true,
+        ..Attribute::optional(name, ty)
+    };
+    Schema {
+        version: 0,
+        block: Block {
+            attributes: vec![
+                Attribute::computed("id", Type::String).describe("OAuth client ID (oc-…)."),
+                Attribute::required("api_url", Type::String)
+                    .force_new()
+                    .describe("Base URL of the VCS provider's API, e.g. https://api.github.com."),
+                Attribute::required("http_url", Type::String)
+                    .force_new()
+                    .describe("Base URL of the VCS provider's web site, e.g. https://github.com."),
+                Attribute::required("service_provider", Type::String)
+                    .force_new()
+                    .describe("VCS provider kind, e.g. \"github\".")
+                    .validate(|v, p, d| {
+                        if let Some(s) = v.as_str()
+                            && !SERVICE_PROVIDERS.contains(&s)
+                        {
+                            d.attribute_error(
+                                p.clone(),
+                                "Invalid service provider",
+                                format!(
+                                    "service_provider {s:?} is not allowed; use one of {}.",
+                                    SERVICE_PROVIDERS.join(", ")
+                                ),
+                            );
+                        }
+                    }),
+                Attribute::optional("oauth_token", Type::String)
+                    .sensitive()
+                    .describe("Token the client authenticates to the VCS provider with."),
+                optional_computed("organization", Type::String)
+                    .force_new()
+                    .describe("Organization. Defaults to the provider's organization."),
+                Attribute::optional("name", Type::String)
+                    .force_new()
+                    .describe("Display name."),
+                Attribute::optional("key", Type::String)
+                    .sensitive()
+                    .force_new()
+                    .describe("Kept in state only."),
+                Attribute::optional("secret", Type::String)
+                    .sensitive()
+                    .force_new()
+                    .describe("Kept in state only."),
+                Attribute::optional("private_key", Type::String)
+                    .sensitive()
+                    .force_new()
+                    .describe("Kept in state only."),
+                Attribute::optional("rsa_public_key", Type::String)
+                    .force_new()
+                    .describe("Kept in state only; needs key and secret."),
+                optional_computed("agent_pool_id", Type::String).describe("Kept in state only."),
+                Attribute::with_default("organization_scoped", Type::Bool, Value::Bool(true))
+                    .describe("Available to every workspace of the organization."),
+                Attribute::computed("oauth_token_id", Type::String).describe(
+                    "ID (ot-…) of the client's OAuth token, for vcs_repo.oauth_token_id.",
+                ),
+            ],
+            description: "A VCS connection (OAuth client) of an organization.".into(),
+            ..Block::default()
+        },
+    }
+}
+
+/// `rsa_public_key` needs both `key` and `secret` (as the official schema's RequiredWith).
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if !config.attr("rsa_public_key").is_null() {
+        for needed in ["key", "secret"] {
+            if config.attr(needed).is_null() {
+                diags.attribute_error(
+                    path("rsa_public_key"),
+                    "Missing attribute",
+                    format!("rsa_public_key needs `key` and `secret` to be set too; `{needed}` is missing."),
+                );
+            }
+        }
+    }
+    diags
+}
+
+/// State from the API's client over `base`: URLs, provider and token ID come from the server.
+pub fn state_from(base: &Value, client: &OAuthClient) -> Value {
+    let mut state = base.clone();
+    let a = &client.attributes;
+    state.set_attr("id", Value::string(&client.id));
+    for (name, api) in [
+        ("api_url", &a.api_url),
+        ("http_url", &a.http_url),
+        ("service_provider", &a.service_provider),
+    ] {
+        if let Some(v) = api {
+            state.set_attr(name, Value::string(v));
+        }
+    }
+    if let Some(org) = client.related_id("organization") {
+        state.set_attr("organization", Value::string(org));
+    }
+    state.set_attr("organization_scoped", Value::Bool(a.organization_scoped));
+    state.set_attr(
+        "oauth_token_id",
+        client
+            .oauth_token_id()
+            .map(Value::string)
+            .unwrap_or_default(),
+    );
+    let agent_pool = known_or(state.attr("agent_pool_id"), Value::Null);
+    state.set_attr("agent_pool_id", agent_pool);
+    state
+}
+
+pub struct OAuthClientResource {
+    client: SharedClient,
+    config: SharedConfig,
+}
+
+impl OAuthClientResource {
+    pub fn new(client: SharedClient, config: SharedConfig) -> Self {
+        OAuthClientResource { client, config }
+    }
+}
+
+#[async_trait]
+impl Resource for OAuthClientResource {
+    fn type_name(&self) -> &str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate_config(&self, config: &Value) -> Diagnostics {
+        validate(config)
+    }
+
+    fn modify_plan(&self, request: &PlanRequest<'_>, plan: &mut GenericPlan, _: &mut Diagnostics) {
+        plan_organization_fallback(&mut plan.planned_state, request.config, &self.config);
+    }
+
+    async fn read(&self, request: ReadRequest) -> ReadResponse {
+        let prior = request.current_state;
+        let id = prior.attr("id").as_str().unwrap_or_default().to_string();
+        let result = async {
+            let client = connect(&self.client).await?;
+            match client.oauth_client(&id).await {
+                Ok(c) => Ok(state_from(&prior, &c)),
+                Err(e) if is_not_found(&e) => Ok(Value::Null),
+                Err(e) => Err(api_error(format!("Could not read OAuth client {id}"), &e)),
+            }
+        }
+        .await;
+        match result {
+            Ok(new_state) => ReadResponse {
+                new_state,
+                private: request.private,
+                diagnostics: Diagnostics::new(),
+            },
+            Err(diagnostics) => ReadResponse {
+                new_state: prior,
+                private: request.private,
+                diagnostics,
+            },
+        }
+    }
+
+    async fn create(&self, request: ApplyRequest) -> ApplyResponse {
+        let planned = request.planned_state;
+        let mut diags = Diagnostics::new();
+        warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
+        let text = |name: &str| planned.attr(name).as_str().unwrap_or_default().to_string();
+        let options = CreateOAuthClient {
+            service_provider: text("service_provider"),
+            http_url: text("http_url"),
+            api_url: text("api_url"),
+            oauth_token_string: planned.attr("oauth_token").as_str().map(str::to_string),
+            name: planned.attr("name").as_str().map(str::to_string),
+            organization_scoped: planned.attr("organization_scoped").as_bool(),
+        };
+        let result = async {
+            let org = organization(&planned, &self.config)?;
+            let client = connect(&self.client).await?;
+            let created = client
+                .create_oauth_client(&org, &options)
+                .await
+                .map_err(|e| api_error(format!("Could not create OAuth client in {org}"), &e))?;
+            let mut state = state_from(&planned, &created);
+            if state.attr("organization").is_unknown() {
+                state.set_attr("organization", Value::string(org));
+            }
+            Ok::<_, Diagnostics>(state)
+        }
+        .await;
+        match result {
+            Ok(state) => ApplyResponse::failed(state, diags),
+            Err(e) => {
+                diags.extend(e);
+                ApplyResponse::failed(Value::Null, diags)
+            }
+        }
+    }
+
+    async fn update(&self, request: ApplyRequest) -> ApplyResponse {
+        // The TFE API subset has no OAuth client update: say so for each changed attribute.
+        let mut diags = Diagnostics::new();
+        for name in ["oauth_token", "organization_scoped", "agent_pool_id"] {
+            if request.prior_state.attr(name) != request.planned_state.attr(name) {
+                diags.attribute_warning(
+                    path(name),
+                    "Change not applied remotely",
+                    format!(
+                        "`{name}` changed in state, but the TFE API subset has no OAuth client update, so the \
+                         server keeps the old value. Replace the resource (terraform apply -replace) to apply it."
+                    ),
+                );
+            }
+        }
+        ApplyResponse::failed(request.planned_state, diags)
+    }
+
+    async fn delete(&self, request: ApplyRequest) -> Diagnostics {
+        let id = request
+            .prior_state
+            .attr("id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let client = match connect(&self.client).await {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        match client.delete_oauth_client(&id).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) if is_not_found(&e) => Diagnostics::new(),
+            Err(e) => api_error(format!("Could not delete OAuth client {id}"), &e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::AttributePath;
+    use crate::plugin::validate::validate_block;
+
+    fn config(provider: &str) -> Value {
+        let mut v = Value::object(
+            schema()
+                .block
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), Value::Null)),
+        );
+        v.set_attr("api_url", Value::string("https://api.github.com"));
+        v.set_attr("http_url", Value::string("https://github.com"));
+        v.set_attr("service_provider", Value::string(provider));
+        v
+    }
+
+    #[test]
+    fn service_provider_must_be_one_of_the_official_values() {
+        let mut diags = Diagnostics::new();
+        validate_block(
+            &schema().block,
+            &config("github"),
+            &AttributePath::default(),
+            &mut diags,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        validate_block(
+            &schema().block,
+            &config("svn"),
+            &AttributePath::default(),
+            &mut diags,
+        );
+        assert_eq!(diags.0.len(), 1);
+        assert!(diags.0[0].detail.contains("\"svn\""));
+        assert!(diags.0[0].detail.contains("gitlab_hosted"));
+    }
+
+    #[test]
+    fn rsa_public_key_needs_key_and_secret() {
+        let mut c = config("bitbucket_server");
+        c.set_attr("rsa_public_key", Value::string("pk"));
+        c.set_attr("key", Value::string("k"));
+        let d = validate(&c);
+        assert_eq!(d.0.len(), 1);
+        assert!(d.0[0].detail.contains("`secret`"));
+    }
+
+    #[test]
+    fn oauth_token_is_sensitive() {
+        let s = schema();
+        assert!(s.block.attribute("oauth_token").unwrap().sensitive);
+        assert!(s.block.attribute("service_provider").unwrap().force_new);
+    }
+}
