@@ -1,7 +1,9 @@
-# The demo's configuration: the parent workspace's first apply must finish before the child's is queued,
-# and on destroy the child's destroy run finishes before the parent's is queued (Terraform destroys in
-# reverse dependency order). The provider reads TFE_HOSTNAME and TFE_TOKEN from the environment;
-# run.sh seeds the two workspaces in tfe-emulator and passes their ids in as variables.
+# The demo's configuration: the first example of the tfe_workspace_run page, as HCL. An organization,
+# a GitHub OAuth client, and two workspaces linked to a repository through it; then a run in each.
+# The parent workspace's first apply must finish before the child's is queued, and on destroy the
+# child's destroy run finishes before the parent's is queued (Terraform destroys in reverse
+# dependency order), after which the workspaces, the client and the organization are deleted.
+# The provider reads TFE_HOSTNAME and TFE_TOKEN from the environment (run.sh points them at tfe-emulator).
 
 terraform {
   required_providers {
@@ -11,18 +13,43 @@ terraform {
   }
 }
 
-variable "parent_workspace_id" {
-  type        = string
-  description = "ID (ws-...) of the workspace whose runs go first."
+resource "tfe_organization" "test-organization" {
+  name  = "my-org-name"
+  email = "admin@company.com"
 }
 
-variable "child_workspace_id" {
-  type        = string
-  description = "ID (ws-...) of the workspace that depends on the parent."
+resource "tfe_oauth_client" "test" {
+  organization     = tfe_organization.test-organization.name
+  api_url          = "https://api.github.com"
+  http_url         = "https://github.com"
+  oauth_token      = "oauth_token_id"
+  service_provider = "github"
 }
 
-resource "tfe_workspace_run" "parent" {
-  workspace_id = var.parent_workspace_id
+resource "tfe_workspace" "parent" {
+  name           = "parent-ws"
+  organization   = tfe_organization.test-organization.name
+  queue_all_runs = false
+  vcs_repo {
+    branch         = "main"
+    identifier     = "my-org-name/vcs-repository"
+    oauth_token_id = tfe_oauth_client.test.oauth_token_id
+  }
+}
+
+resource "tfe_workspace" "child" {
+  name           = "child-ws"
+  organization   = tfe_organization.test-organization.name
+  queue_all_runs = false
+  vcs_repo {
+    branch         = "main"
+    identifier     = "my-org-name/vcs-repository"
+    oauth_token_id = tfe_oauth_client.test.oauth_token_id
+  }
+}
+
+resource "tfe_workspace_run" "ws_run_parent" {
+  workspace_id = tfe_workspace.parent.id
 
   apply {
     manual_confirm    = false
@@ -39,8 +66,8 @@ resource "tfe_workspace_run" "parent" {
   }
 }
 
-resource "tfe_workspace_run" "child" {
-  workspace_id = var.child_workspace_id
+resource "tfe_workspace_run" "ws_run_child" {
+  workspace_id = tfe_workspace.child.id
 
   apply {
     manual_confirm    = false
@@ -55,13 +82,13 @@ resource "tfe_workspace_run" "child" {
     retry_backoff_min = 10
   }
 
-  depends_on = [tfe_workspace_run.parent]
+  depends_on = [tfe_workspace_run.ws_run_parent]
 }
 
 output "parent_run_id" {
-  value = tfe_workspace_run.parent.id
+  value = tfe_workspace_run.ws_run_parent.id
 }
 
 output "child_run_id" {
-  value = tfe_workspace_run.child.id
+  value = tfe_workspace_run.ws_run_child.id
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# make demo: build, start tfe-emulator, and let Terraform queue, confirm and await runs in two workspaces.
+# make demo: build, start tfe-emulator, and let Terraform create an organization, an OAuth client and two
+# VCS-linked workspaces, then queue, confirm and await a run in each; then destroy it all.
 #
 #   1. cargo build (debug) of terraform-provider-tfe and tfe-emulator
-#   2. start tfe-emulator on a free port over HTTPS; its CA goes to .demo/emulator-ca.pem
-#   3. seed an organization and two VCS-linked workspaces (parent, child); every plan and apply takes ~1.5 s
-#   4. terraform apply, then terraform destroy, of examples/demo/main.tf with dev_overrides -> target/debug
-#   5. print every run the emulator saw; stop the emulator whatever happened
+#   2. start tfe-emulator on a free port over HTTPS; its CA goes to .demo/emulator-ca.pem; plans and applies
+#      take ~1.5 s each
+#   3. terraform apply, then terraform destroy, of examples/demo/main.tf with dev_overrides -> target/debug
+#   4. print every run the emulator saw; stop the emulator whatever happened
 #
 # Needs cargo, terraform, python3 and curl on PATH. Everything it writes goes to .demo/ (git-ignored).
 set -euo pipefail
@@ -58,11 +59,8 @@ echo "    $url (CA: .demo/emulator-ca.pem, log: .demo/emulator.log)"
 export EMULATOR_URL=$url EMULATOR_CA=$demo_dir/emulator-ca.pem
 admin() { curl --silent --show-error --fail --cacert "$EMULATOR_CA" -H 'content-type: application/json' "$@"; }
 
-step "Seeding organization demo-org with VCS-linked workspaces parent and child"
-ids=$(python3 "$example_dir/emulator_admin.py" seed demo-org parent child) || fail "seeding the emulator failed"
-read -r parent_id child_id <<<"$ids"
 admin -X PUT "$url/_emulator/knobs" -d "{\"plan_ms\": $phase_ms, \"apply_ms\": $phase_ms}" >/dev/null
-echo "    parent = $parent_id, child = $child_id; plans and applies take $phase_ms ms"
+echo "    plans and applies take $phase_ms ms"
 
 # Terraform talks to the emulator exactly as it would to app.terraform.io, through the locally built provider.
 cat >"$demo_dir/dev.tfrc" <<TFRC
@@ -75,7 +73,6 @@ provider_installation {
 TFRC
 export TF_CLI_CONFIG_FILE=$demo_dir/dev.tfrc TF_IN_AUTOMATION=1 TF_INPUT=0
 export SSL_CERT_FILE=$EMULATOR_CA TFE_HOSTNAME=${url#https://} TFE_TOKEN=$token
-export TF_VAR_parent_workspace_id=$parent_id TF_VAR_child_workspace_id=$child_id
 
 # Shows Terraform's progress lines as they come; the whole output is kept in .demo/NAME.log.
 terraform_step() {
@@ -96,9 +93,9 @@ terraform_step() {
 }
 
 failed=0
-step "terraform apply: queue, confirm and await a run in parent, then in child"
+step "terraform apply: organization, OAuth client, workspaces parent-ws and child-ws, then a run in each"
 terraform_step apply apply || failed=1
-step "terraform destroy: a destroy run in child, then in parent"
+step "terraform destroy: a destroy run in child-ws, then in parent-ws, then delete it all"
 terraform_step destroy destroy || failed=1
 
 step "Runs seen by tfe-emulator"

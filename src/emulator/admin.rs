@@ -209,7 +209,17 @@ async fn reset_log(State(emu): State<Shared>) -> ApiResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Every run in creation order: id, workspace, status, is_destroy, plan_only, seq.
+/// What the admin API tells of one run: enough for a test or the demo to judge it without the TFE
+/// API, which no longer shows the runs of a deleted workspace.
+fn run_summary_item(r: &super::store::Run, workspace: Option<&str>) -> Value {
+    json!({"id": r.id, "workspace_id": r.workspace_id, "workspace": workspace,
+        "organization": r.organization, "status": r.status.as_str(), "is_destroy": r.is_destroy,
+        "plan_only": r.plan_only, "auto_apply": r.auto_apply, "message": r.message, "order": r.seq,
+        "plan_id": format!("plan-{}", r.suffix), "apply_id": format!("apply-{}", r.suffix),
+        "status_timestamps": r.timestamps})
+}
+
+/// Every run in creation order.
 async fn run_summary(State(emu): State<Shared>) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let mut runs: Vec<&super::store::Run> = store.runs.values().collect();
@@ -217,10 +227,11 @@ async fn run_summary(State(emu): State<Shared>) -> ApiResult {
     let items: Vec<Value> = runs
         .iter()
         .map(|r| {
-            json!({"id": r.id, "workspace_id": r.workspace_id,
-                "workspace": store.workspaces.get(&r.workspace_id).map(|w| w.name.clone()),
-                "organization": r.organization, "status": r.status.as_str(), "is_destroy": r.is_destroy,
-                "plan_only": r.plan_only, "auto_apply": r.auto_apply, "message": r.message, "order": r.seq})
+            let workspace = store
+                .workspaces
+                .get(&r.workspace_id)
+                .map(|w| w.name.as_str());
+            run_summary_item(r, workspace)
         })
         .collect();
     Ok(Json(json!({"runs": items})).into_response())
@@ -233,11 +244,7 @@ async fn deleted_run_summary(State(emu): State<Shared>) -> ApiResult {
     runs.sort_by_key(|(_, r)| r.seq);
     let items: Vec<Value> = runs
         .iter()
-        .map(|(workspace, r)| {
-            json!({"id": r.id, "workspace_id": r.workspace_id, "workspace": workspace,
-                "organization": r.organization, "status": r.status.as_str(), "is_destroy": r.is_destroy,
-                "plan_only": r.plan_only, "auto_apply": r.auto_apply, "message": r.message, "order": r.seq})
-        })
+        .map(|(workspace, r)| run_summary_item(r, Some(workspace)))
         .collect();
     Ok(Json(json!({"runs": items})).into_response())
 }
