@@ -55,6 +55,25 @@ pub struct ReadResponse {
     pub diagnostics: Diagnostics,
 }
 
+impl ReadResponse {
+    /// The refreshed state, or the prior state kept unchanged beside the errors when the refresh
+    /// failed (so a failed read never drops the object from state).
+    pub fn refreshed(prior: Value, private: Vec<u8>, result: Result<Value, Diagnostics>) -> Self {
+        match result {
+            Ok(new_state) => ReadResponse {
+                new_state,
+                private,
+                diagnostics: Diagnostics::new(),
+            },
+            Err(diagnostics) => ReadResponse {
+                new_state: prior,
+                private,
+                diagnostics,
+            },
+        }
+    }
+}
+
 pub struct PlanRequest<'a> {
     pub prior_state: &'a Value,
     pub proposed_new_state: &'a Value,

@@ -200,18 +200,7 @@ impl Resource for OAuthClientResource {
             }
         }
         .await;
-        match result {
-            Ok(new_state) => ReadResponse {
-                new_state,
-                private: request.private,
-                diagnostics: Diagnostics::new(),
-            },
-            Err(diagnostics) => ReadResponse {
-                new_state: prior,
-                private: request.private,
-                diagnostics,
-            },
-        }
+        ReadResponse::refreshed(prior, request.private, result)
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
