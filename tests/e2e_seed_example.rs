@@ -1,4 +1,4 @@
-//! End to end: the seed page's first example (organization, OAuth client, two VCS-linked
+//! End to end: the seed page's first example, examples/demo/main.tf (organization, OAuth client, two VCS-linked
 //! workspaces, a tfe_workspace_run on each) applied and destroyed with both Terraform CLIs against
 //! tfe-emulator; plus import, a workspace deleted behind Terraform's back, and safe delete.
 
@@ -36,80 +36,8 @@ const PLAN: &[&str] = &[
     "-detailed-exitcode",
 ];
 
-/// The seed page's first example, in HCL.
-const SEED_EXAMPLE: &str = r#"
-resource "tfe_organization" "test-organization" {
-  name  = "my-org-name"
-  email = "admin@company.com"
-}
-
-resource "tfe_oauth_client" "test" {
-  organization     = tfe_organization.test-organization.name
-  api_url          = "https://api.github.com"
-  http_url         = "https://github.com"
-  oauth_token      = "oauth_token_id"
-  service_provider = "github"
-}
-
-resource "tfe_workspace" "parent" {
-  name           = "parent-ws"
-  organization   = tfe_organization.test-organization.name
-  queue_all_runs = false
-  vcs_repo {
-    branch         = "main"
-    identifier     = "my-org-name/vcs-repository"
-    oauth_token_id = tfe_oauth_client.test.oauth_token_id
-  }
-}
-
-resource "tfe_workspace" "child" {
-  name           = "child-ws"
-  organization   = tfe_organization.test-organization.name
-  queue_all_runs = false
-  vcs_repo {
-    branch         = "main"
-    identifier     = "my-org-name/vcs-repository"
-    oauth_token_id = tfe_oauth_client.test.oauth_token_id
-  }
-}
-
-resource "tfe_workspace_run" "ws_run_parent" {
-  workspace_id = tfe_workspace.parent.id
-
-  apply {
-    manual_confirm    = false
-    wait_for_run      = true
-    retry_attempts    = 5
-    retry_backoff_min = 5
-  }
-
-  destroy {
-    manual_confirm    = false
-    wait_for_run      = true
-    retry_attempts    = 3
-    retry_backoff_min = 10
-  }
-}
-
-resource "tfe_workspace_run" "ws_run_child" {
-  workspace_id = tfe_workspace.child.id
-
-  apply {
-    manual_confirm    = false
-    retry_attempts    = 5
-    retry_backoff_min = 5
-  }
-
-  destroy {
-    manual_confirm    = false
-    wait_for_run      = true
-    retry_attempts    = 3
-    retry_backoff_min = 10
-  }
-
-  depends_on = [tfe_workspace_run.ws_run_parent]
-}
-"#;
+/// The seed page's first example, in HCL: the demo's configuration, so the demo is tested too.
+const SEED_EXAMPLE_DIR: &str = "examples/demo";
 
 fn terraform(
     emu: &TestEmulator,
@@ -174,7 +102,7 @@ fn seed_example_applies_and_destroys_with_both_clis() {
     let overrides = DevOverrides::new();
     for cli in all_clis() {
         let emu = TestEmulator::start();
-        let dir = workdir_with(&[("main.tf", SEED_EXAMPLE)]);
+        let dir = workdir_from_examples(SEED_EXAMPLE_DIR);
         let out = terraform(&emu, &cli, &overrides, dir.path(), APPLY);
         exit_ok(&cli, "apply", &out);
         assert!(
