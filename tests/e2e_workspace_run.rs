@@ -5,252 +5,14 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use common::emulator::{RunSummary, TestEmulator};
-use common::terraform::{
-    DevOverrides, TerraformCli, TerraformRun, all_clis, run_terraform, workdir_with,
-};
-use tfe_provider::tfe::{TfeClient, TfeClientConfig};
-
-const APPLY: &[&str] = &[
-    "apply",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-];
-const DESTROY: &[&str] = &[
-    "destroy",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-];
-const RUN_ROUTE: &str = "GET /api/v2/runs/{id}";
-const CREATE_ROUTE: &str = "POST /api/v2/runs";
-const CONFIRM_ROUTE: &str = "POST /api/v2/runs/{id}/actions/{action}";
-const WORKSPACE_ROUTE: &str = "GET /api/v2/workspaces/{id}";
-
-/// One CLI against one emulator, in its own working directory.
-struct Session<'a> {
-    emu: &'a TestEmulator,
-    cli: &'a TerraformCli,
-    overrides: &'a DevOverrides,
-    dir: tempfile::TempDir,
-}
-
-impl<'a> Session<'a> {
-    fn new(
-        emu: &'a TestEmulator,
-        cli: &'a TerraformCli,
-        overrides: &'a DevOverrides,
-        main_tf: &str,
-    ) -> Self {
-        Session {
-            emu,
-            cli,
-            overrides,
-            dir: workdir_with(&[("main.tf", main_tf)]),
-        }
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        self.emu.provider_env()
-    }
-
-    fn terraform(&self, args: &[&str]) -> TerraformRun {
-        self.terraform_with(args, &[])
-    }
-
-    fn terraform_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> TerraformRun {
-        let env = self.env();
-        let mut env: Vec<(&str, &str)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        env.extend_from_slice(extra_env);
-        run_terraform(self.cli, self.dir.path(), self.overrides, args, &env)
-    }
-
-    /// Starts `terraform args...` without waiting, output captured, environment as `terraform`.
-    fn spawn(&self, args: &[&str]) -> Child {
-        let mut command = Command::new(&self.cli.path);
-        command.args(args).current_dir(self.dir.path());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("TFE_") || key.starts_with("TF_") {
-                command.env_remove(&key);
-            }
-        }
-        command
-            .env("TF_CLI_CONFIG_FILE", &self.overrides.config_file)
-            .env("HOME", self.overrides.home())
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0")
-            .envs(self.env())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Its own process group, like a foreground job: Ctrl-C reaches the whole group.
-            .process_group(0);
-        command
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.cli.label))
-    }
-
-    /// The single tfe_workspace_run instance in the state: (attributes, tainted?), or None.
-    fn instance(&self) -> Option<(Value, bool)> {
-        let text = std::fs::read_to_string(self.dir.path().join("terraform.tfstate")).ok()?;
-        let state: Value = serde_json::from_str(&text).expect("state JSON");
-        let instance = state["resources"]
-            .as_array()?
-            .iter()
-            .find(|r| r["type"] == "tfe_workspace_run")?["instances"][0]
-            .clone();
-        if instance.is_null() {
-            return None;
-        }
-        Some((
-            instance["attributes"].clone(),
-            instance["status"] == "tainted",
-        ))
-    }
-
-    fn state_id(&self) -> Option<String> {
-        self.instance()
-            .and_then(|(attrs, _)| attrs["id"].as_str().map(str::to_string))
-    }
-}
-
-/// Sends `signal` to the process group of a child started by [`Session::spawn`].
-fn signal_group(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, "--", &format!("-{}", child.id())])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill {signal} failed");
-}
-
-/// Collects a spawned terraform's output; kills its process group if it runs over `limit`.
-fn wait_output(child: Child) -> TerraformRun {
-    wait_output_within(child, Duration::from_secs(90))
-}
-
-fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
-    let until = Instant::now() + limit;
-    while child.try_wait().expect("poll terraform").is_none() {
-        if Instant::now() > until {
-            signal_group(&child, "-KILL");
-            let out: TerraformRun = child.wait_with_output().expect("terraform output").into();
-            panic!("terraform ran over {limit:?}; killed\n{}", out.combined());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("terraform output").into()
-}
-
-/// A configuration with one `tfe_workspace_run.r`; `blocks` is the body after `workspace_id`.
-fn config(workspace_id: &str, blocks: &str) -> String {
-    format!(
-        "resource \"tfe_workspace_run\" \"r\" {{\n  workspace_id = \"{workspace_id}\"\n{blocks}\n}}\n"
-    )
-}
-
-fn apply_block(settings: &str) -> String {
-    format!("  apply {{\n    manual_confirm = false\n{settings}\n  }}\n")
-}
-
-/// A workspace for this CLI, with fast phases and `knobs` on top.
-fn workspace(emu: &TestEmulator, cli: &TerraformCli, name: &str, knobs: Value) -> String {
-    let slug: String = cli
-        .label
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let ws = emu.seed_workspace("acme", &format!("{name}-{slug}"));
-    let mut all =
-        json!({"plan_ms": 200, "apply_ms": 200, "cost_estimate_ms": 50, "policy_check_ms": 50});
-    for (k, v) in knobs.as_object().cloned().unwrap_or_default() {
-        all[k] = v;
-    }
-    emu.set_workspace_knobs(&ws, all);
-    ws
-}
-
-/// Acts as a person in the UI, through the TFE API with its own User-Agent.
-fn human<T, F, Fut>(emu: &TestEmulator, act: F) -> T
-where
-    T: Send + 'static,
-    F: FnOnce(TfeClient) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = T>,
-{
-    let config = TfeClientConfig {
-        user_agent: Some("a-human".into()),
-        ..emu.client_config()
-    };
-    std::thread::spawn(move || {
-        tokio::runtime::Runtime::new()
-            .expect("runtime")
-            .block_on(async move {
-                let client = TfeClient::connect(config).await.expect("human connects");
-                act(client).await
-            })
-    })
-    .join()
-    .expect("human thread")
-}
-
-/// Requests the provider (not the human or the admin API) made, by route.
-fn provider_requests(emu: &TestEmulator, route: &str) -> usize {
-    emu.requests()["requests"]
-        .as_array()
-        .expect("request log")
-        .iter()
-        .filter(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["route"].as_str().unwrap_or("")
-            ) == route
-                && r["user_agent"]
-                    .as_str()
-                    .is_some_and(|ua| ua.starts_with("terraform-provider-tfe/"))
-        })
-        .count()
-}
-
-fn statuses(runs: &[RunSummary]) -> Vec<&str> {
-    runs.iter().map(|r| r.status.as_str()).collect()
-}
-
-/// Waits until the workspace has a run in `status`; returns it.
-fn await_run_status(emu: &TestEmulator, ws: &str, status: &str, within: Duration) -> RunSummary {
-    let until = Instant::now() + within;
-    loop {
-        if let Some(run) = emu
-            .workspace_runs(ws)
-            .into_iter()
-            .find(|r| r.status == status)
-        {
-            return run;
-        }
-        assert!(
-            Instant::now() < until,
-            "no run of {ws} reached {status} within {within:?}: {:?}",
-            emu.workspace_runs(ws)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-macro_rules! check {
-    ($cond:expr, $session:expr, $out:expr, $($what:tt)+) => {
-        assert!($cond, "{}: {}\n{}", $session.cli.label, format!($($what)+), $out.combined())
-    };
-}
+use common::emulator::TestEmulator;
+use common::session::*;
+use common::terraform::{DevOverrides, all_clis};
+use tfe_provider::tfe::TfeClient;
 
 // ------------------------------------------------------------------ the paths
 
@@ -334,7 +96,14 @@ fn manual_confirm_waits_for_the_human() {
         check!(out.success, s, out, "apply failed");
         let runs = emu.workspace_runs(&ws);
         assert_eq!(statuses(&runs), ["applied"]);
-        assert_eq!(runs[0].message, "by hand");
+        // The block's message, with the tag that identifies this create's run.
+        assert!(
+            runs[0]
+                .message
+                .starts_with("by hand [tfe_workspace_run apply "),
+            "{}",
+            runs[0].message
+        );
         assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 0, "{}", cli.label);
         assert_eq!(s.state_id().as_deref(), Some(run.id.as_str()));
     }
@@ -560,7 +329,13 @@ fn destroy_queues_a_destroy_run() {
         let runs = emu.workspace_runs(&ws);
         assert_eq!(statuses(&runs), ["applied", "applied"], "{}", cli.label);
         assert!(!runs[0].is_destroy && runs[1].is_destroy, "{runs:?}");
-        assert_eq!(runs[1].message, "tear down");
+        assert!(
+            runs[1]
+                .message
+                .starts_with("tear down [tfe_workspace_run destroy "),
+            "{}",
+            runs[1].message
+        );
         assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 1);
         assert!(
             s.instance().is_none(),
@@ -846,7 +621,8 @@ fn api_errors_409_on_confirm_502_on_create_429_and_401_while_polling() {
 
         // A create answered 502 after the run was made, and rate limits while polling: the run
         // is found and seen through, not orphaned nor queued twice.
-        let ws = workspace(&emu, &cli, "flaky", json!({}));
+        // A plan long enough for a few polls, so the rate limits are met.
+        let ws = workspace(&emu, &cli, "flaky", json!({"plan_ms": 1500}));
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
         emu.clear_faults();
         emu.add_fault(

@@ -436,15 +436,17 @@ impl provider_server::Provider for ProviderService {
             let (new_state, private) = if apply.planned_state.is_null() {
                 tracing::debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
                 let prior = apply.prior_state.clone();
+                let prior_private = apply.planned_private.clone();
                 let delete_diags = entry.resource.delete(apply).await;
-                // Terraform requires null after a successful delete; on failure the object stays.
-                let state = if delete_diags.has_errors() {
-                    prior
+                // Terraform requires null after a successful delete; on failure the object stays,
+                // with the private data it had.
+                let kept = if delete_diags.has_errors() {
+                    (prior, prior_private)
                 } else {
-                    Value::Null
+                    (Value::Null, Vec::new())
                 };
                 diags.extend(delete_diags);
-                (state, Vec::new())
+                kept
             } else {
                 let create = apply.prior_state.is_null();
                 tracing::debug!(type_name = %req.type_name, create, "ApplyResourceChange");

@@ -234,6 +234,11 @@ pub trait RunApi: Send + Sync {
         &self,
         run_id: &str,
     ) -> impl Future<Output = Result<bool, ApiFailure>> + Send;
+    /// Called after every poll that read the run: room for bookkeeping the API side needs (for
+    /// example stopping a late copy of a create that had to be sent twice). Does nothing by default.
+    fn after_poll(&self, _run: &RunView) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// The run's page in the UI, for messages.
     fn run_url(&self, run_id: &str) -> String;
 }
@@ -281,28 +286,48 @@ pub struct RunOutcome {
 
 /// Queue the run and see it through, as the settings say.
 ///
-/// Returns when the run succeeded, failed for good, Terraform asked to stop (`stop`), or `deadline`
-/// passed. The remote run is never canceled here: stopping only stops waiting.
+/// `adopted` is a run of ours that an earlier apply left unfinished: it is seen through first,
+/// instead of queuing a second run beside it. Returns when the run succeeded, failed for good,
+/// Terraform asked to stop (`stop`), or `deadline` passed. The remote run is never canceled
+/// here: stopping only stops waiting.
 pub async fn drive(
     api: &impl RunApi,
     operation: Operation,
     settings: &RunSettings,
+    adopted: Option<RunView>,
     stop: &CancellationToken,
     deadline: Option<Instant>,
 ) -> Result<RunOutcome, RunFailure> {
     let mut retries_done = 0;
     // The last run created (an errored one, while retrying), so a failure never forgets it.
     let mut last_run: Option<String> = None;
+    let mut adopted = adopted;
     loop {
-        let run = create_within_grace(api, operation, settings, stop, deadline, &last_run)
-            .await?
-            .map_err(|failure| RunFailure {
-                run_id: last_run.clone(),
-                reason: FailureReason::NotQueued,
-                message: format!("could not queue the {operation} run: {failure}"),
-            })?;
+        let run = match adopted.take() {
+            Some(run) => {
+                tracing::warn!(
+                    run_id = %run.id,
+                    url = %api.run_url(&run.id),
+                    "run {} (status {}) was queued by an earlier apply and never finished; seeing it through \
+                     instead of queuing another {operation} run",
+                    run.id,
+                    run.status
+                );
+                run
+            }
+            None => {
+                let run = create_within_grace(api, operation, settings, stop, deadline, &last_run)
+                    .await?
+                    .map_err(|failure| RunFailure {
+                        run_id: last_run.clone(),
+                        reason: FailureReason::NotQueued,
+                        message: format!("could not queue the {operation} run: {failure}"),
+                    })?;
+                tracing::info!(run_id = %run.id, url = %api.run_url(&run.id), "queued {operation} run");
+                run
+            }
+        };
         last_run = Some(run.id.clone());
-        tracing::info!(run_id = %run.id, url = %api.run_url(&run.id), "queued {operation} run");
         if !settings.wait_for_run {
             return Ok(RunOutcome {
                 run_id: run.id,
@@ -460,6 +485,8 @@ async fn await_run(
                 Ok(now) => {
                     run = now;
                     failing_since = None;
+                    // Bounded like every other call; a stop is noticed by the next sleep.
+                    let _ = guarded(stop, deadline, api.after_poll(&run)).await;
                     break;
                 }
                 Err(ApiFailure::Fatal(message)) => return Err(api_failure(api, &run, message)),

@@ -418,6 +418,35 @@ impl TfeClient {
         self.get(&format!("workspaces/{}", seg(id)), &[]).await
     }
 
+    /// `GET /workspaces/:id?include=current_run`: the workspace and, in the same request, its
+    /// current run (if it has one and the server included it).
+    pub async fn workspace_with_current_run(
+        &self,
+        id: &str,
+    ) -> Result<(Workspace, Option<Run>), TfeError> {
+        let query = [("include".to_string(), "current_run".to_string())];
+        let raw = self
+            .send(
+                Method::GET,
+                &format!("workspaces/{}", seg(id)),
+                &query,
+                None,
+                Retry::Idempotent,
+            )
+            .await?;
+        let doc: Value = decode(&raw, self.inner.api_base.as_str())?;
+        let workspace: Workspace =
+            serde_json::from_value(doc["data"].clone()).map_err(|e| self.decode_error(e))?;
+        let current = workspace.current_run_id().and_then(|run_id| {
+            doc["included"]
+                .as_array()?
+                .iter()
+                .find(|v| v["type"] == "runs" && v["id"] == run_id)
+                .and_then(|v| serde_json::from_value::<Run>(v.clone()).ok())
+        });
+        Ok((workspace, current))
+    }
+
     pub async fn workspace_by_name(
         &self,
         organization: &str,

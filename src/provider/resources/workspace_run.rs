@@ -69,6 +69,25 @@ fn duration_validator(v: &Value, path: &AttributePath, diags: &mut Diagnostics) 
     }
 }
 
+/// A workspace ID is `ws-` followed by letters and digits (known values only: an ID computed by
+/// another resource is checked once it is known).
+fn check_workspace_id(id: &str) -> Result<(), String> {
+    let suffix = id.strip_prefix("ws-").unwrap_or_default();
+    if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(());
+    }
+    let what = if id.trim().is_empty() {
+        "must not be empty".to_string()
+    } else {
+        format!("{id:?} is not a workspace ID")
+    };
+    Err(format!(
+        "workspace_id {what}: it takes the ID of a workspace, \"ws-\" followed by letters and digits (e.g. \
+         \"ws-2Xk9PqLm7RtY4vNc\"), such as tfe_workspace.example.id or data.tfe_workspace.example.id; a workspace \
+         name is not accepted."
+    ))
+}
+
 pub fn schema() -> Schema {
     let single_item_list = |name: &str, description: &str| NestedBlock {
         type_name: name.to_string(),
@@ -86,8 +105,10 @@ pub fn schema() -> Schema {
                     .force_new()
                     .describe("ID of the workspace to queue runs in. Changing it replaces the resource.")
                     .validate(|v, path, diags| {
-                        if v.as_str().is_some_and(|s| s.trim().is_empty()) {
-                            diags.attribute_error(path.clone(), "Invalid workspace ID", "workspace_id must not be empty (e.g. \"ws-abc123\").");
+                        if let Some(id) = v.as_str()
+                            && let Err(why) = check_workspace_id(id)
+                        {
+                            diags.attribute_error(path.clone(), "Invalid workspace ID", why);
                         }
                     }),
             ],
@@ -295,11 +316,16 @@ pub fn upgrade_run_state(mut state: Value) -> Value {
 /// The resource as the plugin layer sees it.
 pub struct WorkspaceRunResource {
     client: SharedClient,
+    /// The runs this process created or adopted, shared by all instances.
+    claims: ownership::Claims,
 }
 
 impl WorkspaceRunResource {
     pub fn new(client: SharedClient) -> Self {
-        WorkspaceRunResource { client }
+        WorkspaceRunResource {
+            client,
+            claims: ownership::Claims::default(),
+        }
     }
 }
 
@@ -334,11 +360,11 @@ impl Resource for WorkspaceRunResource {
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        remote::create(&self.client, request).await
+        remote::create(&self.client, &self.claims, request).await
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        remote::delete(&self.client, request).await
+        remote::delete(&self.client, &self.claims, request).await
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
@@ -351,6 +377,7 @@ impl Resource for WorkspaceRunResource {
 // In workspace_run/remote.rs (create, delete, read, import) over workspace_run/run_api.rs (the
 // lifecycle's RunApi on the TFE client). Update needs nothing remote (the trait's default stores
 // the plan), as in the official resource.
+mod ownership;
 mod remote;
 mod run_api;
 
@@ -478,6 +505,33 @@ mod tests {
         );
 
         assert!(all_diagnostics(&config(Some(settings(&[])), Some(settings(&[])))).is_empty());
+    }
+
+    #[test]
+    fn workspace_id_must_look_like_one() {
+        let with_ws = |id: &str| {
+            let mut c = config(Some(settings(&[])), None);
+            c.set_attr("workspace_id", Value::string(id));
+            all_diagnostics(&c)
+        };
+        assert!(with_ws("ws-2Xk9PqLm7RtY4vNc").is_empty());
+        for bad in ["not-a-ws-id", "", "  ", "ws-", "ws-abc/def", "my-workspace"] {
+            let d = with_ws(bad);
+            assert_eq!(d.0.len(), 1, "{bad:?}: {d:?}");
+            assert_eq!(
+                d.0[0].attribute.as_ref().unwrap().to_string(),
+                "workspace_id"
+            );
+            assert!(d.0[0].detail.contains("\"ws-\" followed by"), "{d:?}");
+        }
+        assert!(
+            with_ws("not-a-ws-id").0[0]
+                .detail
+                .contains("\"not-a-ws-id\" is not")
+        );
+        let mut unknown = config(Some(settings(&[])), None);
+        unknown.set_attr("workspace_id", Value::Unknown);
+        assert!(all_diagnostics(&unknown).is_empty());
     }
 
     #[test]

@@ -367,7 +367,15 @@ impl RunApi for FakeTfe {
 }
 
 async fn run(fake: &FakeTfe, s: &RunSettings) -> Result<RunOutcome, RunFailure> {
-    drive(fake, Operation::Apply, s, &CancellationToken::new(), None).await
+    drive(
+        fake,
+        Operation::Apply,
+        s,
+        None,
+        &CancellationToken::new(),
+        None,
+    )
+    .await
 }
 
 #[tokio::test(start_paused = true)]
@@ -532,7 +540,7 @@ async fn stopping_returns_at_once_naming_the_run_and_leaves_it_alone() {
         })
     };
     let started = Instant::now();
-    let failure = drive(&fake, Operation::Apply, &settings(), &stop, None)
+    let failure = drive(&fake, Operation::Apply, &settings(), None, &stop, None)
         .await
         .unwrap_err();
     stopper.await.unwrap();
@@ -561,6 +569,7 @@ async fn the_deadline_bounds_the_wait() {
         &fake,
         Operation::Destroy,
         &settings(),
+        None,
         &CancellationToken::new(),
         deadline,
     )
@@ -593,7 +602,7 @@ async fn a_stop_during_the_create_still_reports_the_run_it_made() {
         ..FakeTfe::new(60, 60)
     };
     let started = Instant::now();
-    let failure = drive(&quick, Operation::Apply, &settings(), &stop, None)
+    let failure = drive(&quick, Operation::Apply, &settings(), None, &stop, None)
         .await
         .unwrap_err();
     assert_eq!(failure.reason, FailureReason::Interrupted);
@@ -610,7 +619,7 @@ async fn a_stop_during_the_create_still_reports_the_run_it_made() {
         ..FakeTfe::new(60, 60)
     };
     let started = Instant::now();
-    let failure = drive(&stuck, Operation::Apply, &settings(), &stop, None)
+    let failure = drive(&stuck, Operation::Apply, &settings(), None, &stop, None)
         .await
         .unwrap_err();
     assert_eq!(failure.run_id, None);

@@ -9,16 +9,19 @@ use rand::Rng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::ownership::{Claims, InstanceRecord};
 use super::{WorkspaceRun, with_id};
 use crate::plugin::{
     ApplyRequest, ApplyResponse, Diagnostics, ImportRequest, ImportResponse, ImportedResource,
     ReadRequest, ReadResponse, Value,
 };
 use crate::provider::client::LazyClient;
-use crate::provider::run_lifecycle::{self, Ended, FailureReason, Operation, RunFailure};
-use crate::tfe::{TfeClient, TfeError};
+use crate::provider::run_lifecycle::{
+    self, ApiFailure, Ended, FailureReason, Operation, RunFailure, RunView,
+};
+use crate::tfe::{Run, TfeClient, TfeError, Workspace};
 
-use super::run_api::{TfeRuns, explain};
+use super::run_api::{Leftover, TfeRuns, explain, settle_leftover};
 
 /// The ID the official resource stores when no run was queued: a random decimal integer.
 fn placeholder_id() -> String {
@@ -79,96 +82,303 @@ fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostic
     {
         detail.push_str(&format!(
             "\n\nThe run ID {id} is kept in the state and the resource is marked tainted, so the next apply \
-             replaces it with a new run."
+             replaces it with a new run. Because this apply never succeeded, replacing or destroying the \
+             resource queues no destroy run, and a run of it still waiting is discarded first."
         ));
     }
     Diagnostics::from_error(summary, detail)
 }
 
-pub async fn create(client: &LazyClient, request: ApplyRequest) -> ApplyResponse {
+/// The workspace and its current run, within the stop/deadline bounds.
+async fn read_workspace(
+    client: &TfeClient,
+    workspace_id: &str,
+    cancel: &CancellationToken,
+    deadline: Option<Instant>,
+) -> Result<Result<(Workspace, Option<Run>), TfeError>, Diagnostics> {
+    bounded(
+        cancel,
+        deadline,
+        "reading the workspace",
+        client.workspace_with_current_run(workspace_id),
+    )
+    .await
+}
+
+/// A run of ours to see through instead of queuing one: what a failed apply of the instance
+/// being replaced left past the point of discarding, else what an interrupted or killed apply
+/// left unfinished. Warnings say which, and what was discarded.
+async fn run_to_adopt(
+    api: &TfeRuns<'_>,
+    operation: Operation,
+    replaced: Option<&InstanceRecord>,
+    workspace: &Workspace,
+    current: Option<&Run>,
+    cancel: &CancellationToken,
+    deadline: Option<Instant>,
+    diags: &mut Diagnostics,
+) -> Result<Option<RunView>, Diagnostics> {
+    let not_queued = |failure: ApiFailure| {
+        Diagnostics::from_error(
+            format!("Could not queue the {operation} run"),
+            format!("{failure}. No run was queued."),
+        )
+    };
+    if let Some(old) = replaced.and_then(|r| r.run_id.as_deref()) {
+        match bounded(cancel, deadline, "settling the failed apply's run", api.settle_leftover(old))
+            .await?
+            .map_err(not_queued)?
+        {
+            Leftover::None => {}
+            Leftover::Discarded { run_id, status } => diags.warning(
+                "Discarded the run of the failed apply",
+                format!(
+                    "Run {run_id} of the instance being replaced never applied and was still {status}: it was \
+                     discarded so that it does not hold workspace {}, and a new run is queued.",
+                    api.workspace_id()
+                ),
+            ),
+            Leftover::Running(run) => {
+                diags.warning(
+                    "Seeing the failed apply's run through",
+                    format!(
+                        "Run {} of the instance being replaced is {} and can no longer be discarded: it is seen \
+                         through instead of queuing a second run in workspace {}.",
+                        run.id,
+                        run.status,
+                        api.workspace_id()
+                    ),
+                );
+                return Ok(Some(run));
+            }
+        }
+    }
+    let found = bounded(
+        cancel,
+        deadline,
+        "looking for a run left by an earlier apply",
+        api.left_behind(operation, workspace, current),
+    )
+    .await?
+    .map_err(not_queued)?;
+    if let Some(run) = &found {
+        diags.warning(
+            format!("Adopted an unfinished {operation} run"),
+            format!(
+                "Run {} ({}) in workspace {} was queued by an earlier, interrupted apply of this provider and \
+                 never finished: it is seen through instead of queuing a second {operation} run beside it.",
+                run.id,
+                run.status,
+                api.workspace_id()
+            ),
+        );
+    }
+    Ok(found)
+}
+
+pub async fn create(client: &LazyClient, claims: &Claims, request: ApplyRequest) -> ApplyResponse {
     let planned = request.planned_state;
     let resource = WorkspaceRun::from_value(&planned);
     let Some(block) = resource.apply else {
-        // As the official resource: nothing to queue, an ID that is not a run's.
-        return ApplyResponse::ok(with_id(&planned, &placeholder_id()));
+        // As the official resource: nothing to queue, an ID that is not a run's. Nothing to
+        // apply means the destroy block is armed from the start.
+        let record = InstanceRecord {
+            applied: true,
+            ..InstanceRecord::default()
+        };
+        return ApplyResponse {
+            new_state: with_id(&planned, &placeholder_id()),
+            private: record.encode(),
+            diagnostics: Diagnostics::new(),
+        };
     };
     let settings = block.to_settings();
     let deadline = resource.timeouts.create_deadline();
     let cancel = &request.cancel;
+    let replaced = InstanceRecord::decode(&request.planned_private).filter(|r| !r.applied);
 
     let client = match connect(client, cancel, deadline).await {
         Ok(c) => c,
         Err(diags) => return ApplyResponse::failed(Value::Null, diags),
     };
-    let workspace = match bounded(
+    let (workspace, current) =
+        match read_workspace(client, &resource.workspace_id, cancel, deadline).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                return ApplyResponse::failed(
+                    Value::Null,
+                    Diagnostics::from_error(
+                        "Cannot read the workspace",
+                        format!(
+                            "Reading workspace {} failed: {}. No run was queued.",
+                            resource.workspace_id,
+                            explain(&e)
+                        ),
+                    ),
+                );
+            }
+            Err(diags) => return ApplyResponse::failed(Value::Null, diags),
+        };
+    let api = TfeRuns::new(client, claims, &workspace);
+    let mut diags = Diagnostics::new();
+    let adopted = match run_to_adopt(
+        &api,
+        Operation::Apply,
+        replaced.as_ref(),
+        &workspace,
+        current.as_ref(),
         cancel,
         deadline,
-        "reading the workspace",
-        client.workspace(&resource.workspace_id),
+        &mut diags,
     )
     .await
     {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            return ApplyResponse::failed(
-                Value::Null,
-                Diagnostics::from_error(
-                    "Cannot read the workspace",
-                    format!(
-                        "Reading workspace {} failed: {}. No run was queued.",
-                        resource.workspace_id,
-                        explain(&e)
-                    ),
-                ),
-            );
+        Ok(adopted) => adopted,
+        Err(error) => {
+            diags.extend(error);
+            return ApplyResponse::failed(Value::Null, diags);
         }
-        Err(diags) => return ApplyResponse::failed(Value::Null, diags),
     };
-    let api = TfeRuns::new(client, &workspace);
-    match run_lifecycle::drive(&api, Operation::Apply, &settings, cancel, deadline).await {
-        Ok(outcome) => ApplyResponse::ok(with_id(&planned, &outcome.run_id)),
+    let outcome =
+        run_lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await;
+    let references = api.references();
+    match outcome {
+        Ok(outcome) => ApplyResponse {
+            new_state: with_id(&planned, &outcome.run_id),
+            private: InstanceRecord {
+                applied: true,
+                run_id: Some(outcome.run_id),
+                references,
+            }
+            .encode(),
+            diagnostics: diags,
+        },
         Err(failure) => {
-            let diags = failure_diagnostics(Operation::Apply, &failure);
+            diags.extend(failure_diagnostics(Operation::Apply, &failure));
             let state = match &failure.run_id {
                 Some(id) => with_id(&planned, id),
                 None => Value::Null,
             };
-            ApplyResponse::failed(state, diags)
+            ApplyResponse {
+                new_state: state,
+                private: InstanceRecord {
+                    applied: false,
+                    run_id: failure.run_id,
+                    references,
+                }
+                .encode(),
+                diagnostics: diags,
+            }
         }
     }
 }
 
-pub async fn delete(client: &LazyClient, request: ApplyRequest) -> Diagnostics {
+/// Delete of an instance whose apply never succeeded: there is nothing of it to destroy, so no
+/// destroy run is queued; its run, if still waiting, is discarded so it does not hold the
+/// workspace.
+async fn delete_never_applied(
+    client: &LazyClient,
+    claims: &Claims,
+    resource: &WorkspaceRun,
+    record: &InstanceRecord,
+    cancel: &CancellationToken,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let old = record
+        .run_id
+        .clone()
+        .or_else(|| resource.id.clone())
+        .filter(|id| is_run_id(id));
+    let armed = if resource.destroy.is_some() {
+        " (the destroy block only arms once the apply has succeeded)"
+    } else {
+        ""
+    };
+    let Some(old) = old else {
+        diags.warning(
+            "No destroy run queued",
+            format!(
+                "The apply of this tfe_workspace_run never succeeded, so there is nothing of it to destroy in \
+                 workspace {}: no destroy run was queued{armed}.",
+                resource.workspace_id
+            ),
+        );
+        return diags;
+    };
+    let text = |d: Diagnostics| {
+        d.0.iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let settled = match connect(client, cancel, None).await {
+        Ok(client) => bounded(
+            cancel,
+            None,
+            "settling the failed apply's run",
+            settle_leftover(client, claims, &old),
+        )
+        .await
+        .map_err(text)
+        .and_then(|r| r.map_err(|f| f.to_string())),
+        Err(d) => Err(text(d)),
+    };
+    let what = match settled {
+        Ok(Leftover::None) => "it did not apply".to_string(),
+        Ok(Leftover::Discarded { status, .. }) => {
+            format!("it was still {status} and has now been discarded")
+        }
+        Ok(Leftover::Running(run)) => format!(
+            "it is {} and past the point of discarding; it was left as it is",
+            run.status
+        ),
+        Err(e) => format!("its status could not be checked: {e}"),
+    };
+    diags.warning(
+        "No destroy run queued",
+        format!(
+            "The apply of this tfe_workspace_run never succeeded (run {old}: {what}), so there is nothing of it to \
+             destroy in workspace {}: no destroy run was queued{armed}.",
+            resource.workspace_id
+        ),
+    );
+    diags
+}
+
+pub async fn delete(client: &LazyClient, claims: &Claims, request: ApplyRequest) -> Diagnostics {
     let resource = WorkspaceRun::from_value(&request.prior_state);
+    let cancel = &request.cancel;
+    if let Some(record) = InstanceRecord::decode(&request.planned_private).filter(|r| !r.applied) {
+        return delete_never_applied(client, claims, &resource, &record, cancel).await;
+    }
     let Some(block) = resource.destroy else {
         return Diagnostics::new();
     };
     let settings = block.to_settings();
     let deadline = resource.timeouts.delete_deadline();
-    let cancel = &request.cancel;
 
     let client = match connect(client, cancel, deadline).await {
         Ok(c) => c,
         Err(diags) => return diags,
     };
-    let workspace = match bounded(
+    let (workspace, current) = match read_workspace(
+        client,
+        &resource.workspace_id,
         cancel,
         deadline,
-        "reading the workspace",
-        client.workspace(&resource.workspace_id),
     )
     .await
     {
-        Ok(Ok(ws)) => ws,
+        Ok(Ok(found)) => found,
         Ok(Err(TfeError::NotFound { .. })) => {
             let mut diags = Diagnostics::new();
             diags.warning(
-                "Workspace no longer exists",
-                format!(
-                    "Workspace {} was not found, so there is nothing to destroy and no destroy run was queued.",
-                    resource.workspace_id
-                ),
-            );
+                    "Workspace no longer exists",
+                    format!(
+                        "Workspace {} was not found, so there is nothing to destroy and no destroy run was queued.",
+                        resource.workspace_id
+                    ),
+                );
             return diags;
         }
         Ok(Err(e)) => {
@@ -183,14 +393,41 @@ pub async fn delete(client: &LazyClient, request: ApplyRequest) -> Diagnostics {
         }
         Err(diags) => return diags,
     };
-    let api = TfeRuns::new(client, &workspace);
-    match run_lifecycle::drive(&api, Operation::Destroy, &settings, cancel, deadline).await {
-        Ok(_) => Diagnostics::new(),
+    let api = TfeRuns::new(client, claims, &workspace);
+    let mut diags = Diagnostics::new();
+    let adopted = match run_to_adopt(
+        &api,
+        Operation::Destroy,
+        None,
+        &workspace,
+        current.as_ref(),
+        cancel,
+        deadline,
+        &mut diags,
+    )
+    .await
+    {
+        Ok(adopted) => adopted,
+        Err(error) => {
+            diags.extend(error);
+            return diags;
+        }
+    };
+    match run_lifecycle::drive(
+        &api,
+        Operation::Destroy,
+        &settings,
+        adopted,
+        cancel,
+        deadline,
+    )
+    .await
+    {
+        Ok(_) => {}
         Err(failure)
             if failure.reason == FailureReason::NotQueued
                 && api.configuration_version_missing.load(Ordering::SeqCst) =>
         {
-            let mut diags = Diagnostics::new();
             diags.warning(
                 "Workspace has no configuration",
                 format!(
@@ -199,10 +436,10 @@ pub async fn delete(client: &LazyClient, request: ApplyRequest) -> Diagnostics {
                     resource.workspace_id
                 ),
             );
-            diags
         }
-        Err(failure) => failure_diagnostics(Operation::Destroy, &failure),
+        Err(failure) => diags.extend(failure_diagnostics(Operation::Destroy, &failure)),
     }
+    diags
 }
 
 pub async fn read(client: &LazyClient, request: ReadRequest) -> ReadResponse {

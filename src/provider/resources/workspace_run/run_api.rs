@@ -1,13 +1,40 @@
 //! [`RunApi`] over the TFE client, for one workspace: what each API error means for waiting,
-//! and the messages the provider records on the runs it queues and confirms.
+//! the messages the provider records on the runs it queues and confirms, and how it tells its own
+//! runs from everyone else's (see [`ownership`](super::ownership)).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use tokio::time::Instant;
+
+use super::ownership::{Claims, RunTag};
 use crate::provider::run_lifecycle::{ApiFailure, Operation, RunApi, RunSettings, RunView};
-use crate::tfe::{CreateRun, PageRequest, PolicyCheckStatus, TfeClient, TfeError, Workspace};
+use crate::tfe::{CreateRun, PageRequest, PolicyCheckStatus, Run, TfeClient, TfeError, Workspace};
 
 /// Who queued or confirmed a run, as recorded on the run.
 const ACTOR: &str = "terraform-provider-tfe (tfe_workspace_run)";
+
+/// How often a create whose answer was lost is sent again, at most, after the workspace's runs
+/// showed that the server did not make it.
+const CREATE_SENDS: u32 = 3;
+
+/// When to look for the run of a create whose answer was lost: the server may still be committing
+/// it, so look a few times before concluding it made none.
+const LOOKUP_DELAYS: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
+/// After a create was sent again, how often to look for a late copy of the first send.
+const SWEEP_EVERY: Duration = Duration::from_secs(15);
+
+/// Runs listed when looking for our own: the newest page. Unfinished runs are the newest ones.
+const RECENT_RUNS: PageRequest = PageRequest {
+    number: 1,
+    size: 100,
+};
 
 fn today() -> String {
     let date = time::OffsetDateTime::now_utc().date();
@@ -20,7 +47,7 @@ fn today() -> String {
 }
 
 /// The message sent when the block sets none (the official provider documents a default but
-/// sends nothing).
+/// sends nothing). The run's tag is appended to it, as to a message the block sets.
 pub fn default_message(operation: Operation) -> String {
     format!("{operation} run queued by {ACTOR} on {}", today())
 }
@@ -32,56 +59,274 @@ fn confirm_comment() -> String {
 /// One workspace's runs, through the shared client.
 pub struct TfeRuns<'a> {
     client: &'a TfeClient,
+    claims: &'a Claims,
     workspace_id: String,
     organization: String,
     workspace_name: String,
     /// Set when a create was refused because the workspace has no configuration version.
     pub configuration_version_missing: AtomicBool,
+    /// The references of every create sent, for the instance's private state.
+    sent: Mutex<Vec<String>>,
+    /// After a create was sent again: its tag, the run kept, and when we last looked for copies.
+    resent: Mutex<Option<(RunTag, String, Instant)>>,
 }
 
 impl<'a> TfeRuns<'a> {
-    pub fn new(client: &'a TfeClient, workspace: &Workspace) -> Self {
+    pub fn new(client: &'a TfeClient, claims: &'a Claims, workspace: &Workspace) -> Self {
         TfeRuns {
             client,
+            claims,
             workspace_id: workspace.id.clone(),
             organization: workspace.organization_name().unwrap_or("-").to_string(),
             workspace_name: workspace.attributes.name.clone(),
             configuration_version_missing: AtomicBool::new(false),
+            sent: Mutex::new(Vec::new()),
+            resent: Mutex::new(None),
+        }
+    }
+
+    /// The references of the creates sent so far.
+    pub fn references(&self) -> Vec<String> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+}
+
+/// What looking for the run of a lost create found.
+enum Lookup {
+    /// The run carrying the create's reference (the oldest, if a copy exists).
+    Found(Run),
+    /// The workspace's runs were read and none carries the reference.
+    Absent,
+    /// The runs could not be read: the outcome stays unknown.
+    Unknown(TfeError),
+}
+
+/// What to do about the run a failed apply of this instance left behind.
+pub enum Leftover {
+    /// Nothing is left waiting (it finished, or it is gone).
+    None,
+    /// It was still waiting for a confirmation or in the queue, and is now discarded.
+    Discarded { run_id: String, status: String },
+    /// It is past the point of discarding (confirmed, applying): see it through instead.
+    Running(RunView),
+}
+
+impl TfeRuns<'_> {
+    /// The runs of the workspace, newest first, that carry `tag`'s reference.
+    async fn tagged(&self, reference: &str) -> Result<Vec<Run>, TfeError> {
+        let runs = self
+            .client
+            .workspace_runs(&self.workspace_id, RECENT_RUNS)
+            .await?;
+        Ok(runs
+            .items
+            .into_iter()
+            .filter(|run| {
+                run.attributes
+                    .message
+                    .as_deref()
+                    .and_then(RunTag::parse)
+                    .is_some_and(|t| t.reference == reference)
+            })
+            .collect())
+    }
+
+    /// After a create whose outcome is unknown: the run carrying its reference, looked for a few
+    /// times because the server may commit it late. Only a run with that reference is ever taken.
+    async fn look_for(&self, tag: &RunTag) -> Lookup {
+        let mut last_error = None;
+        for pause in LOOKUP_DELAYS {
+            tokio::time::sleep(pause).await;
+            match self.tagged(&tag.reference).await {
+                Ok(mut runs) if !runs.is_empty() => {
+                    return Lookup::Found(runs.pop().expect("not empty"));
+                }
+                Ok(_) => last_error = None,
+                Err(e) => last_error = Some(e),
+            }
+        }
+        match last_error {
+            Some(e) => Lookup::Unknown(e),
+            None => Lookup::Absent,
+        }
+    }
+
+    /// The unfinished runs of the workspace that were created since `since` (for messages).
+    async fn candidates(&self, since: time::OffsetDateTime) -> String {
+        match self
+            .client
+            .workspace_runs(&self.workspace_id, RECENT_RUNS)
+            .await
+        {
+            Ok(page) => {
+                let ids: Vec<String> = page
+                    .items
+                    .iter()
+                    .filter(|run| !run.status().is_final())
+                    .filter(|run| created_at(run).is_none_or(|at| at >= since))
+                    .map(|run| format!("{} ({})", run.id, run.status()))
+                    .collect();
+                if ids.is_empty() {
+                    "no unfinished run was created since the request was sent".to_string()
+                } else {
+                    format!("candidate runs: {}", ids.join(", "))
+                }
+            }
+            Err(e) => format!("its runs could not be listed either: {e}"),
+        }
+    }
+
+    /// A run of `operation` that an earlier apply of this provider left unfinished in the
+    /// workspace and that no resource of this process has claimed: the one to see through instead
+    /// of queuing a second run beside it. `current` is the workspace's current run, read with the
+    /// workspace, so that in the usual case (nothing in the queue) no extra request is made.
+    pub async fn left_behind(
+        &self,
+        operation: Operation,
+        workspace: &Workspace,
+        current: Option<&Run>,
+    ) -> Result<Option<RunView>, ApiFailure> {
+        let ours = |run: &Run| {
+            !run.status().is_final()
+                && run
+                    .attributes
+                    .message
+                    .as_deref()
+                    .and_then(RunTag::parse)
+                    .is_some_and(|t| t.operation == operation && self.claims.claim(&t.reference))
+        };
+        if let Some(run) = current.filter(|run| ours(run)) {
+            return Ok(Some(view(run)));
+        }
+        // With the current run finished and no lock, the workspace queue is empty.
+        let busy = workspace.attributes.locked || current.is_some_and(|r| !r.status().is_final());
+        if !busy {
+            return Ok(None);
+        }
+        let page = self
+            .client
+            .workspace_runs(&self.workspace_id, RECENT_RUNS)
+            .await
+            .map_err(|e| {
+                ApiFailure::Fatal(format!(
+                    "could not check workspace {} for a run left unfinished by an earlier apply: {}",
+                    self.workspace_id,
+                    explain(&e)
+                ))
+            })?;
+        // Oldest first: the one furthest along in the queue.
+        Ok(page.items.iter().rev().find(|run| ours(run)).map(view))
+    }
+
+    /// See [`settle_leftover`].
+    pub async fn settle_leftover(&self, run_id: &str) -> Result<Leftover, ApiFailure> {
+        settle_leftover(self.client, self.claims, run_id).await
+    }
+
+    /// Discards (or cancels) the copies of a create that was sent again, keeping `kept`.
+    async fn sweep_copies(&self, tag: &RunTag, kept: &str) {
+        let runs = match self.tagged(&tag.reference).await {
+            Ok(runs) => runs,
+            Err(e) => {
+                tracing::debug!("looking for copies of run {kept} failed: {e}");
+                return;
+            }
+        };
+        for copy in runs
+            .iter()
+            .filter(|r| r.id != kept && !r.status().is_final())
+        {
+            let actions = &copy.attributes.actions;
+            let comment =
+                Some("Discarded by tfe_workspace_run: a copy of a create that was sent twice");
+            let result = if actions.is_discardable {
+                self.client.discard_run(&copy.id, comment).await
+            } else if actions.is_cancelable {
+                self.client.cancel_run(&copy.id, comment).await
+            } else {
+                continue;
+            };
+            match result {
+                Ok(()) => tracing::warn!(
+                    run_id = %copy.id,
+                    "run {} is a late copy of the create that made run {kept}; stopped it so only one runs",
+                    copy.id
+                ),
+                Err(e) => {
+                    tracing::warn!(run_id = %copy.id, "could not stop the late copy {}: {e}", copy.id)
+                }
+            }
         }
     }
 }
 
-impl TfeRuns<'_> {
-    /// After a create whose outcome is unknown: the newest run of the workspace if it is the one
-    /// just asked for (same kind and message, created in the last few minutes).
-    async fn find_just_created(
-        &self,
-        operation: Operation,
-        message: &str,
-    ) -> Option<crate::tfe::Run> {
-        let page = PageRequest { number: 1, size: 5 };
-        let runs = self
-            .client
-            .workspace_runs(&self.workspace_id, page)
-            .await
-            .ok()?;
-        let recent = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
-        runs.items.into_iter().find(|run| {
-            let a = &run.attributes;
-            a.is_destroy == operation.is_destroy()
-                && a.message.as_deref() == Some(message)
-                && a.created_at
-                    .as_deref()
-                    .and_then(|t| {
-                        time::OffsetDateTime::parse(
-                            t,
-                            &time::format_description::well_known::Rfc3339,
-                        )
-                        .ok()
-                    })
-                    .is_some_and(|at| at >= recent)
-        })
+/// Settles the run a failed apply of an instance left: discarded while it still waits (in the
+/// queue, or paused for a confirmation or an override), seen through once it is past that point.
+pub async fn settle_leftover(
+    client: &TfeClient,
+    claims: &Claims,
+    run_id: &str,
+) -> Result<Leftover, ApiFailure> {
+    let run = match client.run(run_id).await {
+        Ok(run) => run,
+        Err(TfeError::NotFound { .. }) => return Ok(Leftover::None),
+        Err(e) => {
+            return Err(ApiFailure::Fatal(format!(
+                "could not read run {run_id} left by the failed apply: {}",
+                explain(&e)
+            )));
+        }
+    };
+    if run.status().is_final() {
+        return Ok(Leftover::None);
     }
+    // It is this instance's: no other resource may take it for a leftover of its own.
+    if let Some(tag) = run.attributes.message.as_deref().and_then(RunTag::parse) {
+        claims.claim(&tag.reference);
+    }
+    if run.attributes.actions.is_discardable {
+        match client
+            .discard_run(
+                run_id,
+                Some("Discarded by tfe_workspace_run: its apply failed and is being replaced"),
+            )
+            .await
+        {
+            Ok(()) => {
+                return Ok(Leftover::Discarded {
+                    run_id: run_id.to_string(),
+                    status: run.status().to_string(),
+                });
+            }
+            // It moved on between the read and the discard: look again below.
+            Err(TfeError::Conflict { .. }) => {}
+            Err(e) => {
+                return Err(ApiFailure::Fatal(format!(
+                    "could not discard run {run_id} left by the failed apply: {}",
+                    explain(&e)
+                )));
+            }
+        }
+        return match client.run(run_id).await {
+            Ok(run) if run.status().is_final() => Ok(Leftover::None),
+            Ok(run) => Ok(Leftover::Running(view(&run))),
+            Err(e) => Err(ApiFailure::Fatal(format!(
+                "could not read run {run_id} left by the failed apply: {}",
+                explain(&e)
+            ))),
+        };
+    }
+    Ok(Leftover::Running(view(&run)))
+}
+
+fn created_at(run: &Run) -> Option<time::OffsetDateTime> {
+    run.attributes.created_at.as_deref().and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    })
 }
 
 /// How a TFE error affects waiting; fatal ones carry a message saying what to check.
@@ -114,7 +359,7 @@ pub fn explain(error: &TfeError) -> String {
     format!("{error}{hint}")
 }
 
-fn view(run: &crate::tfe::Run) -> RunView {
+fn view(run: &Run) -> RunView {
     RunView {
         id: run.id.clone(),
         status: run.status().as_str().to_string(),
@@ -129,43 +374,91 @@ impl RunApi for TfeRuns<'_> {
         operation: Operation,
         settings: &RunSettings,
     ) -> Result<RunView, ApiFailure> {
-        let message = settings
-            .message
-            .clone()
-            .unwrap_or_else(|| default_message(operation));
+        let tag = RunTag::new(operation);
+        // Claimed before sending, so no other resource takes the run for a leftover.
+        self.claims.claim(&tag.reference);
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tag.reference.clone());
+        let message = tag.stamp(
+            &settings
+                .message
+                .clone()
+                .unwrap_or_else(|| default_message(operation)),
+        );
         let options = CreateRun {
             workspace_id: self.workspace_id.clone(),
             is_destroy: operation.is_destroy(),
             auto_apply: Some(settings.auto_apply()),
-            message: Some(message.clone()),
+            message: Some(message),
             ..CreateRun::default()
         };
-        match self.client.create_run(options).await {
-            Ok(run) => Ok(view(&run)),
-            // The server may have queued it: find it rather than forget it (or queue a second one).
-            Err(e @ TfeError::OutcomeUnknown { .. }) => {
-                match self.find_just_created(operation, &message).await {
-                    Some(run) => {
-                        tracing::warn!(run_id = %run.id, "creating the run failed ({e}), but the run exists; going on with it");
-                        Ok(view(&run))
+        let sent_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(5);
+        let mut sends = 0;
+        loop {
+            sends += 1;
+            let lost = match self.client.create_run(options.clone()).await {
+                Ok(run) => {
+                    if sends > 1 {
+                        // A copy of an earlier send may still be committed late.
+                        *self.resent.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some((tag.clone(), run.id.clone(), Instant::now()));
+                        self.sweep_copies(&tag, &run.id).await;
                     }
-                    None => Err(ApiFailure::Fatal(format!(
-                        "{e}; no matching run was found in workspace {}, but check its runs before applying again",
-                        self.workspace_id
-                    ))),
+                    return Ok(view(&run));
+                }
+                Err(e @ TfeError::OutcomeUnknown { .. }) => e,
+                Err(e) if e.is_configuration_version_missing() => {
+                    self.configuration_version_missing
+                        .store(true, Ordering::SeqCst);
+                    return Err(ApiFailure::Fatal(e.to_string()));
+                }
+                Err(e) => {
+                    return Err(match to_api_failure(e) {
+                        ApiFailure::Transient { message, .. } | ApiFailure::Conflict(message) => {
+                            ApiFailure::Fatal(message)
+                        }
+                        fatal => fatal,
+                    });
+                }
+            };
+            // The server may have queued it: find it by its reference rather than forget it.
+            match self.look_for(&tag).await {
+                Lookup::Found(run) => {
+                    tracing::warn!(
+                        run_id = %run.id,
+                        "the answer to creating the run was lost ({lost}), but run {} carries this create's reference {}; going on with it",
+                        run.id,
+                        tag.reference
+                    );
+                    return Ok(view(&run));
+                }
+                Lookup::Absent if sends < CREATE_SENDS => tracing::warn!(
+                    "the answer to creating the run was lost ({lost}) and no run in workspace {} carries this \
+                     create's reference {}: the server did not make it; sending the create again",
+                    self.workspace_id,
+                    tag.reference
+                ),
+                Lookup::Absent => {
+                    return Err(ApiFailure::Fatal(format!(
+                        "the outcome of creating the run is unknown: {sends} sends failed, the last with: {lost}; \
+                         no run in workspace {} carries this create's reference {} ({})",
+                        self.workspace_id,
+                        tag.reference,
+                        self.candidates(sent_at).await
+                    )));
+                }
+                Lookup::Unknown(read_error) => {
+                    return Err(ApiFailure::Fatal(format!(
+                        "the outcome of creating the run is unknown: {lost}; and the workspace's runs could not be \
+                         read to find it ({read_error}). Look in workspace {} for a run whose message ends in \
+                         {tag} before applying again ({})",
+                        self.workspace_id,
+                        self.candidates(sent_at).await
+                    )));
                 }
             }
-            Err(e) if e.is_configuration_version_missing() => {
-                self.configuration_version_missing
-                    .store(true, Ordering::SeqCst);
-                Err(ApiFailure::Fatal(e.to_string()))
-            }
-            Err(e) => Err(match to_api_failure(e) {
-                ApiFailure::Transient { message, .. } | ApiFailure::Conflict(message) => {
-                    ApiFailure::Fatal(message)
-                }
-                fatal => fatal,
-            }),
         }
     }
 
@@ -194,6 +487,24 @@ impl RunApi for TfeRuns<'_> {
         Ok(checks
             .iter()
             .any(|c| c.attributes.status == PolicyCheckStatus::HardFailed))
+    }
+
+    async fn after_poll(&self, run: &RunView) {
+        let due = {
+            let mut resent = self.resent.lock().unwrap_or_else(|p| p.into_inner());
+            match resent.as_mut() {
+                Some((tag, kept, last))
+                    if *kept == run.id && (run.is_confirmable || last.elapsed() >= SWEEP_EVERY) =>
+                {
+                    *last = Instant::now();
+                    Some((tag.clone(), kept.clone()))
+                }
+                _ => None,
+            }
+        };
+        if let Some((tag, kept)) = due {
+            self.sweep_copies(&tag, &kept).await;
+        }
     }
 
     fn run_url(&self, run_id: &str) -> String {

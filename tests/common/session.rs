@@ -1,0 +1,254 @@
+//! One Terraform CLI against one emulator, for the end-to-end tests of `tfe_workspace_run`:
+//! working directories, spawning and signalling Terraform, reading the state, acting as a person
+//! through the API, and the emulator's record of what the provider asked.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::emulator::{RunSummary, TestEmulator};
+use super::terraform::{DevOverrides, TerraformCli, TerraformRun, run_terraform, workdir_with};
+use tfe_provider::tfe::{TfeClient, TfeClientConfig};
+
+pub const APPLY: &[&str] = &[
+    "apply",
+    "-auto-approve",
+    "-input=false",
+    "-no-color",
+    "-lock=false",
+];
+pub const DESTROY: &[&str] = &[
+    "destroy",
+    "-auto-approve",
+    "-input=false",
+    "-no-color",
+    "-lock=false",
+];
+pub const RUN_ROUTE: &str = "GET /api/v2/runs/{id}";
+pub const CREATE_ROUTE: &str = "POST /api/v2/runs";
+pub const CONFIRM_ROUTE: &str = "POST /api/v2/runs/{id}/actions/{action}";
+pub const WORKSPACE_ROUTE: &str = "GET /api/v2/workspaces/{id}";
+
+/// One CLI against one emulator, in its own working directory.
+pub struct Session<'a> {
+    pub emu: &'a TestEmulator,
+    pub cli: &'a TerraformCli,
+    pub overrides: &'a DevOverrides,
+    pub dir: tempfile::TempDir,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        emu: &'a TestEmulator,
+        cli: &'a TerraformCli,
+        overrides: &'a DevOverrides,
+        main_tf: &str,
+    ) -> Self {
+        Session {
+            emu,
+            cli,
+            overrides,
+            dir: workdir_with(&[("main.tf", main_tf)]),
+        }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.emu.provider_env()
+    }
+
+    pub fn terraform(&self, args: &[&str]) -> TerraformRun {
+        self.terraform_with(args, &[])
+    }
+
+    pub fn terraform_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> TerraformRun {
+        let env = self.env();
+        let mut env: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        env.extend_from_slice(extra_env);
+        run_terraform(self.cli, self.dir.path(), self.overrides, args, &env)
+    }
+
+    /// Starts `terraform args...` without waiting, output captured, environment as `terraform`.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut command = Command::new(&self.cli.path);
+        command.args(args).current_dir(self.dir.path());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("TFE_") || key.starts_with("TF_") {
+                command.env_remove(&key);
+            }
+        }
+        command
+            .env("TF_CLI_CONFIG_FILE", &self.overrides.config_file)
+            .env("HOME", self.overrides.home())
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .envs(self.env())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group, like a foreground job: Ctrl-C reaches the whole group.
+            .process_group(0);
+        command
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.cli.label))
+    }
+
+    /// The single tfe_workspace_run instance in the state: (attributes, tainted?), or None.
+    pub fn instance(&self) -> Option<(Value, bool)> {
+        let text = std::fs::read_to_string(self.dir.path().join("terraform.tfstate")).ok()?;
+        let state: Value = serde_json::from_str(&text).expect("state JSON");
+        let instance = state["resources"]
+            .as_array()?
+            .iter()
+            .find(|r| r["type"] == "tfe_workspace_run")?["instances"][0]
+            .clone();
+        if instance.is_null() {
+            return None;
+        }
+        Some((
+            instance["attributes"].clone(),
+            instance["status"] == "tainted",
+        ))
+    }
+
+    pub fn state_id(&self) -> Option<String> {
+        self.instance()
+            .and_then(|(attrs, _)| attrs["id"].as_str().map(str::to_string))
+    }
+}
+
+/// Sends `signal` to the process group of a child started by [`Session::spawn`].
+pub fn signal_group(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, "--", &format!("-{}", child.id())])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} failed");
+}
+
+/// Collects a spawned terraform's output; kills its process group if it runs over `limit`.
+pub fn wait_output(child: Child) -> TerraformRun {
+    wait_output_within(child, Duration::from_secs(90))
+}
+
+pub fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
+    let until = Instant::now() + limit;
+    while child.try_wait().expect("poll terraform").is_none() {
+        if Instant::now() > until {
+            signal_group(&child, "-KILL");
+            let out: TerraformRun = child.wait_with_output().expect("terraform output").into();
+            panic!("terraform ran over {limit:?}; killed\n{}", out.combined());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("terraform output").into()
+}
+
+/// A configuration with one `tfe_workspace_run.r`; `blocks` is the body after `workspace_id`.
+pub fn config(workspace_id: &str, blocks: &str) -> String {
+    format!(
+        "resource \"tfe_workspace_run\" \"r\" {{\n  workspace_id = \"{workspace_id}\"\n{blocks}\n}}\n"
+    )
+}
+
+pub fn apply_block(settings: &str) -> String {
+    format!("  apply {{\n    manual_confirm = false\n{settings}\n  }}\n")
+}
+
+/// A workspace for this CLI, with fast phases and `knobs` on top.
+pub fn workspace(emu: &TestEmulator, cli: &TerraformCli, name: &str, knobs: Value) -> String {
+    let slug: String = cli
+        .label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let ws = emu.seed_workspace("acme", &format!("{name}-{slug}"));
+    let mut all =
+        json!({"plan_ms": 200, "apply_ms": 200, "cost_estimate_ms": 50, "policy_check_ms": 50});
+    for (k, v) in knobs.as_object().cloned().unwrap_or_default() {
+        all[k] = v;
+    }
+    emu.set_workspace_knobs(&ws, all);
+    ws
+}
+
+/// Acts as a person in the UI, through the TFE API with its own User-Agent.
+pub fn human<T, F, Fut>(emu: &TestEmulator, act: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(TfeClient) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let config = TfeClientConfig {
+        user_agent: Some("a-human".into()),
+        ..emu.client_config()
+    };
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async move {
+                let client = TfeClient::connect(config).await.expect("human connects");
+                act(client).await
+            })
+    })
+    .join()
+    .expect("human thread")
+}
+
+/// Requests the provider (not the human or the admin API) made, by route.
+pub fn provider_requests(emu: &TestEmulator, route: &str) -> usize {
+    emu.requests()["requests"]
+        .as_array()
+        .expect("request log")
+        .iter()
+        .filter(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["route"].as_str().unwrap_or("")
+            ) == route
+                && r["user_agent"]
+                    .as_str()
+                    .is_some_and(|ua| ua.starts_with("terraform-provider-tfe/"))
+        })
+        .count()
+}
+
+pub fn statuses(runs: &[RunSummary]) -> Vec<&str> {
+    runs.iter().map(|r| r.status.as_str()).collect()
+}
+
+/// Waits until the workspace has a run in `status`; returns it.
+pub fn await_run_status(
+    emu: &TestEmulator,
+    ws: &str,
+    status: &str,
+    within: Duration,
+) -> RunSummary {
+    let until = Instant::now() + within;
+    loop {
+        if let Some(run) = emu
+            .workspace_runs(ws)
+            .into_iter()
+            .find(|r| r.status == status)
+        {
+            return run;
+        }
+        assert!(
+            Instant::now() < until,
+            "no run of {ws} reached {status} within {within:?}: {:?}",
+            emu.workspace_runs(ws)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[macro_export]
+macro_rules! check {
+    ($cond:expr, $session:expr, $out:expr, $($what:tt)+) => {
+        assert!($cond, "{}: {}\n{}", $session.cli.label, format!($($what)+), $out.combined())
+    };
+}
