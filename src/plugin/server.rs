@@ -392,6 +392,7 @@ impl provider_server::Provider for ProviderService {
                 type_name = %req.type_name,
                 create = prior.is_null(),
                 replace = plan.requires_replace.len(),
+                private_bytes = plan.planned_private.len(),
                 "PlanResourceChange"
             );
             response.planned_state =
@@ -434,7 +435,11 @@ impl provider_server::Provider for ProviderService {
                 cancel: self.cancellation_token(),
             };
             let (new_state, private) = if apply.planned_state.is_null() {
-                tracing::debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
+                tracing::debug!(
+                    type_name = %req.type_name,
+                    private_bytes = apply.planned_private.len(),
+                    "ApplyResourceChange: delete"
+                );
                 let prior = apply.prior_state.clone();
                 let prior_private = apply.planned_private.clone();
                 let delete_diags = entry.resource.delete(apply).await;

@@ -10,15 +10,13 @@
 //!   behind: it is adopted instead of queuing a second run beside it.
 //!
 //! [`Claims`] is the process-wide set of references in use, so two resources on one workspace
-//! never take each other's run. [`InstanceRecord`] is what the instance's private state keeps:
-//! whether its apply succeeded (the destroy block only arms then) and the runs it made.
+//! never take each other's run.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Mutex;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::provider::run_lifecycle::Operation;
 
@@ -95,42 +93,6 @@ impl Claims {
     }
 }
 
-/// What an instance's private state records about its runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InstanceRecord {
-    /// True once the apply succeeded (or, without waiting, was queued): only then does the
-    /// `destroy` block arm. An apply-less instance is armed from the start.
-    pub applied: bool,
-    /// The last run this instance's create made or adopted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<String>,
-    /// The references of every run its create sent (including ones whose answer was lost).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub references: Vec<String>,
-}
-
-impl InstanceRecord {
-    pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// The record in private state. `None` for state without one (written by the official
-    /// provider, by an earlier version of this one, or imported): such an instance is treated as
-    /// applied, as before.
-    pub fn decode(private: &[u8]) -> Option<InstanceRecord> {
-        if private.is_empty() {
-            return None;
-        }
-        match serde_json::from_slice(private) {
-            Ok(record) => Some(record),
-            Err(e) => {
-                tracing::warn!("ignoring unreadable private state of tfe_workspace_run: {e}");
-                None
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,25 +131,5 @@ mod tests {
         assert!(claims.claim("a"));
         assert!(!claims.claim("a"));
         assert!(claims.claim("b"));
-    }
-
-    #[test]
-    fn records_decode_and_old_state_counts_as_applied() {
-        let failed = InstanceRecord {
-            applied: false,
-            run_id: Some("run-1".into()),
-            references: vec!["3f9a0c2b7d1e".into()],
-        };
-        assert_eq!(
-            InstanceRecord::decode(&failed.encode()),
-            Some(failed.clone())
-        );
-        assert_eq!(InstanceRecord::decode(b""), None);
-        assert_eq!(InstanceRecord::decode(b"imported"), None);
-        let ok = InstanceRecord {
-            applied: true,
-            ..failed
-        };
-        assert!(InstanceRecord::decode(&ok.encode()).unwrap().applied);
     }
 }

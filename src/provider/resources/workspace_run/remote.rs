@@ -9,7 +9,7 @@ use rand::Rng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::ownership::{Claims, InstanceRecord};
+use super::ownership::Claims;
 use super::{WorkspaceRun, with_id};
 use crate::plugin::{
     ApplyRequest, ApplyResponse, Diagnostics, ImportRequest, ImportResponse, ImportedResource,
@@ -21,7 +21,7 @@ use crate::provider::run_lifecycle::{
 };
 use crate::tfe::{Run, TfeClient, TfeError, Workspace};
 
-use super::run_api::{Leftover, TfeRuns, explain, settle_leftover};
+use super::run_api::{InstanceRun, TfeRuns, explain, settle_instance_run};
 
 /// The ID the official resource stores when no run was queued: a random decimal integer.
 fn placeholder_id() -> String {
@@ -105,54 +105,17 @@ async fn read_workspace(
     .await
 }
 
-/// A run of ours to see through instead of queuing one: what a failed apply of the instance
-/// being replaced left past the point of discarding, else what an interrupted or killed apply
-/// left unfinished. Warnings say which, and what was discarded.
+/// A run of ours that an interrupted or killed apply left unfinished in the workspace, to see
+/// through instead of queuing a second one beside it; a warning says so.
 async fn run_to_adopt(
     api: &TfeRuns<'_>,
     operation: Operation,
-    replaced: Option<&InstanceRecord>,
     workspace: &Workspace,
     current: Option<&Run>,
     cancel: &CancellationToken,
     deadline: Option<Instant>,
     diags: &mut Diagnostics,
 ) -> Result<Option<RunView>, Diagnostics> {
-    let not_queued = |failure: ApiFailure| {
-        Diagnostics::from_error(
-            format!("Could not queue the {operation} run"),
-            format!("{failure}. No run was queued."),
-        )
-    };
-    if let Some(old) = replaced.and_then(|r| r.run_id.as_deref()) {
-        match bounded(cancel, deadline, "settling the failed apply's run", api.settle_leftover(old))
-            .await?
-            .map_err(not_queued)?
-        {
-            Leftover::None => {}
-            Leftover::Discarded { run_id, status } => diags.warning(
-                "Discarded the run of the failed apply",
-                format!(
-                    "Run {run_id} of the instance being replaced never applied and was still {status}: it was \
-                     discarded so that it does not hold workspace {}, and a new run is queued.",
-                    api.workspace_id()
-                ),
-            ),
-            Leftover::Running(run) => {
-                diags.warning(
-                    "Seeing the failed apply's run through",
-                    format!(
-                        "Run {} of the instance being replaced is {} and can no longer be discarded: it is seen \
-                         through instead of queuing a second run in workspace {}.",
-                        run.id,
-                        run.status,
-                        api.workspace_id()
-                    ),
-                );
-                return Ok(Some(run));
-            }
-        }
-    }
     let found = bounded(
         cancel,
         deadline,
@@ -160,7 +123,12 @@ async fn run_to_adopt(
         api.left_behind(operation, workspace, current),
     )
     .await?
-    .map_err(not_queued)?;
+    .map_err(|failure: ApiFailure| {
+        Diagnostics::from_error(
+            format!("Could not queue the {operation} run"),
+            format!("{failure}. No run was queued."),
+        )
+    })?;
     if let Some(run) = &found {
         diags.warning(
             format!("Adopted an unfinished {operation} run"),
@@ -180,22 +148,12 @@ pub async fn create(client: &LazyClient, claims: &Claims, request: ApplyRequest)
     let planned = request.planned_state;
     let resource = WorkspaceRun::from_value(&planned);
     let Some(block) = resource.apply else {
-        // As the official resource: nothing to queue, an ID that is not a run's. Nothing to
-        // apply means the destroy block is armed from the start.
-        let record = InstanceRecord {
-            applied: true,
-            ..InstanceRecord::default()
-        };
-        return ApplyResponse {
-            new_state: with_id(&planned, &placeholder_id()),
-            private: record.encode(),
-            diagnostics: Diagnostics::new(),
-        };
+        // As the official resource: nothing to queue, an ID that is not a run's.
+        return ApplyResponse::ok(with_id(&planned, &placeholder_id()));
     };
     let settings = block.to_settings();
     let deadline = resource.timeouts.create_deadline();
     let cancel = &request.cancel;
-    let replaced = InstanceRecord::decode(&request.planned_private).filter(|r| !r.applied);
 
     let client = match connect(client, cancel, deadline).await {
         Ok(c) => c,
@@ -224,7 +182,6 @@ pub async fn create(client: &LazyClient, claims: &Claims, request: ApplyRequest)
     let adopted = match run_to_adopt(
         &api,
         Operation::Apply,
-        replaced.as_ref(),
         &workspace,
         current.as_ref(),
         cancel,
@@ -239,128 +196,103 @@ pub async fn create(client: &LazyClient, claims: &Claims, request: ApplyRequest)
             return ApplyResponse::failed(Value::Null, diags);
         }
     };
-    let outcome =
-        run_lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await;
-    let references = api.references();
-    match outcome {
-        Ok(outcome) => ApplyResponse {
-            new_state: with_id(&planned, &outcome.run_id),
-            private: InstanceRecord {
-                applied: true,
-                run_id: Some(outcome.run_id),
-                references,
-            }
-            .encode(),
-            diagnostics: diags,
-        },
+    match run_lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await {
+        Ok(outcome) => {
+            let mut response = ApplyResponse::ok(with_id(&planned, &outcome.run_id));
+            response.diagnostics = diags;
+            response
+        }
         Err(failure) => {
             diags.extend(failure_diagnostics(Operation::Apply, &failure));
             let state = match &failure.run_id {
                 Some(id) => with_id(&planned, id),
                 None => Value::Null,
             };
-            ApplyResponse {
-                new_state: state,
-                private: InstanceRecord {
-                    applied: false,
-                    run_id: failure.run_id,
-                    references,
-                }
-                .encode(),
-                diagnostics: diags,
-            }
+            ApplyResponse::failed(state, diags)
         }
     }
 }
 
-/// Delete of an instance whose apply never succeeded: there is nothing of it to destroy, so no
-/// destroy run is queued; its run, if still waiting, is discarded so it does not hold the
-/// workspace.
-async fn delete_never_applied(
-    client: &LazyClient,
+/// Before an instance goes (destroyed, or replaced because it is tainted): whether its apply
+/// succeeded, from the run it records. Only then is its destroy block armed. A run of it still
+/// waiting is discarded. `Err` carries the diagnostics to return instead of destroying: a warning
+/// that nothing is destroyed, or the error that kept it from knowing.
+async fn arm_destroy(
+    client: &TfeClient,
     claims: &Claims,
     resource: &WorkspaceRun,
-    record: &InstanceRecord,
     cancel: &CancellationToken,
-) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let old = record
-        .run_id
-        .clone()
-        .or_else(|| resource.id.clone())
-        .filter(|id| is_run_id(id));
+    deadline: Option<Instant>,
+) -> Result<(), Diagnostics> {
+    let Some(run_id) = resource.id.as_deref().filter(|id| is_run_id(id)) else {
+        // No run recorded: an apply-less instance, armed from the start as in the official resource.
+        return Ok(());
+    };
+    let settled = bounded(
+        cancel,
+        deadline,
+        "checking the run of the instance",
+        settle_instance_run(client, claims, run_id),
+    )
+    .await?
+    .map_err(|e| {
+        Diagnostics::from_error(
+            "Cannot check the instance's run",
+            format!(
+                "Reading run {run_id} failed: {}. Nothing was destroyed and no run was queued; try again.",
+                explain(&e)
+            ),
+        )
+    })?;
+    let what = match settled {
+        // Its record is gone: as before, the destroy block decides.
+        InstanceRun::Gone | InstanceRun::Applied => return Ok(()),
+        InstanceRun::Ended { status } => format!("it ended {status}"),
+        InstanceRun::Discarded { status } => {
+            format!(
+                "it was still {status} and has now been discarded, so it no longer holds the workspace"
+            )
+        }
+        InstanceRun::Running { status } => {
+            format!("it is {status}, past the point of discarding, and was left as it is")
+        }
+    };
     let armed = if resource.destroy.is_some() {
         " (the destroy block only arms once the apply has succeeded)"
     } else {
         ""
     };
-    let Some(old) = old else {
-        diags.warning(
-            "No destroy run queued",
-            format!(
-                "The apply of this tfe_workspace_run never succeeded, so there is nothing of it to destroy in \
-                 workspace {}: no destroy run was queued{armed}.",
-                resource.workspace_id
-            ),
-        );
-        return diags;
-    };
-    let text = |d: Diagnostics| {
-        d.0.iter()
-            .map(|d| format!("{}: {}", d.summary, d.detail))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let settled = match connect(client, cancel, None).await {
-        Ok(client) => bounded(
-            cancel,
-            None,
-            "settling the failed apply's run",
-            settle_leftover(client, claims, &old),
-        )
-        .await
-        .map_err(text)
-        .and_then(|r| r.map_err(|f| f.to_string())),
-        Err(d) => Err(text(d)),
-    };
-    let what = match settled {
-        Ok(Leftover::None) => "it did not apply".to_string(),
-        Ok(Leftover::Discarded { status, .. }) => {
-            format!("it was still {status} and has now been discarded")
-        }
-        Ok(Leftover::Running(run)) => format!(
-            "it is {} and past the point of discarding; it was left as it is",
-            run.status
-        ),
-        Err(e) => format!("its status could not be checked: {e}"),
-    };
+    let mut diags = Diagnostics::new();
     diags.warning(
         "No destroy run queued",
         format!(
-            "The apply of this tfe_workspace_run never succeeded (run {old}: {what}), so there is nothing of it to \
-             destroy in workspace {}: no destroy run was queued{armed}.",
+            "The apply of this tfe_workspace_run never succeeded (run {run_id}: {what}), so there is nothing of \
+             it to destroy in workspace {}: no destroy run was queued{armed}.",
             resource.workspace_id
         ),
     );
-    diags
+    Err(diags)
 }
 
 pub async fn delete(client: &LazyClient, claims: &Claims, request: ApplyRequest) -> Diagnostics {
     let resource = WorkspaceRun::from_value(&request.prior_state);
     let cancel = &request.cancel;
-    if let Some(record) = InstanceRecord::decode(&request.planned_private).filter(|r| !r.applied) {
-        return delete_never_applied(client, claims, &resource, &record, cancel).await;
+    let deadline = resource.timeouts.delete_deadline();
+    let records_a_run = resource.id.as_deref().is_some_and(is_run_id);
+    if resource.destroy.is_none() && !records_a_run {
+        return Diagnostics::new();
+    }
+    let client = match connect(client, cancel, deadline).await {
+        Ok(c) => c,
+        Err(diags) => return diags,
+    };
+    if let Err(diags) = arm_destroy(client, claims, &resource, cancel, deadline).await {
+        return diags;
     }
     let Some(block) = resource.destroy else {
         return Diagnostics::new();
     };
     let settings = block.to_settings();
-    let deadline = resource.timeouts.delete_deadline();
-
-    let client = match connect(client, cancel, deadline).await {
-        Ok(c) => c,
-        Err(diags) => return diags,
-    };
     let (workspace, current) = match read_workspace(
         client,
         &resource.workspace_id,
@@ -398,7 +330,6 @@ pub async fn delete(client: &LazyClient, claims: &Claims, request: ApplyRequest)
     let adopted = match run_to_adopt(
         &api,
         Operation::Destroy,
-        None,
         &workspace,
         current.as_ref(),
         cancel,

@@ -10,7 +10,9 @@ use tokio::time::Instant;
 
 use super::ownership::{Claims, RunTag};
 use crate::provider::run_lifecycle::{ApiFailure, Operation, RunApi, RunSettings, RunView};
-use crate::tfe::{CreateRun, PageRequest, PolicyCheckStatus, Run, TfeClient, TfeError, Workspace};
+use crate::tfe::{
+    CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
+};
 
 /// Who queued or confirmed a run, as recorded on the run.
 const ACTOR: &str = "terraform-provider-tfe (tfe_workspace_run)";
@@ -65,8 +67,6 @@ pub struct TfeRuns<'a> {
     workspace_name: String,
     /// Set when a create was refused because the workspace has no configuration version.
     pub configuration_version_missing: AtomicBool,
-    /// The references of every create sent, for the instance's private state.
-    sent: Mutex<Vec<String>>,
     /// After a create was sent again: its tag, the run kept, and when we last looked for copies.
     resent: Mutex<Option<(RunTag, String, Instant)>>,
 }
@@ -80,14 +80,8 @@ impl<'a> TfeRuns<'a> {
             organization: workspace.organization_name().unwrap_or("-").to_string(),
             workspace_name: workspace.attributes.name.clone(),
             configuration_version_missing: AtomicBool::new(false),
-            sent: Mutex::new(Vec::new()),
             resent: Mutex::new(None),
         }
-    }
-
-    /// The references of the creates sent so far.
-    pub fn references(&self) -> Vec<String> {
-        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn workspace_id(&self) -> &str {
@@ -105,14 +99,20 @@ enum Lookup {
     Unknown(TfeError),
 }
 
-/// What to do about the run a failed apply of this instance left behind.
-pub enum Leftover {
-    /// Nothing is left waiting (it finished, or it is gone).
-    None,
-    /// It was still waiting for a confirmation or in the queue, and is now discarded.
-    Discarded { run_id: String, status: String },
-    /// It is past the point of discarding (confirmed, applying): see it through instead.
-    Running(RunView),
+/// How the run an instance records (its `id`) stands, when the instance is destroyed or replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceRun {
+    /// The server no longer knows the run.
+    Gone,
+    /// It applied (or had nothing to apply): the instance's apply succeeded.
+    Applied,
+    /// It ended without applying: the instance's apply never succeeded.
+    Ended { status: String },
+    /// It was still waiting (in the queue, or paused for a confirmation or an override) and has
+    /// now been discarded, so it no longer holds the workspace.
+    Discarded { status: String },
+    /// It is past the point of discarding (confirmed, applying) and was left as it is.
+    Running { status: String },
 }
 
 impl TfeRuns<'_> {
@@ -222,11 +222,6 @@ impl TfeRuns<'_> {
         Ok(page.items.iter().rev().find(|run| ours(run)).map(view))
     }
 
-    /// See [`settle_leftover`].
-    pub async fn settle_leftover(&self, run_id: &str) -> Result<Leftover, ApiFailure> {
-        settle_leftover(self.client, self.claims, run_id).await
-    }
-
     /// Discards (or cancels) the copies of a create that was sent again, keeping `kept`.
     async fn sweep_copies(&self, tag: &RunTag, kept: &str) {
         let runs = match self.tagged(&tag.reference).await {
@@ -264,63 +259,50 @@ impl TfeRuns<'_> {
     }
 }
 
-/// Settles the run a failed apply of an instance left: discarded while it still waits (in the
-/// queue, or paused for a confirmation or an override), seen through once it is past that point.
-pub async fn settle_leftover(
+/// Where the run an instance records stands; a run still waiting is discarded, because the
+/// instance is going away and its run must not hold the workspace.
+pub async fn settle_instance_run(
     client: &TfeClient,
     claims: &Claims,
     run_id: &str,
-) -> Result<Leftover, ApiFailure> {
+) -> Result<InstanceRun, TfeError> {
     let run = match client.run(run_id).await {
         Ok(run) => run,
-        Err(TfeError::NotFound { .. }) => return Ok(Leftover::None),
-        Err(e) => {
-            return Err(ApiFailure::Fatal(format!(
-                "could not read run {run_id} left by the failed apply: {}",
-                explain(&e)
-            )));
-        }
+        Err(TfeError::NotFound { .. }) => return Ok(InstanceRun::Gone),
+        Err(e) => return Err(e),
     };
-    if run.status().is_final() {
-        return Ok(Leftover::None);
-    }
     // It is this instance's: no other resource may take it for a leftover of its own.
     if let Some(tag) = run.attributes.message.as_deref().and_then(RunTag::parse) {
         claims.claim(&tag.reference);
     }
-    if run.attributes.actions.is_discardable {
-        match client
-            .discard_run(
-                run_id,
-                Some("Discarded by tfe_workspace_run: its apply failed and is being replaced"),
-            )
-            .await
-        {
-            Ok(()) => {
-                return Ok(Leftover::Discarded {
-                    run_id: run_id.to_string(),
-                    status: run.status().to_string(),
-                });
-            }
-            // It moved on between the read and the discard: look again below.
-            Err(TfeError::Conflict { .. }) => {}
-            Err(e) => {
-                return Err(ApiFailure::Fatal(format!(
-                    "could not discard run {run_id} left by the failed apply: {}",
-                    explain(&e)
-                )));
-            }
-        }
-        return match client.run(run_id).await {
-            Ok(run) if run.status().is_final() => Ok(Leftover::None),
-            Ok(run) => Ok(Leftover::Running(view(&run))),
-            Err(e) => Err(ApiFailure::Fatal(format!(
-                "could not read run {run_id} left by the failed apply: {}",
-                explain(&e)
-            ))),
-        };
+    let status = run.status().to_string();
+    match run.status() {
+        RunStatus::Applied | RunStatus::PlannedAndFinished => return Ok(InstanceRun::Applied),
+        s if s.is_final() => return Ok(InstanceRun::Ended { status }),
+        _ => {}
     }
-    Ok(Leftover::Running(view(&run)))
+    if !run.attributes.actions.is_discardable {
+        return Ok(InstanceRun::Running { status });
+    }
+    let comment = Some("Discarded by tfe_workspace_run: the apply it belongs to never succeeded");
+    match client.discard_run(run_id, comment).await {
+        Ok(()) => Ok(InstanceRun::Discarded { status }),
+        // It moved on between the read and the discard: say where it went.
+        Err(TfeError::Conflict { .. } | TfeError::OutcomeUnknown { .. }) => {
+            let now = client.run(run_id).await?;
+            Ok(match now.status() {
+                RunStatus::Applied | RunStatus::PlannedAndFinished => InstanceRun::Applied,
+                RunStatus::Discarded => InstanceRun::Discarded { status },
+                s if s.is_final() => InstanceRun::Ended {
+                    status: s.to_string(),
+                },
+                s => InstanceRun::Running {
+                    status: s.to_string(),
+                },
+            })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn created_at(run: &Run) -> Option<time::OffsetDateTime> {
@@ -377,10 +359,6 @@ impl RunApi for TfeRuns<'_> {
         let tag = RunTag::new(operation);
         // Claimed before sending, so no other resource takes the run for a leftover.
         self.claims.claim(&tag.reference);
-        self.sent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(tag.reference.clone());
         let message = tag.stamp(
             &settings
                 .message
