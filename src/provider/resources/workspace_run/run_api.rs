@@ -92,7 +92,7 @@ impl<'a> TfeRuns<'a> {
 /// What looking for the run of a lost create found.
 enum Lookup {
     /// The run carrying the create's reference (the oldest, if a copy exists).
-    Found(Run),
+    Found(Box<Run>),
     /// The workspace's runs were read and none carries the reference.
     Absent,
     /// The runs could not be read: the outcome stays unknown.
