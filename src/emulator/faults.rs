@@ -259,11 +259,7 @@ mod tests {
                 reset: Some(RawHeader::Bytes(vec![255, 254])),
             }
         );
-        let bad = rule(
-            r#"{"kind": "rate_limit", "retry_after": "1
-x: y"}"#,
-        )
-        .unwrap_err();
+        let bad = rule(r#"{"kind": "rate_limit", "retry_after": "1\r\nx: y"}"#).unwrap_err();
         assert!(bad.contains("retry_after"), "{bad}");
         assert_eq!(
             rule(r#"{"kind": "reset"}"#).unwrap().kind,

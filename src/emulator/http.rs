@@ -157,12 +157,16 @@ enum After {
     Malformed(Malformed),
 }
 
-/// Checks the token (and the enforced rate limit): the request with its user, or the refusal to send.
-fn admit(
-    emu: &Shared,
-    mut request: Request,
-    path: &str,
-) -> Result<Request, (Response, Option<String>)> {
+/// The outcome of the token and rate checks.
+enum Admission {
+    /// The request, carrying its user when it had a token.
+    Admitted(Request),
+    /// The answer to send instead, with its fault note.
+    Refused(Response, Option<String>),
+}
+
+/// Checks the token (and the enforced rate limit).
+fn admit(emu: &Shared, mut request: Request, path: &str) -> Admission {
     // Discovery, ping and the upload URL (which carries its own secret id) need no token.
     let public = path == "/api/v2/ping"
         || path.starts_with("/.well-known")
@@ -177,22 +181,22 @@ fn admit(
         Some(user) => match emu.take_rate_token(&user) {
             Ok(()) => {
                 request.extensions_mut().insert(UserId(user));
-                Ok(request)
+                Admission::Admitted(request)
             }
-            Err(wait_seconds) => Err((
+            Err(wait_seconds) => Admission::Refused(
                 rate_limited(wait_seconds.max(0.001)),
                 Some("429 rate limit enforced".into()),
-            )),
+            ),
         },
-        None if public => Ok(request),
-        None => Err((
+        None if public => Admission::Admitted(request),
+        None => Admission::Refused(
             ApiError::new(
                 401,
                 "A valid API token is required (Authorization: Bearer <token>).",
             )
             .into_response(),
             None,
-        )),
+        ),
     }
 }
 
@@ -267,11 +271,11 @@ pub async fn api_middleware(State(emu): State<Shared>, request: Request, next: N
     let mut response = match early {
         Some(r) => r,
         None => match admit(&emu, request, &path) {
-            Err((refusal, note)) => {
+            Admission::Refused(refusal, note) => {
                 fault_note = note.or(fault_note);
                 refusal
             }
-            Ok(request) => match late_commit {
+            Admission::Admitted(request) => match late_commit {
                 Some(ms) => {
                     // Spawned, not awaited: hyper drops this future when the client hangs up, and the
                     // change must still happen after that.
