@@ -551,7 +551,7 @@ async fn rate_limits_are_retried_after_the_servers_delay() {
     assert_eq!(emu.requests()["counters"]["served_429"], 1);
 
     let mut config = emu.client_config();
-    config.max_retries = 0;
+    config.max_retry_time = Duration::ZERO;
     let no_retry = TfeClient::connect(config).await.unwrap();
     emu.add_fault(json!({"kind": "rate_limit", "reset_seconds": 2, "path": "/api/v2/workspaces/*", "times": 1}));
     match no_retry.workspace(&ws).await.unwrap_err() {
@@ -590,7 +590,7 @@ async fn server_errors_are_retried_for_reads_only() {
     assert_eq!(emu.request_count("POST /api/v2/runs"), 2);
 
     let mut config = emu.client_config();
-    config.max_retries = 0;
+    config.max_retry_time = Duration::ZERO;
     let no_retry = TfeClient::connect(config).await.unwrap();
     emu.add_fault(json!({"kind": "status", "status": 500, "method": "GET", "path": "/api/v2/workspaces/*", "times": 1}));
     let err = no_retry.workspace(&ws).await.unwrap_err();
@@ -614,7 +614,7 @@ async fn transport_failures_timeouts_and_cancellation() {
         .expect("a reset read is retried");
 
     let mut config = emu.client_config();
-    config.max_retries = 0;
+    config.max_retry_time = Duration::ZERO;
     config.request_timeout = Duration::from_millis(300);
     let impatient = TfeClient::connect(config).await.unwrap();
     emu.add_fault(
@@ -633,9 +633,13 @@ async fn transport_failures_timeouts_and_cancellation() {
     assert!(outcome.is_err(), "still waiting when dropped");
     assert!(started.elapsed() < Duration::from_secs(1));
 
+    // With the server gone, a client without a retry budget fails at once with the connect error.
     drop(emu);
-    let err = client.workspace(&ws).await.unwrap_err();
-    assert!(matches!(err, TfeError::Transport { .. }), "{err}");
+    let err = impatient.workspace(&ws).await.unwrap_err();
+    assert!(
+        matches!(&err, TfeError::Transport { detail, .. } if detail.starts_with("connect: ")),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,10 +7,16 @@ use serde::{Deserialize, Serialize};
 // Leftover keys reach this enum through `flatten`, so an unknown field in a rule is refused here.
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
-    /// Answer 429 with `Retry-After` and `X-RateLimit-Reset` set to `reset_seconds`.
+    /// Answer 429. Without `retry_after`/`reset`, both `Retry-After` and `X-RateLimit-Reset` are
+    /// `reset_seconds`; with either, exactly the given raw values are sent, verbatim (to test clients
+    /// against broken headers).
     RateLimit {
         #[serde(default = "default_reset")]
         reset_seconds: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<RawHeader>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reset: Option<RawHeader>,
     },
     /// Answer with this 5xx status. `when: before` skips the handler; `after` runs it first (the state
     /// change happens) and then replaces its answer.
@@ -19,10 +25,58 @@ pub enum FaultKind {
         #[serde(default)]
         when: When,
     },
-    /// Break the connection instead of answering (the handler does not run).
-    Reset,
+    /// Break the connection instead of answering. `before`: the handler does not run; `after`: it runs
+    /// (and commits) first.
+    Reset {
+        #[serde(default)]
+        when: When,
+    },
     /// Wait this long before handling the request.
     Delay { ms: u64 },
+    /// No answer at all: the connection stays open until the client gives up; the handler runs `ms`
+    /// later on its own, so the change lands after the client stopped waiting.
+    LateCommit { ms: u64 },
+    /// The handler runs and its status stays, but the body is replaced by something a client cannot use.
+    MalformedBody {
+        #[serde(default)]
+        body: Malformed,
+    },
+    /// A 200 with a body of `bytes` bytes, streamed (never held in memory). `chunked: true` leaves out
+    /// the Content-Length header. The handler does not run.
+    HugeBody {
+        bytes: u64,
+        #[serde(default)]
+        chunked: bool,
+    },
+}
+
+/// A header value sent verbatim: a string (its UTF-8 bytes) or a list of bytes, for values that are
+/// not valid UTF-8, e.g. `[255, 254]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawHeader {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl RawHeader {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            RawHeader::Text(t) => t.as_bytes(),
+            RawHeader::Bytes(b) => b,
+        }
+    }
+}
+
+/// What `malformed_body` sends instead of the real body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Malformed {
+    /// Text that is not JSON (an HTML error page, cut short).
+    #[default]
+    NotJson,
+    /// Valid JSON of the wrong shape (`data` is a number, `meta.pagination` a string).
+    WrongShape,
 }
 
 fn default_reset() -> f64 {
@@ -66,11 +120,24 @@ fn any_path() -> String {
 
 impl FaultRule {
     pub fn validate(&self) -> Result<(), String> {
-        match self.kind {
-            FaultKind::Status { status, .. } if !(400..=599).contains(&status) => {
+        match &self.kind {
+            FaultKind::Status { status, .. } if !(400..=599).contains(status) => {
                 return Err(format!(
                     "fault status {status} is not an error status (allowed: 400-599)"
                 ));
+            }
+            FaultKind::RateLimit {
+                retry_after, reset, ..
+            } => {
+                for (name, value) in [("retry_after", retry_after), ("reset", reset)] {
+                    if let Some(v) = value
+                        && axum::http::HeaderValue::from_bytes(v.as_bytes()).is_err()
+                    {
+                        return Err(format!(
+                            "{name} cannot be sent as a header value (no CR, LF, NUL or other control bytes)"
+                        ));
+                    }
+                }
             }
             _ => {}
         }
@@ -174,6 +241,67 @@ mod tests {
 
     use super::*;
 
+    fn rule(json: &str) -> Result<FaultRule, String> {
+        let rule: FaultRule = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        rule.validate()?;
+        Ok(rule)
+    }
+
+    #[test]
+    fn new_fault_kinds_parse_with_their_defaults() {
+        let raw =
+            rule(r#"{"kind": "rate_limit", "retry_after": "1e20", "reset": [255, 254]}"#).unwrap();
+        assert_eq!(
+            raw.kind,
+            FaultKind::RateLimit {
+                reset_seconds: 1.0,
+                retry_after: Some(RawHeader::Text("1e20".into())),
+                reset: Some(RawHeader::Bytes(vec![255, 254])),
+            }
+        );
+        let bad = rule(r#"{"kind": "rate_limit", "retry_after": "1\r\nx: y"}"#).unwrap_err();
+        assert!(bad.contains("retry_after"), "{bad}");
+        assert_eq!(
+            rule(r#"{"kind": "reset"}"#).unwrap().kind,
+            FaultKind::Reset { when: When::Before }
+        );
+        assert_eq!(
+            rule(r#"{"kind": "reset", "when": "after"}"#).unwrap().kind,
+            FaultKind::Reset { when: When::After }
+        );
+        assert_eq!(
+            rule(r#"{"kind": "late_commit", "ms": 300}"#).unwrap().kind,
+            FaultKind::LateCommit { ms: 300 }
+        );
+        assert_eq!(
+            rule(r#"{"kind": "malformed_body"}"#).unwrap().kind,
+            FaultKind::MalformedBody {
+                body: Malformed::NotJson
+            }
+        );
+        assert_eq!(
+            rule(r#"{"kind": "malformed_body", "body": "wrong_shape"}"#)
+                .unwrap()
+                .kind,
+            FaultKind::MalformedBody {
+                body: Malformed::WrongShape
+            }
+        );
+        assert_eq!(
+            rule(r#"{"kind": "huge_body", "bytes": 1000}"#)
+                .unwrap()
+                .kind,
+            FaultKind::HugeBody {
+                bytes: 1000,
+                chunked: false
+            }
+        );
+        assert!(
+            rule(r#"{"kind": "huge_body"}"#).is_err(),
+            "bytes is required"
+        );
+    }
+
     #[test]
     fn glob_matches_wildcards() {
         assert!(glob_match("*", "/api/v2/runs"));
@@ -196,7 +324,11 @@ mod tests {
             id: 0,
             method: Some("GET".into()),
             path: "*".into(),
-            kind: FaultKind::RateLimit { reset_seconds: 1.0 },
+            kind: FaultKind::RateLimit {
+                reset_seconds: 1.0,
+                retry_after: None,
+                reset: None,
+            },
             every_n: Some(2),
             times: Some(2),
             matched: 0,

@@ -10,7 +10,7 @@ use crate::plugin::Diagnostics;
 use crate::tfe::{TfeClient, TfeClientConfig, TfeError};
 
 use super::SharedConfig;
-use super::config::TokenSource;
+use super::config::{ClientTuning, ProviderConfig, TokenSource, client_tuning};
 
 /// Why no client could be built.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,9 @@ pub enum ClientError {
         hostname: String,
         hint: &'static str,
     },
+    /// A tuning variable is bad (normally caught at configure time already).
+    #[error("{0}")]
+    Tuning(String),
     #[error("could not connect to the TFE API at {hostname}: {source}")]
     Connect {
         hostname: String,
@@ -38,6 +41,7 @@ impl ClientError {
         let summary = match self {
             ClientError::NotConfigured => "Provider not configured",
             ClientError::MissingToken { .. } => "Missing API token",
+            ClientError::Tuning(_) => "Invalid client tuning",
             ClientError::Connect { .. } => "Cannot reach the TFE API",
         };
         Diagnostics::from_error(summary, self.to_string())
@@ -76,12 +80,16 @@ impl LazyClient {
         }
         self.cell
             .get_or_try_init(|| async {
-                let client_config = TfeClientConfig {
-                    hostname: config.hostname.clone(),
-                    token: config.token.expose().to_string(),
-                    ssl_skip_verify: config.ssl_skip_verify,
-                    ..TfeClientConfig::default()
-                };
+                let tuning = client_tuning(&|k| std::env::var(k).ok()).map_err(|diags| {
+                    ClientError::Tuning(
+                        diags
+                            .iter()
+                            .map(|d| d.detail.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )
+                })?;
+                let client_config = client_config(config, tuning);
                 TfeClient::connect(client_config)
                     .await
                     .map_err(|source| ClientError::Connect {
@@ -93,12 +101,26 @@ impl LazyClient {
     }
 }
 
+/// The TFE client settings for a resolved provider configuration and the environment's tuning.
+pub fn client_config(config: &ProviderConfig, tuning: ClientTuning) -> TfeClientConfig {
+    TfeClientConfig {
+        hostname: config.hostname.clone(),
+        token: config.token.expose().to_string(),
+        ssl_skip_verify: config.ssl_skip_verify,
+        request_timeout: tuning.request_timeout,
+        max_retry_time: tuning.retry_max_elapsed,
+        max_server_pause: tuning.retry_max_pause,
+        ..TfeClientConfig::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::OnceLock;
+    use std::time::Duration;
 
     use super::*;
-    use crate::provider::config::{ProviderConfig, Token};
+    use crate::provider::config::Token;
 
     fn config(token: &str, source: TokenSource) -> SharedConfig {
         let shared: SharedConfig = Arc::new(OnceLock::new());
@@ -110,6 +132,25 @@ mod tests {
             ssl_skip_verify: false,
         });
         shared
+    }
+
+    #[test]
+    fn tuning_reaches_the_client_configuration() {
+        let shared = config("t0k", TokenSource::Environment);
+        let resolved = shared.get().unwrap();
+        let tuning = ClientTuning {
+            request_timeout: Duration::from_secs(7),
+            retry_max_elapsed: Duration::from_secs(90),
+            retry_max_pause: Duration::from_secs(3),
+        };
+        let c = client_config(resolved, tuning);
+        assert_eq!(c.hostname, "tfe.example.com");
+        assert_eq!(c.token, "t0k");
+        assert_eq!(c.request_timeout, Duration::from_secs(7));
+        assert_eq!(c.max_retry_time, Duration::from_secs(90));
+        assert_eq!(c.max_server_pause, Duration::from_secs(3));
+        let defaults = client_config(resolved, ClientTuning::default());
+        assert_eq!(defaults.max_retry_time, Duration::from_secs(300));
     }
 
     #[tokio::test]

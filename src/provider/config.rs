@@ -3,10 +3,13 @@
 //! plans must work offline; the TFE client is built later, when a resource needs it.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::plugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use super::credentials::{self, CredentialSources};
+use super::duration::parse_duration;
+use crate::tfe::TfeClientConfig;
 
 pub const DEFAULT_HOSTNAME: &str = "app.terraform.io";
 
@@ -124,6 +127,57 @@ fn parse_go_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// Client limits read from the provider process's environment (not provider arguments: they tune how the
+/// process talks to the API, like TF_LOG, and the official provider's schema has no place for them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientTuning {
+    /// `TFE_REQUEST_TIMEOUT`: one HTTP exchange.
+    pub request_timeout: Duration,
+    /// `TFE_RETRY_MAX_ELAPSED`: the retry budget of one request.
+    pub retry_max_elapsed: Duration,
+    /// `TFE_RETRY_MAX_PAUSE`: the cap on a pause the server asks for.
+    pub retry_max_pause: Duration,
+}
+
+impl Default for ClientTuning {
+    fn default() -> Self {
+        ClientTuning {
+            request_timeout: TfeClientConfig::DEFAULT_REQUEST_TIMEOUT,
+            retry_max_elapsed: TfeClientConfig::DEFAULT_MAX_RETRY_TIME,
+            retry_max_pause: TfeClientConfig::DEFAULT_MAX_SERVER_PAUSE,
+        }
+    }
+}
+
+/// Reads the tuning variables; unset or empty ones keep their defaults. Every bad value is reported.
+pub fn client_tuning(env: &dyn Fn(&str) -> Option<String>) -> Result<ClientTuning, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut tuning = ClientTuning::default();
+    let fields: [(&str, &mut Duration, bool); 3] = [
+        ("TFE_REQUEST_TIMEOUT", &mut tuning.request_timeout, false),
+        ("TFE_RETRY_MAX_ELAPSED", &mut tuning.retry_max_elapsed, true),
+        ("TFE_RETRY_MAX_PAUSE", &mut tuning.retry_max_pause, true),
+    ];
+    for (name, slot, zero_ok) in fields {
+        let Some(raw) = env(name).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        match parse_duration(&raw) {
+            Ok(d) if d.is_zero() && !zero_ok => diags.error(
+                format!("Invalid {name}"),
+                format!("{name} is {raw:?}; it must be longer than zero, e.g. \"30s\" or \"2m\"."),
+            ),
+            Ok(d) => *slot = d,
+            Err(e) => diags.error(format!("Invalid {name}"), format!("{name}: {e}.")),
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(tuning)
+    }
+}
+
 /// Resolves the provider block. `env` reads environment variables (injected for tests).
 pub fn resolve(
     config: &Value,
@@ -182,6 +236,11 @@ pub fn resolve(
         );
         (Token::default(), TokenSource::Unknown)
     };
+
+    // Checked here so that a bad value stops `configure`, before any resource needs the client.
+    if let Err(bad) = client_tuning(env) {
+        diags.extend(bad);
+    }
 
     if diags.has_errors() {
         return Err(diags);
@@ -323,6 +382,66 @@ mod tests {
             err.iter().next().unwrap().attribute,
             Some(AttributePath::root("hostname"))
         );
+    }
+
+    #[test]
+    fn tuning_variables_default_parse_and_refuse_bad_values() {
+        assert_eq!(
+            client_tuning(&env_of(&[])).unwrap(),
+            ClientTuning::default()
+        );
+        assert_eq!(
+            ClientTuning::default(),
+            ClientTuning {
+                request_timeout: Duration::from_secs(30),
+                retry_max_elapsed: Duration::from_secs(300),
+                retry_max_pause: Duration::from_secs(60),
+            }
+        );
+        let set = client_tuning(&env_of(&[
+            ("TFE_REQUEST_TIMEOUT", "45s"),
+            ("TFE_RETRY_MAX_ELAPSED", "1h30m"),
+            ("TFE_RETRY_MAX_PAUSE", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(set.request_timeout, Duration::from_secs(45));
+        assert_eq!(set.retry_max_elapsed, Duration::from_secs(5400));
+        assert_eq!(set.retry_max_pause, Duration::ZERO);
+
+        let bad = client_tuning(&env_of(&[
+            ("TFE_REQUEST_TIMEOUT", "0s"),
+            ("TFE_RETRY_MAX_ELAPSED", "5 minutes"),
+            ("TFE_RETRY_MAX_PAUSE", "-1s"),
+        ]))
+        .unwrap_err();
+        let details: Vec<String> = bad.iter().map(|d| d.detail.clone()).collect();
+        assert_eq!(details.len(), 3, "{details:?}");
+        assert!(
+            details[0].contains("TFE_REQUEST_TIMEOUT") && details[0].contains("longer than zero"),
+            "{details:?}"
+        );
+        for (detail, name) in details[1..]
+            .iter()
+            .zip(["TFE_RETRY_MAX_ELAPSED", "TFE_RETRY_MAX_PAUSE"])
+        {
+            assert!(detail.contains(name), "{detail}");
+            assert!(
+                detail.contains("e.g. \"30m\""),
+                "names the allowed form: {detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_tuning_variable_fails_configuration() {
+        let err = resolve(
+            &config(&[]),
+            &env_of(&[("TFE_TOKEN", "t"), ("TFE_RETRY_MAX_ELAPSED", "forever")]),
+        )
+        .unwrap_err();
+        let d = err.iter().next().unwrap();
+        assert_eq!(d.summary, "Invalid TFE_RETRY_MAX_ELAPSED");
+        assert!(d.detail.contains("\"forever\""), "{}", d.detail);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -12,14 +12,18 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::error::TfeError;
+use super::error::{Readable, TfeError};
 use super::limiter::{RateLimiter, shared_limiter};
 use super::models::*;
 use super::tls;
+use super::untrusted::{self, MAX_BODY_BYTES};
 
 const JSONAPI: &str = "application/vnd.api+json";
-/// The discovery keys this client speaks, newest first.
-const SERVICE_KEYS: &[&str] = &["tfe.v2.2", "tfe.v2.1", "tfe.v2"];
+/// A list walk stops with an error after this many pages (a server could announce a next page forever).
+const MAX_PAGES: u32 = 100;
+/// The pause after a 429 that names none, and the least pause after any 429 (as go-tfe).
+const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(100);
 
 /// How to reach one TFE host.
 #[derive(Clone)]
@@ -32,12 +36,19 @@ pub struct TfeClientConfig {
     pub user_agent: Option<String>,
     /// An extra CA certificate file to trust, in addition to the native roots / SSL_CERT_FILE.
     pub ca_file: Option<PathBuf>,
-    /// Limit for one HTTP exchange.
+    /// Limit for one HTTP exchange (`TFE_REQUEST_TIMEOUT` in the provider).
     pub request_timeout: Duration,
-    /// Total time spent retrying one idempotent request before the last error is returned.
+    /// The retry budget of one request: no retry starts once its pause would end past this much time since
+    /// the first attempt (`TFE_RETRY_MAX_ELAPSED`). Zero means a single attempt.
     pub max_retry_time: Duration,
-    /// Attempts after the first one.
-    pub max_retries: u32,
+    /// Cap on a pause the server asks for through `Retry-After` / `X-RateLimit-Reset` (`TFE_RETRY_MAX_PAUSE`).
+    pub max_server_pause: Duration,
+}
+
+impl TfeClientConfig {
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(300);
+    pub const DEFAULT_MAX_SERVER_PAUSE: Duration = Duration::from_secs(60);
 }
 
 impl Default for TfeClientConfig {
@@ -48,9 +59,9 @@ impl Default for TfeClientConfig {
             ssl_skip_verify: false,
             user_agent: None,
             ca_file: None,
-            request_timeout: Duration::from_secs(30),
-            max_retry_time: Duration::from_secs(60),
-            max_retries: 8,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            max_retry_time: Self::DEFAULT_MAX_RETRY_TIME,
+            max_server_pause: Self::DEFAULT_MAX_SERVER_PAUSE,
         }
     }
 }
@@ -63,6 +74,9 @@ impl fmt::Debug for TfeClientConfig {
             .field("ssl_skip_verify", &self.ssl_skip_verify)
             .field("user_agent", &self.user_agent)
             .field("ca_file", &self.ca_file)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_retry_time", &self.max_retry_time)
+            .field("max_server_pause", &self.max_server_pause)
             .finish()
     }
 }
@@ -79,16 +93,20 @@ pub struct TfeClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    wire: Wire,
     /// `scheme://host[:port]`, for UI links.
     origin: String,
     /// The API base from discovery, ending in `/`.
     api_base: Url,
-    token: String,
-    limiter: Arc<RateLimiter>,
-    config: TfeClientConfig,
     /// Filled by the ping in `connect`.
     server: std::sync::OnceLock<ServerInfo>,
+}
+
+/// Sending with the one retry policy: the HTTP pool, the shared bucket and the limits.
+struct Wire {
+    http: reqwest::Client,
+    limiter: Arc<RateLimiter>,
+    config: TfeClientConfig,
 }
 
 /// What the ping told us about the server.
@@ -120,6 +138,46 @@ struct RawResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: bytes::Bytes,
+}
+
+/// What a request sends.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    None,
+    Json(&'a Value),
+    /// The configuration upload.
+    Octets(&'a bytes::Bytes),
+}
+
+/// One logical request, sent as often as the retry policy allows.
+struct Call<'a> {
+    method: Method,
+    url: Url,
+    payload: Payload<'a>,
+    retry: Retry,
+    accept: &'static str,
+    /// The bearer token goes to the API only (not to discovery or the upload URL).
+    auth: bool,
+    /// The ping: a non-2xx answer that is not retried is still an answer (its headers matter).
+    any_status: bool,
+}
+
+impl Call<'_> {
+    fn api(method: Method, url: Url, payload: Payload<'_>, retry: Retry) -> Call<'_> {
+        Call {
+            method,
+            url,
+            payload,
+            retry,
+            accept: JSONAPI,
+            auth: true,
+            any_status: false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} {}", self.method, self.url.path())
+    }
 }
 
 /// Parameters of `POST /runs`.
@@ -225,43 +283,44 @@ impl TfeClient {
             .tls_backend_preconfigured(tls)
             .user_agent(user_agent)
             .timeout(config.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| TfeError::Config(format!("HTTP client setup: {e}")))?;
+        let wire = Wire {
+            http,
+            limiter: shared_limiter(&host, &config.token),
+            config,
+        };
 
         let discovery_url = Url::parse(&format!("{origin}/.well-known/terraform.json"))
-            .map_err(|e| TfeError::Config(format!("hostname {:?}: {e}", config.hostname)))?;
-        let api_base = discover(&http, &discovery_url).await?;
-        let limiter = shared_limiter(&host, &config.token);
+            .map_err(|e| TfeError::Config(format!("hostname {:?}: {e}", wire.config.hostname)))?;
+        let api_base = wire.discover(&discovery_url).await?;
+        let ping = api_base
+            .join("ping")
+            .map_err(|e| TfeError::Config(format!("API base {api_base}: {e}")))?;
+        // The ping's status is ignored (as go-tfe does); only its headers matter. It is retried like any read.
+        let response = wire
+            .execute(Call {
+                any_status: true,
+                ..Call::api(Method::GET, ping, Payload::None, Retry::Idempotent)
+            })
+            .await?;
+        let server = ServerInfo {
+            rate_limit: untrusted::rate_limit(&response.headers),
+            api_version: untrusted::header_text(&response.headers, "tfp-api-version"),
+            app_name: untrusted::header_text(&response.headers, "tfp-appname"),
+        };
+        if let Some(limit) = server.rate_limit {
+            wire.limiter.configure_from_limit(limit);
+        }
         let client = TfeClient {
             inner: Arc::new(Inner {
-                http,
+                wire,
                 origin,
                 api_base,
-                token: config.token.clone(),
-                limiter,
-                config,
                 server: std::sync::OnceLock::new(),
             }),
         };
-        // The ping's status is ignored (as go-tfe does); only its headers matter.
-        let ping = client.inner.api_base.join("ping").expect("static path");
-        let response = client.send_once(Method::GET, ping, None).await?;
-        let header = |name: &str| {
-            response
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let server = ServerInfo {
-            rate_limit: header("x-ratelimit-limit").and_then(|v| v.parse().ok()),
-            api_version: header("tfp-api-version"),
-            app_name: header("tfp-appname"),
-        };
-        if let Some(limit) = server.rate_limit {
-            client.inner.limiter.configure_from_limit(limit);
-        }
         let _ = client.inner.server.set(server);
         Ok(client)
     }
@@ -283,7 +342,7 @@ impl TfeClient {
 
     /// The shared limiter's (requests per second, burst).
     pub fn rate_limit(&self) -> (f64, f64) {
-        self.inner.limiter.rate()
+        self.inner.wire.limiter.rate()
     }
 
     /// The web UI URL of a run.
@@ -333,7 +392,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        decode_data(&raw, self.inner.api_base.as_str())
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     pub async fn delete_organization(&self, name: &str) -> Result<(), TfeError> {
@@ -497,7 +556,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        decode_data(&raw, self.inner.api_base.as_str())
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     /// Force delete.
@@ -601,28 +660,22 @@ impl TfeClient {
     ) -> Result<(), TfeError> {
         let url = Url::parse(upload_url)
             .map_err(|e| TfeError::Config(format!("upload URL {upload_url:?}: {e}")))?;
-        self.inner.limiter.acquire().await;
-        let response = self
-            .inner
-            .http
-            .put(url.clone())
-            .header("content-type", "application/octet-stream")
-            .body(archive)
-            .send()
+        let archive = bytes::Bytes::from(archive);
+        // A PUT of the same bytes is idempotent: retried like a read, without the API token.
+        self.inner
+            .wire
+            .execute(Call {
+                accept: "*/*",
+                auth: false,
+                ..Call::api(
+                    Method::PUT,
+                    url,
+                    Payload::Octets(&archive),
+                    Retry::Idempotent,
+                )
+            })
             .await
-            .map_err(|e| transport_error(&url, e, self.inner.config.request_timeout))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&url, e, self.inner.config.request_timeout))?;
-        check_status(RawResponse {
-            status,
-            headers,
-            body,
-        })
-        .map(|_| ())
+            .map(|_| ())
     }
 
     // ---------- runs ----------
@@ -673,9 +726,8 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        let doc: Value = decode(&raw, self.inner.api_base.as_str())?;
-        let run = serde_json::from_value(doc["data"].clone()).map_err(|e| self.decode_error(e))?;
-        let included = doc["included"].as_array().cloned().unwrap_or_default();
+        let (run, included) =
+            untrusted::decode_run_with_includes(&raw.body, self.inner.api_base.as_str())?;
         Ok(RunWithIncludes { run, included })
     }
 
@@ -787,9 +839,11 @@ impl TfeClient {
         let raw = self
             .send(Method::GET, path, query, None, Retry::Idempotent)
             .await?;
-        decode_data(&raw, self.inner.api_base.as_str())
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
+    /// A create or action: a 2xx answer that cannot be read still means it took effect, so a decode
+    /// failure is an unknown outcome (callers look for what was created instead of creating it again).
     async fn write<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -797,9 +851,22 @@ impl TfeClient {
         body: Value,
     ) -> Result<T, TfeError> {
         let raw = self
-            .send(method, path, &[], Some(body), Retry::Unsafe)
+            .send(method.clone(), path, &[], Some(body), Retry::Unsafe)
             .await?;
-        decode_data(&raw, self.inner.api_base.as_str())
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str()).map_err(|e| {
+            TfeError::OutcomeUnknown {
+                request: format!("{method} {}", self.path_of(path)),
+                source: Box::new(e),
+            }
+        })
+    }
+
+    fn path_of(&self, path: &str) -> String {
+        self.inner
+            .api_base
+            .join(path)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| path.to_string())
     }
 
     async fn no_content(&self, method: Method, path: &str, retry: Retry) -> Result<(), TfeError> {
@@ -812,8 +879,9 @@ impl TfeClient {
         page: PageRequest,
         extra: &[(String, String)],
     ) -> Result<Page<T>, TfeError> {
+        let number = page.number.max(1);
         let mut query = vec![
-            ("page[number]".to_string(), page.number.max(1).to_string()),
+            ("page[number]".to_string(), number.to_string()),
             (
                 "page[size]".to_string(),
                 page.size.clamp(1, 100).to_string(),
@@ -823,15 +891,7 @@ impl TfeClient {
         let raw = self
             .send(Method::GET, path, &query, None, Retry::Idempotent)
             .await?;
-        let doc: ListDocument<T> = decode(&raw, self.inner.api_base.as_str())?;
-        let pagination = doc.meta.and_then(|m| m.pagination).unwrap_or(Pagination {
-            current_page: page.number,
-            ..Default::default()
-        });
-        Ok(Page {
-            items: doc.data,
-            pagination,
-        })
+        untrusted::decode_list(&raw.body, self.inner.api_base.as_str(), number)
     }
 
     async fn all_pages<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, TfeError> {
@@ -840,7 +900,7 @@ impl TfeClient {
             number: 1,
             size: 100,
         };
-        loop {
+        for _ in 0..MAX_PAGES {
             let p: Page<T> = self.list(path, page, &[]).await?;
             let got = p.items.len();
             items.extend(p.items);
@@ -849,16 +909,13 @@ impl TfeClient {
                 _ => return Ok(items),
             }
         }
+        Err(TfeError::Decode {
+            url: self.path_of(path),
+            detail: format!("the list did not end after {MAX_PAGES} pages"),
+        })
     }
 
-    fn decode_error(&self, e: serde_json::Error) -> TfeError {
-        TfeError::Decode {
-            url: self.inner.api_base.to_string(),
-            detail: e.to_string(),
-        }
-    }
-
-    /// Sends with rate limiting and retries; returns a 2xx response or a typed error.
+    /// Sends an API request with the retry policy; returns a 2xx response or a typed error.
     async fn send(
         &self,
         method: Method,
@@ -876,235 +933,259 @@ impl TfeClient {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
-        let config = &self.inner.config;
+        let payload = match &body {
+            Some(v) => Payload::Json(v),
+            None => Payload::None,
+        };
+        self.inner
+            .wire
+            .execute(Call::api(method, url, payload, retry))
+            .await
+    }
+}
+
+impl Wire {
+    /// `/.well-known/terraform.json`, retried like any read; every failure is a `Discovery` error.
+    async fn discover(&self, url: &Url) -> Result<Url, TfeError> {
+        let fail = |detail: String| TfeError::Discovery {
+            url: url.to_string(),
+            detail,
+        };
+        let response = self
+            .execute(Call {
+                accept: "application/json",
+                auth: false,
+                ..Call::api(Method::GET, url.clone(), Payload::None, Retry::Idempotent)
+            })
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        untrusted::api_base_from_discovery(url, &response.body).map_err(fail)
+    }
+
+    /// The one retry loop. Every request goes through it: 429s (any method) and, for idempotent requests,
+    /// 5xx, timeouts and broken connections are retried until the time budget is spent, honouring the
+    /// server's pause headers up to the configured cap. Creates and actions are only repeated when the
+    /// server certainly did nothing (429, connect failure).
+    async fn execute(&self, call: Call<'_>) -> Result<RawResponse, TfeError> {
+        let config = &self.config;
         let started = tokio::time::Instant::now();
-        let mut attempt: u32 = 0;
+        let mut attempts: u32 = 0;
         loop {
-            let outcome = match self
-                .send_once(method.clone(), url.clone(), body.as_ref())
-                .await
-            {
-                Ok(raw) => check_status(raw),
-                Err(e) => Err(e),
-            };
-            let error = match outcome {
-                Ok(raw) => return Ok(raw),
-                Err(e) => e,
-            };
-            let delay = match (&error, retry) {
-                (TfeError::RateLimited { retry_after, .. }, _) => {
-                    let wait = retry_after
-                        .unwrap_or(Duration::from_secs(1))
-                        .max(Duration::from_millis(100));
-                    self.inner.limiter.pause_for(wait);
-                    Some(wait + jitter(300))
-                }
-                (e, Retry::Idempotent) if e.is_retryable() => Some(backoff(attempt)),
-                (TfeError::Transport { detail, .. }, Retry::Unsafe)
-                    if detail.starts_with("connect:") =>
-                {
-                    Some(backoff(attempt))
-                }
-                _ => None,
-            };
-            let out_of_budget = attempt >= config.max_retries
-                || delay.is_some_and(|d| started.elapsed() + d > config.max_retry_time);
-            match delay {
-                Some(d) if !out_of_budget => {
-                    tracing::debug!(%method, path, attempt, delay_ms = d.as_millis() as u64, error = %error, "retrying TFE request");
-                    tokio::time::sleep(d).await;
-                    attempt += 1;
-                }
-                _ => {
-                    if retry == Retry::Unsafe
-                        && matches!(
-                            error,
-                            TfeError::Server { .. }
-                                | TfeError::Timeout { .. }
-                                | TfeError::Transport { .. }
-                        )
-                    {
-                        return Err(TfeError::OutcomeUnknown {
-                            request: format!("{method} {}", url.path()),
-                            source: Box::new(error),
-                        });
+            attempts = attempts.saturating_add(1);
+            let (mut error, headers) = match self.send_once(&call).await {
+                Ok(raw) => {
+                    let status = raw.status.as_u16();
+                    match untrusted::status_error(
+                        status,
+                        &raw.headers,
+                        &raw.body,
+                        SystemTime::now(),
+                    ) {
+                        None => return Ok(raw),
+                        Some(e) if call.any_status && !may_retry(&e, call.retry) => return Ok(raw),
+                        Some(e) => (e, Some(raw.headers)),
                     }
-                    return Err(error);
                 }
+                Err(e) => (e, None),
+            };
+            redact(&mut error, &config.token);
+            let pause = retry_pause(
+                &mut error,
+                headers.as_ref(),
+                attempts,
+                config.max_server_pause,
+                &call.describe(),
+            );
+            let elapsed = started.elapsed();
+            let retrying = may_retry(&error, call.retry);
+            if retrying && elapsed.saturating_add(pause) <= config.max_retry_time {
+                if matches!(error, TfeError::RateLimited { .. }) {
+                    // Everyone sharing the bucket waits, not just this request.
+                    self.limiter.pause_for(pause);
+                }
+                tracing::debug!(request = %call.describe(), attempts, delay_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX), error = %error, "retrying TFE request");
+                tokio::time::sleep(pause).await;
+                continue;
             }
+            return Err(give_up(error, &call, attempts, elapsed, retrying));
         }
     }
 
     /// One HTTP exchange after taking a token from the shared bucket.
-    async fn send_once(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&Value>,
-    ) -> Result<RawResponse, TfeError> {
-        self.inner.limiter.acquire().await;
-        let has_body_method = method != Method::GET;
+    async fn send_once(&self, call: &Call<'_>) -> Result<RawResponse, TfeError> {
+        self.limiter.acquire().await;
+        let url = &call.url;
         let mut request = self
-            .inner
             .http
-            .request(method, url.clone())
-            .bearer_auth(&self.inner.token)
-            .header("accept", JSONAPI);
-        if has_body_method {
-            request = request.header("content-type", HeaderValue::from_static(JSONAPI));
+            .request(call.method.clone(), url.clone())
+            .header("accept", call.accept);
+        if call.auth {
+            request = request.bearer_auth(&self.config.token);
         }
-        if let Some(body) = body {
-            request = request.body(body.to_string());
+        match call.payload {
+            Payload::None if call.method == Method::GET => {}
+            Payload::None => {
+                request = request.header("content-type", HeaderValue::from_static(JSONAPI));
+            }
+            Payload::Json(body) => {
+                request = request
+                    .header("content-type", HeaderValue::from_static(JSONAPI))
+                    .body(body.to_string());
+            }
+            Payload::Octets(bytes) => {
+                request = request
+                    .header("content-type", "application/octet-stream")
+                    .body(bytes.clone());
+            }
         }
-        let timeout = self.inner.config.request_timeout;
-        let response = request
+        let timeout = self.config.request_timeout;
+        let mut response = request
             .send()
             .await
-            .map_err(|e| transport_error(&url, e, timeout))?;
+            .map_err(|e| transport_error(url, e, timeout))?;
         let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
+        let headers = std::mem::take(response.headers_mut());
+        let too_large = || TfeError::BodyTooLarge {
+            url: format!("{}{}", url.origin().ascii_serialization(), url.path()),
+            limit: MAX_BODY_BYTES,
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES)
+        {
+            return Err(too_large());
+        }
+        // Read chunk by chunk so a body without (or with a lying) Content-Length is still bounded.
+        let mut body = Vec::with_capacity(
+            usize::try_from(response.content_length().unwrap_or(0).min(1 << 20)).unwrap_or(0),
+        );
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| transport_error(&url, e, timeout))?;
+            .map_err(|e| transport_error(url, e, timeout))?
+        {
+            if (body.len() as u64).saturating_add(chunk.len() as u64) > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(RawResponse {
             status,
             headers,
-            body,
+            body: bytes::Bytes::from(body),
         })
     }
 }
 
-async fn discover(http: &reqwest::Client, url: &Url) -> Result<Url, TfeError> {
-    let fail = |detail: String| TfeError::Discovery {
-        url: url.to_string(),
-        detail,
-    };
-    let response = http
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(|e| fail(error_chain(&e)))?;
-    if !response.status().is_success() {
-        return Err(fail(format!("HTTP {}", response.status())));
+/// Whether the policy repeats a request after this error.
+fn may_retry(error: &TfeError, retry: Retry) -> bool {
+    match error {
+        TfeError::RateLimited { .. } => true,
+        TfeError::Transport { detail, .. } if detail.starts_with(CONNECT_PREFIX) => true,
+        TfeError::Server { .. } | TfeError::Timeout { .. } | TfeError::Transport { .. } => {
+            retry == Retry::Idempotent
+        }
+        _ => false,
     }
-    let services: serde_json::Map<String, Value> = response
-        .json()
-        .await
-        .map_err(|e| fail(format!("not a JSON object: {e}")))?;
-    api_base_from_services(url, &services).map_err(fail)
 }
 
-/// Picks the TFE API from a discovery document (newest key first) and resolves it against the document's URL.
-fn api_base_from_services(
-    url: &Url,
-    services: &serde_json::Map<String, Value>,
-) -> Result<Url, String> {
-    let Some(found) = SERVICE_KEYS
-        .iter()
-        .find_map(|k| services.get(*k).and_then(Value::as_str))
-    else {
-        let offered: Vec<&String> = services.keys().filter(|k| k.starts_with("tfe.")).collect();
-        return Err(if offered.is_empty() {
-            "the host does not offer the TFE API (no tfe.v2* service)".into()
+/// How long to wait before the next attempt. The server's pause (capped; the cap is logged) wins over the
+/// backoff when it is longer; a 429's error is updated to carry the pause actually honoured.
+fn retry_pause(
+    error: &mut TfeError,
+    headers: Option<&HeaderMap>,
+    attempts: u32,
+    max_server_pause: Duration,
+    request: &str,
+) -> Duration {
+    let asked = headers.and_then(|h| untrusted::server_pause(h, SystemTime::now()));
+    let honoured = asked.map(|asked| {
+        if asked > max_server_pause {
+            tracing::warn!(
+                request,
+                asked = %Readable(asked),
+                cap = %Readable(max_server_pause),
+                "the server asked for a longer pause than allowed; waiting the maximum instead"
+            );
+            max_server_pause
         } else {
-            format!(
-                "TFE API version not supported: offered {offered:?}, this client needs one of {SERVICE_KEYS:?}"
-            )
-        });
-    };
-    let mut base = url
-        .join(found)
-        .map_err(|e| format!("bad service URL {found:?}: {e}"))?;
-    if !base.path().ends_with('/') {
-        let path = format!("{}/", base.path());
-        base.set_path(&path);
+            asked
+        }
+    });
+    match error {
+        TfeError::RateLimited { retry_after, .. } => {
+            *retry_after = honoured;
+            honoured
+                .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE)
+                .max(MIN_RATE_LIMIT_PAUSE)
+                + jitter(300)
+        }
+        _ => backoff(attempts.saturating_sub(1)).max(honoured.unwrap_or_default()),
     }
-    Ok(base)
 }
 
-#[derive(serde::Deserialize)]
-struct DataDocument<T> {
-    data: T,
-}
-
-#[derive(serde::Deserialize)]
-struct ListDocument<T> {
-    data: Vec<T>,
-    #[serde(default)]
-    meta: Option<ListMeta>,
-}
-
-#[derive(serde::Deserialize)]
-struct ListMeta {
-    #[serde(default)]
-    pagination: Option<Pagination>,
-}
-
-fn decode<T: DeserializeOwned>(raw: &RawResponse, url: &str) -> Result<T, TfeError> {
-    serde_json::from_slice(&raw.body).map_err(|e| TfeError::Decode {
-        url: url.to_string(),
-        detail: e.to_string(),
-    })
-}
-
-fn decode_data<T: DeserializeOwned>(raw: &RawResponse, url: &str) -> Result<T, TfeError> {
-    decode::<DataDocument<T>>(raw, url).map(|d| d.data)
-}
-
-/// Maps a non-2xx response to a typed error carrying the API's detail.
-fn check_status(raw: RawResponse) -> Result<RawResponse, TfeError> {
-    if raw.status.is_success() {
-        return Ok(raw);
-    }
-    let detail = serde_json::from_slice::<ErrorDocument>(&raw.body)
-        .ok()
-        .and_then(|doc| {
-            let messages: Vec<&str> = doc.errors.iter().filter_map(|e| e.message()).collect();
-            (!messages.is_empty()).then(|| messages.join("; "))
-        })
-        .unwrap_or_else(|| {
-            raw.status
-                .canonical_reason()
-                .unwrap_or("no detail")
-                .to_string()
-        });
-    let retry_after = if raw.status == StatusCode::TOO_MANY_REQUESTS {
-        retry_after(&raw.headers)
+/// The error the caller sees once the policy stops.
+fn give_up(
+    error: TfeError,
+    call: &Call<'_>,
+    attempts: u32,
+    elapsed: Duration,
+    out_of_time: bool,
+) -> TfeError {
+    let connect_failed =
+        matches!(&error, TfeError::Transport { detail, .. } if detail.starts_with(CONNECT_PREFIX));
+    let maybe_acted = matches!(
+        error,
+        TfeError::Server { .. }
+            | TfeError::Timeout { .. }
+            | TfeError::Transport { .. }
+            | TfeError::BodyTooLarge { .. }
+    ) && !connect_failed;
+    if call.retry == Retry::Unsafe && maybe_acted {
+        TfeError::OutcomeUnknown {
+            request: call.describe(),
+            source: Box::new(error),
+        }
+    } else if out_of_time && attempts > 1 {
+        TfeError::RetriesExhausted {
+            request: call.describe(),
+            attempts,
+            elapsed,
+            source: Box::new(error),
+        }
     } else {
-        None
-    };
-    Err(TfeError::from_status(
-        raw.status.as_u16(),
-        detail,
-        retry_after,
-    ))
-}
-
-/// The longer of `Retry-After` and `X-RateLimit-Reset` (both seconds, possibly fractional).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-    };
-    match (seconds("retry-after"), seconds("x-ratelimit-reset")) {
-        (Some(a), Some(b)) => Some(Duration::from_secs_f64(a.max(b))),
-        (Some(s), None) | (None, Some(s)) => Some(Duration::from_secs_f64(s)),
-        (None, None) => None,
+        error
     }
 }
+
+/// A hostile or buggy server could echo the token back in its error text.
+fn redact(error: &mut TfeError, token: &str) {
+    if token.is_empty() {
+        return;
+    }
+    if let Some(detail) = error.detail_mut()
+        && detail.contains(token)
+    {
+        *detail = detail.replace(token, "<redacted>");
+    }
+}
+
+const CONNECT_PREFIX: &str = "connect: ";
 
 fn transport_error(url: &Url, e: reqwest::Error, timeout: Duration) -> TfeError {
     let url = format!("{}{}", url.origin().ascii_serialization(), url.path());
     if e.is_timeout() {
         TfeError::Timeout { url, timeout }
+    } else if is_tls_failure(&e) {
+        // A certificate problem does not go away by asking again.
+        TfeError::Tls {
+            url,
+            detail: error_chain(&e),
+        }
     } else if e.is_connect() {
         TfeError::Transport {
             url,
-            detail: format!("connect: {}", error_chain(&e)),
+            detail: format!("{CONNECT_PREFIX}{}", error_chain(&e)),
         }
     } else {
         TfeError::Transport {
@@ -1112,6 +1193,24 @@ fn transport_error(url: &Url, e: reqwest::Error, timeout: Duration) -> TfeError 
             detail: error_chain(&e),
         }
     }
+}
+
+/// True when a rustls error is somewhere in the chain (io::Error hides its payload from `source()`).
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && is_tls_failure(inner)
+        {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -1165,50 +1264,161 @@ fn workspace_attributes(o: &WorkspaceOptions) -> Value {
 mod tests {
     use super::*;
 
-    #[test]
-    fn retry_after_takes_the_longer_header() {
+    /// Captures what tracing writes while a test runs.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+        fn subscriber(&self) -> impl tracing::Subscriber + use<> {
+            let me = self.clone();
+            tracing_subscriber::fmt()
+                .with_writer(move || me.clone())
+                .with_ansi(false)
+                .finish()
+        }
+    }
+
+    fn limited(retry_after: &'static str) -> (TfeError, HeaderMap) {
         let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("1"));
-        h.insert("x-ratelimit-reset", HeaderValue::from_static("2.5"));
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(2500)));
+        h.insert("retry-after", HeaderValue::from_static(retry_after));
+        let error = untrusted::status_error(429, &h, b"{}", SystemTime::now()).unwrap();
+        (error, h)
     }
 
-    fn services(json: Value) -> serde_json::Map<String, Value> {
-        json.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn discovery_prefers_the_newest_key_and_resolves_relative_urls() {
-        let url = Url::parse("https://tfe.example:8443/.well-known/terraform.json").unwrap();
-        let both = services(json!({"tfe.v2": "/old/", "tfe.v2.2": "/api/v2/"}));
-        assert_eq!(
-            api_base_from_services(&url, &both).unwrap().as_str(),
-            "https://tfe.example:8443/api/v2/"
-        );
-        let old_only = services(json!({"tfe.v2.1": "/api/v2"}));
-        assert_eq!(
-            api_base_from_services(&url, &old_only).unwrap().as_str(),
-            "https://tfe.example:8443/api/v2/"
-        );
-        let absolute = services(json!({"tfe.v2.2": "https://other.example/api/v2/"}));
-        assert_eq!(
-            api_base_from_services(&url, &absolute).unwrap().as_str(),
-            "https://other.example/api/v2/"
-        );
-    }
-
-    #[test]
-    fn discovery_explains_missing_or_unsupported_services() {
-        let url = Url::parse("https://tfe.example/.well-known/terraform.json").unwrap();
-        let newer =
-            api_base_from_services(&url, &services(json!({"tfe.v3": "/api/v3/"}))).unwrap_err();
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_server_pause_is_capped_logged_and_shared() {
+        let log = Captured::default();
+        let _guard = tracing::subscriber::set_default(log.subscriber());
+        let (mut error, headers) = limited("1e20");
+        let cap = Duration::from_secs(60);
+        let pause = retry_pause(&mut error, Some(&headers), 1, cap, "GET /api/v2/runs/run-1");
         assert!(
-            newer.contains("not supported") && newer.contains("tfe.v3"),
-            "{newer}"
+            pause >= cap && pause <= cap + Duration::from_millis(300),
+            "{pause:?}"
         );
-        let none =
-            api_base_from_services(&url, &services(json!({"modules.v1": "/m/"}))).unwrap_err();
-        assert!(none.contains("does not offer the TFE API"), "{none}");
+        assert!(
+            matches!(error, TfeError::RateLimited { retry_after: Some(d), .. } if d == cap),
+            "{error}"
+        );
+        assert!(error.to_string().contains("asked to wait 1 min"), "{error}");
+        let text = log.text();
+        assert!(
+            text.contains("WARN") && text.contains("longer pause than allowed"),
+            "{text}"
+        );
+        assert!(text.contains("GET /api/v2/runs/run-1"), "{text}");
+
+        // The shared bucket honours the capped pause: the next request leaves after 60 s, not 1e20 s.
+        let limiter = RateLimiter::unlimited();
+        let started = tokio::time::Instant::now();
+        limiter.pause_for(pause);
+        limiter.acquire().await;
+        let waited = started.elapsed();
+        assert!(
+            waited >= cap && waited <= cap + Duration::from_millis(301),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_under_the_cap_is_taken_as_is_without_warning() {
+        let log = Captured::default();
+        let _guard = tracing::subscriber::set_default(log.subscriber());
+        let (mut error, headers) = limited("2");
+        let pause = retry_pause(
+            &mut error,
+            Some(&headers),
+            1,
+            Duration::from_secs(60),
+            "GET /x",
+        );
+        assert!(pause >= Duration::from_secs(2) && pause <= Duration::from_millis(2300));
+        assert!(!log.text().contains("WARN"), "{}", log.text());
+        // Unusable, missing or past values: the default second (at least 100 ms), never zero.
+        for header in ["NaN", "-5", "abc", "", "Thu, 01 Jan 1970 00:00:00 GMT"] {
+            let (mut error, headers) = limited(header);
+            let pause = retry_pause(
+                &mut error,
+                Some(&headers),
+                1,
+                Duration::from_secs(60),
+                "GET /x",
+            );
+            assert!(pause >= MIN_RATE_LIMIT_PAUSE, "{header:?}: {pause:?}");
+            assert!(
+                pause <= Duration::from_millis(1300),
+                "{header:?}: {pause:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_503_with_retry_after_waits_at_least_that_long() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        let mut error = untrusted::status_error(503, &h, b"", SystemTime::now()).unwrap();
+        let pause = retry_pause(&mut error, Some(&h), 1, Duration::from_secs(60), "GET /x");
+        assert!(pause >= Duration::from_secs(3), "{pause:?}");
+        let capped = retry_pause(&mut error, Some(&h), 1, Duration::from_secs(1), "GET /x");
+        assert!(capped <= Duration::from_secs(1), "{capped:?}");
+    }
+
+    #[test]
+    fn giving_up_keeps_the_last_error_and_unknown_outcomes() {
+        let url = Url::parse("https://tfe.example/api/v2/runs").unwrap();
+        let read = Call::api(Method::GET, url.clone(), Payload::None, Retry::Idempotent);
+        let create = Call::api(Method::POST, url, Payload::None, Retry::Unsafe);
+        let server = || TfeError::Server {
+            status: 503,
+            detail: "down".into(),
+        };
+        let e = give_up(server(), &read, 7, Duration::from_secs(300), true);
+        assert!(
+            matches!(&e, TfeError::RetriesExhausted { attempts: 7, source, .. } if matches!(**source, TfeError::Server { status: 503, .. })),
+            "{e}"
+        );
+        assert!(e.to_string().contains("down"), "{e}");
+        let e = give_up(server(), &read, 1, Duration::ZERO, true);
+        assert!(
+            matches!(e, TfeError::Server { .. }),
+            "a single attempt is not wrapped: {e}"
+        );
+        let e = give_up(server(), &create, 1, Duration::ZERO, false);
+        assert!(matches!(e, TfeError::OutcomeUnknown { .. }), "{e}");
+        let refused = TfeError::Transport {
+            url: "u".into(),
+            detail: format!("{CONNECT_PREFIX}connection refused"),
+        };
+        let e = give_up(refused, &create, 3, Duration::from_secs(9), true);
+        assert!(
+            matches!(e, TfeError::RetriesExhausted { .. }),
+            "nothing reached the server: {e}"
+        );
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted_from_error_text() {
+        let mut e = TfeError::Unauthorized {
+            detail: "token s3cret-tok is not valid".into(),
+        };
+        redact(&mut e, "s3cret-tok");
+        assert_eq!(
+            e.to_string(),
+            "unauthorized (401): token <redacted> is not valid"
+        );
     }
 
     #[test]

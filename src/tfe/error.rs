@@ -1,5 +1,7 @@
-//! Typed errors of the TFE client. Every API error carries the server's detail text.
+//! Typed errors of the TFE client. Every API error carries the server's detail text; every message reads
+//! as a sentence (no Rust debug formatting), because it ends up in front of Terraform users.
 
+use std::fmt;
 use std::time::Duration;
 
 /// An error from a TFE API call.
@@ -15,7 +17,8 @@ pub enum TfeError {
     Conflict { detail: String },
     #[error("unprocessable (422): {detail}")]
     Unprocessable { detail: String },
-    #[error("rate limited (429), retry after {retry_after:?}: {detail}")]
+    /// `retry_after` is the pause the client honours: the server's, capped by the client's maximum pause.
+    #[error("rate limited (429){}: {detail}", AskedToWait(*retry_after))]
     RateLimited {
         retry_after: Option<Duration>,
         detail: String,
@@ -26,7 +29,10 @@ pub enum TfeError {
     UnexpectedStatus { status: u16, detail: String },
     #[error("transport error talking to {url}: {detail}")]
     Transport { url: String, detail: String },
-    #[error("request to {url} timed out after {timeout:?}")]
+    /// The TLS handshake failed (untrusted certificate, wrong name...): not retried.
+    #[error("TLS error talking to {url}: {detail}")]
+    Tls { url: String, detail: String },
+    #[error("request to {url} timed out after {}", Readable(*timeout))]
     Timeout { url: String, timeout: Duration },
     /// A request that creates something failed in a way that leaves its effect unknown (timeout, 5xx,
     /// connection lost after sending). It was not retried, because a retry could create a duplicate.
@@ -35,6 +41,23 @@ pub enum TfeError {
         request: String,
         source: Box<TfeError>,
     },
+    /// The retry budget of one request ran out; `source` is the last failure.
+    #[error(
+        "{request} failed {attempts} times in {}, giving up; last error: {source}",
+        Readable(*elapsed)
+    )]
+    RetriesExhausted {
+        request: String,
+        attempts: u32,
+        elapsed: Duration,
+        source: Box<TfeError>,
+    },
+    /// The server sent more than the client is willing to buffer.
+    #[error(
+        "the response of {url} is larger than {} MiB; refusing to read it",
+        limit / (1024 * 1024)
+    )]
+    BodyTooLarge { url: String, limit: u64 },
     #[error("could not decode the response of {url}: {detail}")]
     Decode { url: String, detail: String },
     #[error("service discovery at {url} failed: {detail}")]
@@ -45,6 +68,7 @@ pub enum TfeError {
 
 impl TfeError {
     /// True for errors that a later identical request may not hit: 429, 5xx, transport failures, timeouts.
+    /// An exhausted retry budget is not: the client already spent the time it was given.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -66,7 +90,9 @@ impl TfeError {
             | TfeError::RateLimited { detail, .. }
             | TfeError::Server { detail, .. }
             | TfeError::UnexpectedStatus { detail, .. } => Some(detail),
-            TfeError::OutcomeUnknown { source, .. } => source.detail(),
+            TfeError::OutcomeUnknown { source, .. } | TfeError::RetriesExhausted { source, .. } => {
+                source.detail()
+            }
             _ => None,
         }
     }
@@ -83,8 +109,34 @@ impl TfeError {
             TfeError::Server { status, .. } | TfeError::UnexpectedStatus { status, .. } => {
                 Some(*status)
             }
-            TfeError::OutcomeUnknown { source, .. } => source.status(),
+            TfeError::OutcomeUnknown { source, .. } | TfeError::RetriesExhausted { source, .. } => {
+                source.status()
+            }
             _ => None,
+        }
+    }
+
+    pub(crate) fn detail_mut(&mut self) -> Option<&mut String> {
+        match self {
+            TfeError::Unauthorized { detail }
+            | TfeError::Forbidden { detail }
+            | TfeError::NotFound { detail }
+            | TfeError::Conflict { detail }
+            | TfeError::Unprocessable { detail }
+            | TfeError::RateLimited { detail, .. }
+            | TfeError::Server { detail, .. }
+            | TfeError::UnexpectedStatus { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// The last failure behind retry or outcome wrappers.
+    pub fn last_error(&self) -> &TfeError {
+        match self {
+            TfeError::OutcomeUnknown { source, .. } | TfeError::RetriesExhausted { source, .. } => {
+                source.last_error()
+            }
+            other => other,
         }
     }
 
@@ -110,6 +162,124 @@ impl TfeError {
             },
             500..=599 => TfeError::Server { status, detail },
             _ => TfeError::UnexpectedStatus { status, detail },
+        }
+    }
+}
+
+/// A duration as people write it: "250 ms", "1.5 s", "2 min 5 s", "1 h 30 min".
+#[derive(Debug, Clone, Copy)]
+pub struct Readable(pub Duration);
+
+impl fmt::Display for Readable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        let secs = d.as_secs();
+        if secs == 0 {
+            return write!(f, "{} ms", d.as_millis());
+        }
+        if secs < 60 {
+            let tenths = d.as_millis() / 100;
+            return if tenths.is_multiple_of(10) {
+                write!(f, "{secs} s")
+            } else {
+                write!(f, "{}.{} s", tenths / 10, tenths % 10)
+            };
+        }
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        match (h, m, s) {
+            (0, m, 0) => write!(f, "{m} min"),
+            (0, m, s) => write!(f, "{m} min {s} s"),
+            (h, 0, _) => write!(f, "{h} h"),
+            (h, m, _) => write!(f, "{h} h {m} min"),
+        }
+    }
+}
+
+/// "; the server asked to wait 1.5 s", or nothing when it did not say.
+struct AskedToWait(Option<Duration>);
+
+impl fmt::Display for AskedToWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => write!(f, "; the server asked to wait {}", Readable(d)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_prose() {
+        let cases = [
+            (Duration::from_millis(250), "250 ms"),
+            (Duration::from_millis(1500), "1.5 s"),
+            (Duration::from_secs(30), "30 s"),
+            (Duration::from_secs(60), "1 min"),
+            (Duration::from_secs(125), "2 min 5 s"),
+            (Duration::from_secs(5400), "1 h 30 min"),
+            (Duration::MAX, "5124095576030431 h"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(Readable(d).to_string(), want);
+        }
+    }
+
+    #[test]
+    fn no_message_shows_debug_formatting() {
+        let limited = TfeError::RateLimited {
+            retry_after: Some(Duration::from_millis(1500)),
+            detail: "You have exceeded the API's rate limit.".into(),
+        };
+        assert_eq!(
+            limited.to_string(),
+            "rate limited (429); the server asked to wait 1.5 s: You have exceeded the API's rate limit."
+        );
+        let silent = TfeError::RateLimited {
+            retry_after: None,
+            detail: "slow down".into(),
+        };
+        assert_eq!(silent.to_string(), "rate limited (429): slow down");
+        let timeout = TfeError::Timeout {
+            url: "https://tfe.example/api/v2/runs/run-1".into(),
+            timeout: Duration::from_secs(30),
+        };
+        assert_eq!(
+            timeout.to_string(),
+            "request to https://tfe.example/api/v2/runs/run-1 timed out after 30 s"
+        );
+        let exhausted = TfeError::RetriesExhausted {
+            request: "GET /api/v2/runs/run-1".into(),
+            attempts: 12,
+            elapsed: Duration::from_secs(300),
+            source: Box::new(TfeError::Server {
+                status: 503,
+                detail: "service unavailable".into(),
+            }),
+        };
+        assert_eq!(
+            exhausted.to_string(),
+            "GET /api/v2/runs/run-1 failed 12 times in 5 min, giving up; last error: server error (503): service unavailable"
+        );
+        assert_eq!(exhausted.status(), Some(503));
+        assert!(!exhausted.is_retryable());
+        assert!(matches!(
+            exhausted.last_error(),
+            TfeError::Server { status: 503, .. }
+        ));
+        let large = TfeError::BodyTooLarge {
+            url: "https://tfe.example/api/v2/runs".into(),
+            limit: 32 * 1024 * 1024,
+        };
+        assert!(large.to_string().contains("larger than 32 MiB"), "{large}");
+        for e in [limited, silent, timeout, exhausted, large] {
+            let text = e.to_string();
+            assert!(
+                !text.contains("Some(") && !text.contains("None") && !text.contains("{"),
+                "{text}"
+            );
         }
     }
 }

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// Bounds for a server-announced limit (requests per second).
+const MIN_LIMIT: f64 = 1.0;
+const MAX_LIMIT: f64 = 10_000.0;
+
 #[derive(Debug)]
 struct BucketState {
     rate_per_sec: f64,
@@ -25,7 +29,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    fn unlimited() -> Self {
+    pub(crate) fn unlimited() -> Self {
         RateLimiter {
             state: Mutex::new(BucketState {
                 rate_per_sec: f64::INFINITY,
@@ -37,11 +41,13 @@ impl RateLimiter {
         }
     }
 
-    /// Sizes the bucket from the server's `X-RateLimit-Limit` (requests per second).
+    /// Sizes the bucket from the server's `X-RateLimit-Limit` (requests per second). The value comes from
+    /// the server, so it is held to 1..=10000: a tiny limit would stall every request for hours.
     pub fn configure_from_limit(&self, limit: f64) {
         if !(limit.is_finite() && limit > 0.0) {
             return;
         }
+        let limit = limit.clamp(MIN_LIMIT, MAX_LIMIT);
         let mut s = self.state.lock().unwrap();
         s.rate_per_sec = 0.66 * limit;
         s.burst = (0.33 * limit).floor().max(1.0);
@@ -51,7 +57,11 @@ impl RateLimiter {
     /// Makes every user of this bucket wait until `delay` has passed (after a 429).
     pub fn pause_for(&self, delay: Duration) {
         let mut s = self.state.lock().unwrap();
-        let until = Instant::now() + delay;
+        let now = Instant::now();
+        // Callers cap the delay; saturating here keeps a huge one from overflowing the clock.
+        let until = now
+            .checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400));
         if s.paused_until.is_none_or(|p| p < until) {
             s.paused_until = Some(until);
         }
@@ -82,7 +92,8 @@ impl RateLimiter {
                             s.tokens -= 1.0;
                             return;
                         }
-                        Duration::from_secs_f64((1.0 - s.tokens) / s.rate_per_sec)
+                        Duration::try_from_secs_f64((1.0 - s.tokens) / s.rate_per_sec)
+                            .unwrap_or(Duration::from_secs(1))
                     }
                 }
             };
@@ -130,5 +141,40 @@ mod tests {
         let elapsed = start.elapsed();
         assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
         assert!(elapsed <= Duration::from_millis(1100), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn absurd_limits_are_held_to_sane_bounds() {
+        let tiny = RateLimiter::unlimited();
+        tiny.configure_from_limit(1e-300);
+        assert_eq!(tiny.rate(), (0.66, 1.0), "treated as 1 request/s");
+        let start = Instant::now();
+        for _ in 0..3 {
+            tiny.acquire().await;
+        }
+        assert!(
+            start.elapsed() <= Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
+
+        let huge = RateLimiter::unlimited();
+        huge.configure_from_limit(1e300);
+        assert_eq!(huge.rate(), (6600.0, 3300.0));
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 0.0] {
+            huge.configure_from_limit(bad);
+        }
+        assert_eq!(
+            huge.rate(),
+            (6600.0, 3300.0),
+            "unusable values change nothing"
+        );
+        huge.pause_for(Duration::MAX);
+        // Still usable (the pause saturates instead of overflowing the clock).
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), huge.acquire())
+                .await
+                .is_err()
+        );
     }
 }

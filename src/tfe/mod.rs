@@ -5,6 +5,7 @@ pub mod error;
 pub mod limiter;
 pub mod models;
 mod tls;
+pub mod untrusted;
 
 pub use client::{
     CreateOAuthClient, CreateRun, PageRequest, RunWithIncludes, ServerInfo, TfeClient,

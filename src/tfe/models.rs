@@ -109,13 +109,36 @@ impl<A> Resource<A> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Pagination {
+    /// 0 when the server sent no usable number.
+    #[serde(default, deserialize_with = "lenient_page_number")]
     pub current_page: u32,
+    #[serde(default, deserialize_with = "lenient_count")]
     pub prev_page: Option<u32>,
+    #[serde(default, deserialize_with = "lenient_count")]
     pub next_page: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_count"
+    )]
     pub total_pages: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_count"
+    )]
     pub total_count: Option<u32>,
+}
+
+/// Page numbers come from the server: anything but a non-negative integer that fits reads as absent, so
+/// a broken `meta` never fails the list it describes.
+fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let value = Value::deserialize(d)?;
+    Ok(value.as_u64().and_then(|n| u32::try_from(n).ok()))
+}
+
+fn lenient_page_number<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    lenient_count(d).map(Option::unwrap_or_default)
 }
 
 /// One page of a list.
