@@ -163,10 +163,8 @@ fn a_run_left_waiting_by_a_timeout_is_discarded_and_destroy_queues_nothing() {
     for cli in all_clis() {
         // A person was to confirm, nobody did before the timeout: the run waits at `planned`.
         let ws = workspace(&emu, &cli, "waiting", json!({}));
-        let waiting = format!(
-            "  apply {{\n    manual_confirm = true\n  }}\n  destroy {{\n    manual_confirm = false\n  }}\n  timeouts {{\n    create = \"4s\"\n  }}\n"
-        );
-        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &waiting));
+        let waiting = "  apply {\n    manual_confirm = true\n  }\n  destroy {\n    manual_confirm = false\n  }\n  timeouts {\n    create = \"4s\"\n  }\n";
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, waiting));
         let out = terraform_logged(&s, APPLY);
         check!(!out.success, s, out, "the apply should time out");
         let first = runs_of(&emu, &ws);
@@ -193,7 +191,7 @@ fn a_run_left_waiting_by_a_timeout_is_discarded_and_destroy_queues_nothing() {
 
         // The same, replaced instead of destroyed: the old run is discarded, one new apply runs.
         let ws = workspace(&emu, &cli, "waiting-replaced", json!({}));
-        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &waiting));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, waiting));
         let out = terraform_logged(&s, APPLY);
         check!(!out.success, s, out, "the apply should time out");
         std::fs::write(s.dir.path().join("main.tf"), with_destroy(&ws, "")).unwrap();

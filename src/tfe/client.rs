@@ -493,17 +493,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        let doc: Value = decode(&raw, self.inner.api_base.as_str())?;
-        let workspace: Workspace =
-            serde_json::from_value(doc["data"].clone()).map_err(|e| self.decode_error(e))?;
-        let current = workspace.current_run_id().and_then(|run_id| {
-            doc["included"]
-                .as_array()?
-                .iter()
-                .find(|v| v["type"] == "runs" && v["id"] == run_id)
-                .and_then(|v| serde_json::from_value::<Run>(v.clone()).ok())
-        });
-        Ok((workspace, current))
+        untrusted::decode_workspace_with_current_run(&raw.body, self.inner.api_base.as_str())
     }
 
     pub async fn workspace_by_name(

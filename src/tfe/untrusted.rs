@@ -269,6 +269,25 @@ pub fn decode_run_with_includes(body: &[u8], url: &str) -> Result<(Run, Vec<Valu
     Ok((run, included))
 }
 
+/// A workspace and, when the server included it, its current run (`?include=current_run`).
+pub fn decode_workspace_with_current_run(
+    body: &[u8],
+    url: &str,
+) -> Result<(Workspace, Option<Run>), TfeError> {
+    let doc: Value = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
+    let workspace: Workspace =
+        serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
+            .map_err(|e| decode_error(url, e))?;
+    let current = workspace.current_run_id().and_then(|run_id| {
+        doc.get("included")?
+            .as_array()?
+            .iter()
+            .find(|v| v["type"] == "runs" && v["id"] == run_id)
+            .and_then(|v| serde_json::from_value::<Run>(v.clone()).ok())
+    });
+    Ok((workspace, current))
+}
+
 /// The API base (ending in `/`) from a discovery document fetched from `url`.
 pub fn api_base_from_discovery(url: &Url, body: &[u8]) -> Result<Url, String> {
     let services: serde_json::Map<String, Value> =
@@ -338,6 +357,7 @@ pub fn exercise_response(status: u16, headers: &HeaderMap, body: &[u8]) {
     let _ = decode_data::<Workspace>(body, URL);
     let _ = decode_list::<Run>(body, URL, 1);
     let _ = decode_run_with_includes(body, URL);
+    let _ = decode_workspace_with_current_run(body, URL);
     if let Ok(url) = Url::parse("https://tfe.invalid/.well-known/terraform.json") {
         let _ = api_base_from_discovery(&url, body);
     }

@@ -143,7 +143,7 @@ impl TfeRuns<'_> {
             tokio::time::sleep(pause).await;
             match self.tagged(&tag.reference).await {
                 Ok(mut runs) if !runs.is_empty() => {
-                    return Lookup::Found(runs.pop().expect("not empty"));
+                    return Lookup::Found(Box::new(runs.pop().expect("not empty")));
                 }
                 Ok(_) => last_error = None,
                 Err(e) => last_error = Some(e),
