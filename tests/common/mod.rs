@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod netns;
+pub mod runs;
 pub mod terraform;
