@@ -210,11 +210,11 @@ fn connection_resets_nft_apply_and_destroy_once_per_resource() {
     });
 }
 
-/// A narrow slow link without netem: tbf at 64 kbit/s on both ends, queueing up to 400 ms and dropping
+/// A narrow slow link without netem: tbf at 32 kbit/s with a one-packet burst on both ends, queueing up to 300 ms and dropping
 /// what does not fit, so TLS handshakes and answers take hundreds of milliseconds and bursts lose packets.
 #[test]
 fn narrow_slow_link_tbf_applies_and_destroys_once_per_resource() {
-    apply_and_destroy_over("tbf 64kbit", all_clis(), &|ns, _| {
-        ns.shape(&["tbf", "rate", "64kbit", "burst", "4kb", "latency", "400ms"]);
+    apply_and_destroy_over("tbf 32kbit", all_clis(), &|ns, _| {
+        ns.shape(&["tbf", "rate", "32kbit", "burst", "1600", "latency", "300ms"]);
     });
 }

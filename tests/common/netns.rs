@@ -171,8 +171,7 @@ impl Netns {
         assert!(
             has_nft,
             "`nft` (nftables) was not found: the connection-reset variant needs it to add a \
-             `reject with tcp reset` rule inside the test's namespace (Debian/Ubuntu: `apt-get install nftables`); \
-             neither nft nor iptables is installed here"
+             `reject with tcp reset` rule inside the test's namespace (Debian/Ubuntu: `apt-get install nftables`)"
         );
         let ip = self.ns_ip.to_string();
         let port = port.to_string();
@@ -203,10 +202,28 @@ impl Netns {
             .collect()
     }
 
-    /// Statistics of the host end of the shaped link (`tc -s qdisc show`), for reports.
+    /// Statistics of both ends of the shaped link (`tc -s qdisc show`), for reports.
     pub fn qdisc_stats(&self) -> String {
-        let out = run("tc", &["-s", "qdisc", "show", "dev", &self.host_dev]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        let host = run("tc", &["-s", "qdisc", "show", "dev", &self.host_dev]);
+        let inside = run(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &self.name,
+                "tc",
+                "-s",
+                "qdisc",
+                "show",
+                "dev",
+                &self.ns_dev,
+            ],
+        );
+        format!(
+            "host end (requests):\n{}\nnamespace end (answers):\n{}",
+            String::from_utf8_lossy(&host.stdout).trim(),
+            String::from_utf8_lossy(&inside.stdout).trim()
+        )
     }
 }
 

@@ -255,7 +255,8 @@ pub fn apply_problems(instances: &[Instance], runs: &[RunSummary]) -> Vec<String
 }
 
 /// What is wrong after a destroy, given how many destroy runs each workspace should have got: exactly that
-/// many destroy runs, each `applied`, and no run of those workspaces left non-final.
+/// many destroy runs, each successful (`applied`, or `planned_and_finished` with nothing left to destroy), at
+/// least one `applied`, and no run of those workspaces left non-final.
 pub fn destroy_problems(wanted: &BTreeMap<String, usize>, runs: &[RunSummary]) -> Vec<String> {
     let mut problems = Vec::new();
     let runs: Vec<&RunSummary> = runs
@@ -277,8 +278,13 @@ pub fn destroy_problems(wanted: &BTreeMap<String, usize>, runs: &[RunSummary]) -
                     .collect::<Vec<_>>()
             ));
         }
+        // A destroy run after the workspace was emptied has nothing to destroy and ends
+        // `planned_and_finished`; that is success too, but one of them must have applied.
+        if *want > 0 && !destroys.iter().any(|r| r.status == "applied") {
+            problems.push(format!("workspace {ws}: no destroy run applied"));
+        }
         for r in destroys {
-            if r.status != "applied" {
+            if r.status != "applied" && r.status != "planned_and_finished" {
                 problems.push(format!(
                     "workspace {ws}: destroy run {} is {}",
                     r.id, r.status
