@@ -218,3 +218,13 @@ fn narrow_slow_link_tbf_applies_and_destroys_once_per_resource() {
         ns.shape(&["tbf", "rate", "32kbit", "burst", "1600", "latency", "300ms"]);
     });
 }
+
+/// Connection resets without nft: the emulator itself drops every 5th TFE API connection instead of
+/// answering (its `reset` fault, handler not run), over the namespace link. Not a kernel RST on an
+/// established stream like the nft variant, but the provider sees the same thing: a request that got no answer.
+#[test]
+fn emulator_dropped_connections_apply_and_destroy_once_per_resource() {
+    apply_and_destroy_over("emulator resets", all_clis(), &|_, emu| {
+        emu.add_fault(json!({"kind": "reset", "path": "/api/v2/*", "every_n": 5}));
+    });
+}
