@@ -402,3 +402,80 @@ pub fn http_client(ca: Option<&Path>) -> reqwest::Client {
         .build()
         .expect("admin HTTP client")
 }
+
+impl TestEmulator {
+    /// Starts the emulator inside the test's network namespace `ns` (through `ip netns exec`), listening on
+    /// every address of the namespace. [`hostname`](Self::hostname) (what the provider gets) is the
+    /// namespace's address on the shaped link; [`base_url`](Self::base_url) (what the admin helpers use) is
+    /// its address on the unshaped control link, so the test's checks do not suffer the faults. The server
+    /// certificate names both addresses. HTTPS only.
+    pub fn start_in_netns(ns: &super::netns::Netns, options: EmulatorOptions) -> TestEmulator {
+        assert!(!options.http, "start_in_netns serves HTTPS only");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca_file = dir.path().join("emulator-ca.pem");
+        let stderr_file = dir.path().join("emulator.stderr");
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &ns.name])
+            .arg(binary())
+            .args(["--listen", "0.0.0.0:0", "--ca-file"])
+            .arg(&ca_file)
+            .args(["--tls-name", &ns.ns_ip.to_string()])
+            .args(["--tls-name", &ns.ctl_ns_ip.to_string()]);
+        for t in &options.tokens {
+            cmd.args(["--token", t]);
+        }
+        if let Some(s) = &options.scenario {
+            cmd.arg("--scenario").arg(s);
+        }
+        cmd.args(&options.extra_args);
+        cmd.env_remove("TFE_EMULATOR_TOKEN");
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+        cmd.stderr(std::fs::File::create(&stderr_file).expect("stderr file"));
+        // `ip netns exec` enters the namespace and execs the emulator, so the child is the emulator itself.
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("cannot run `ip netns exec` (iproute2 `ip` is needed, as root): {e}")
+        });
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            for _ in lines {}
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Some(Ok(line))) => line,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
+                panic!(
+                    "tfe-emulator in namespace {} printed no ready line ({other:?}); stderr:\n{stderr}",
+                    ns.name
+                );
+            }
+        };
+        let port = line
+            .strip_prefix("tfe-emulator ready at https://0.0.0.0:")
+            .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
+            .trim()
+            .to_string();
+        TestEmulator {
+            child,
+            base_url: format!("https://{}:{port}", ns.ctl_ns_ip),
+            hostname: format!("{}:{port}", ns.ns_ip),
+            ca_file,
+            token: options.tokens.first().cloned().unwrap_or_default(),
+            http: false,
+            stderr_file,
+            _dir: dir,
+        }
+    }
+
+    /// The port the emulator listens on.
+    pub fn port(&self) -> u16 {
+        self.hostname
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .expect("hostname ends in :PORT")
+    }
+}

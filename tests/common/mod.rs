@@ -2,5 +2,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod netns;
+pub mod runs;
 pub mod session;
 pub mod terraform;

@@ -138,21 +138,18 @@ impl TfeRuns<'_> {
     /// After a create whose outcome is unknown: the run carrying its reference, looked for a few
     /// times because the server may commit it late. Only a run with that reference is ever taken.
     async fn look_for(&self, tag: &RunTag) -> Lookup {
-        let mut last_error = None;
         for pause in LOOKUP_DELAYS {
             tokio::time::sleep(pause).await;
             match self.tagged(&tag.reference).await {
                 Ok(mut runs) if !runs.is_empty() => {
                     return Lookup::Found(Box::new(runs.pop().expect("not empty")));
                 }
-                Ok(_) => last_error = None,
-                Err(e) => last_error = Some(e),
+                Ok(_) => {}
+                // The client already retried it within its budget: the outcome stays unknown.
+                Err(e) => return Lookup::Unknown(e),
             }
         }
-        match last_error {
-            Some(e) => Lookup::Unknown(e),
-            None => Lookup::Absent,
-        }
+        Lookup::Absent
     }
 
     /// The unfinished runs of the workspace that were created since `since` (for messages).
