@@ -25,13 +25,21 @@ CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-rust test-python lint fmt tools install demo bench clean check-terraform
+.PHONY: build test test-rust test-python lint fmt tools install demo bench clean check-terraform check-nft netem
 
 build:
 	$(CARGO) build --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(VENV)/.installed check-terraform
+tools: $(TF_OLD) $(VENV)/.installed check-terraform check-nft
+
+# nftables (Debian's package) injects TCP resets for tests/e2e_network_faults.rs; the test machines
+# run as root, so it is installed here when missing.
+check-nft:
+	@command -v nft >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "error: nftables (nft) is missing and installing it needs root: apt-get install nftables" >&2; exit 1; }; \
+	  apt-get install -y -qq nftables >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nftables; }; }
+	@command -v nft >/dev/null
 
 check-terraform:
 	@command -v terraform >/dev/null || { echo "error: no 'terraform' on PATH: the tests run against the current Terraform CLI on PATH and against .tools/bin/terraform-1.0.3" >&2; exit 1; }
@@ -87,6 +95,11 @@ demo: check-terraform
 PROFILE ?= release
 bench: check-terraform $(TF_OLD)
 	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
+
+## netem: the network-fault test with 20% loss and 500 ms latency, which needs the kernel's netem
+## qdisc (this project's machines lack it, so it is not part of make test)
+netem: tools
+	$(CARGO) test --test e2e_network_faults -- --ignored lossy_slow_link_netem
 
 clean:
 	$(CARGO) clean

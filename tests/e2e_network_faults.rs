@@ -194,7 +194,12 @@ fn apply_and_destroy_over(
 
 /// 20% loss and 500 ms of latency: netem on both ends of the link, each direction delaying 250 ms (500 ms
 /// round trip) and dropping 10% (so about 19% of round trips lose a packet one way or the other).
+///
+/// Needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), which the kernel of this project's machines
+/// lacks; `make netem` runs it where the kernel has it. The tbf and nftables tests below give the
+/// same faults below HTTP (real packet drops and queueing delay; TCP resets) in `make test`.
 #[test]
+#[ignore = "needs the kernel's netem qdisc: run it with `make netem`"]
 fn lossy_slow_link_netem_applies_and_destroys_once_per_resource() {
     apply_and_destroy_over("netem loss+latency", all_clis(), &|ns, _| {
         ns.shape(&["netem", "delay", "250ms", "loss", "10%"]);

@@ -412,6 +412,108 @@ fn a_lookup_that_keeps_failing_is_unknown_and_the_run_is_adopted_next_time() {
     assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
 }
 
+#[test]
+fn a_create_committed_after_the_client_gave_up_is_never_orphaned() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    // Committed 3 s after the request, 1 s after the client gave up (TFE_REQUEST_TIMEOUT=2s):
+    // found by its reference while the provider looks.
+    let (ws, tf) = one_resource(&emu, &cli, "late");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.add_fault(json!({"kind": "late_commit", "ms": 3000, "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(kinds(&runs), ["apply:applied"]);
+    assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
+
+    // Committed 9 s after the request, after the provider concluded the server made nothing and
+    // sent the create again: the late copy is stopped, so only one run applies.
+    let (ws, tf) = one_resource(&emu, &cli, "later");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.set_workspace_knobs(&ws, knobs(json!({"plan_ms": 4000})));
+    emu.add_fault(json!({"kind": "late_commit", "ms": 9000, "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(
+        kinds(&runs),
+        ["apply:applied", "apply:discarded"],
+        "the copy is discarded: {runs:?}"
+    );
+    assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
+}
+
+#[test]
+fn a_person_locking_the_workspace_or_deleting_it_mid_wait() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    // Locked by a person before the apply: the run waits in the queue until they unlock.
+    let (ws, tf) = one_resource(&emu, &cli, "locked");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    let lock = ws.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.lock_workspace(&lock, "maintenance").await
+    })
+    .expect("lock");
+    let child = s.spawn(APPLY);
+    let pending = await_run_status(&emu, &ws, "pending", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:pending"]);
+    let unlock = ws.clone();
+    human(&emu, move |c: TfeClient| async move { c.unlock_workspace(&unlock).await })
+        .expect("unlock");
+    let out = wait_output(child);
+    check!(out.success, s, out, "the apply failed after the unlock");
+    assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:applied"]);
+    assert_eq!(instances(&s), [("r".into(), pending.id.clone(), false)]);
+
+    // Deleted by a person while the run plans: the wait ends at once with the run named, and
+    // destroying the resource afterwards succeeds without queuing anything.
+    let ws = workspace(&emu, &cli, "deleted", json!({"plan_ms": 30000}));
+    let s = Session::new(&emu, &cli, &overrides, &with_destroy(&ws, ""));
+    let child = s.spawn(APPLY);
+    let run = await_run_status(&emu, &ws, "planning", Duration::from_secs(30));
+    let doomed = ws.clone();
+    human(&emu, move |c: TfeClient| async move { c.delete_workspace(&doomed).await })
+        .expect("delete the workspace");
+    let out = wait_output(child);
+    check!(!out.success, s, out, "the apply cannot succeed");
+    check!(out.combined().contains(&run.id), s, out, "names the run");
+    let out = terraform_logged(&s, DESTROY);
+    check!(out.success, s, out, "destroy of a deleted workspace's run failed");
+    assert!(instances(&s).is_empty());
+    assert!(
+        runs_of(&emu, &ws).iter().all(|r| !r.is_destroy),
+        "no destroy run"
+    );
+}
+
+#[test]
+fn runs_erroring_twice_are_retried_and_a_garbled_answer_is_asked_again() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(&emu, &cli, "twice", json!({"plan_outcome": "error_first_n:2"}));
+    let settings = "    retry_backoff_min = 0\n    retry_backoff_max = 1";
+    let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block(settings)));
+    emu.add_fault(json!({"kind": "malformed_body", "body": "not_json", "method": "GET", "path": "/api/v2/runs/*", "times": 2}));
+    emu.add_fault(json!({"kind": "huge_body", "bytes": 40000000u64, "method": "GET", "path": "/api/v2/runs/*", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(
+        kinds(&runs),
+        ["apply:errored", "apply:errored", "apply:applied"]
+    );
+    assert_eq!(instances(&s), [("r".into(), runs[2].id.clone(), false)]);
+}
+
 // ------------------------------------------------------------------ 6. runs left behind
 
 /// The provider processes Terraform (`parent`) started.

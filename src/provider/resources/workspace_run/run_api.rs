@@ -316,10 +316,14 @@ fn to_api_failure(error: TfeError) -> ApiFailure {
             message: error.to_string(),
             retry_after,
         },
+        // An answer that cannot be read (a proxy's error page, a truncated or oversized body)
+        // says nothing about the run: ask again, within the wait's budget for failures.
         TfeError::Server { .. }
         | TfeError::Transport { .. }
         | TfeError::Timeout { .. }
-        | TfeError::OutcomeUnknown { .. } => ApiFailure::Transient {
+        | TfeError::OutcomeUnknown { .. }
+        | TfeError::Decode { .. }
+        | TfeError::BodyTooLarge { .. } => ApiFailure::Transient {
             message: error.to_string(),
             retry_after: None,
         },
