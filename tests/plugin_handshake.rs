@@ -640,7 +640,9 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
     // The channel stays open until the process is gone: exiting must not wait for the client.
     let exit_after = wait_exit_precise(&mut provider.child, sent, Duration::from_secs(2));
     match exit_after {
-        None => problems.push("still running 2 s after Shutdown (go-plugin would SIGKILL it)".into()),
+        None => {
+            problems.push("still running 2 s after Shutdown (go-plugin would SIGKILL it)".into())
+        }
         Some(_) => {
             let status = provider.child.wait().unwrap();
             if !status.success() {
