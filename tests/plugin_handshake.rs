@@ -585,6 +585,9 @@ enum ShutdownTiming {
     FirstRequest,
     /// Shutdown while GetProviderSchema is in flight on the same connection.
     DuringSchema,
+    /// As DuringSchema, then the client stops polling its open connection (the server's graceful
+    /// HTTP/2 close gets no answer): the exit must not wait for that client.
+    DuringSchemaThenStall,
 }
 
 /// What one cycle measured: the time from sending Shutdown to the process having exited.
@@ -612,7 +615,7 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
     let mut controller = GrpcControllerClient::new(channel.clone());
     let sent = Instant::now();
     let shutdown_result = match timing {
-        ShutdownTiming::DuringSchema => {
+        ShutdownTiming::DuringSchema | ShutdownTiming::DuringSchemaThenStall => {
             let mut client = ProviderClient::new(channel.clone());
             // join! polls the schema call first, so its stream is opened before Shutdown's.
             let (schema, shutdown) = tokio::join!(
@@ -638,7 +641,13 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
         Err(_) => problems.push("Shutdown got no answer in 2 s".into()),
     }
     // The channel stays open until the process is gone: exiting must not wait for the client.
-    let exit_after = wait_exit_precise(&mut provider.child, sent, Duration::from_secs(2));
+    let limit = Duration::from_secs(2);
+    let exit_after = match timing {
+        ShutdownTiming::DuringSchemaThenStall => {
+            wait_exit_blocking(&mut provider.child, sent, limit)
+        }
+        _ => wait_exit_precise(&mut provider.child, sent, limit).await,
+    };
     match exit_after {
         None => {
             problems.push("still running 2 s after Shutdown (go-plugin would SIGKILL it)".into())
@@ -660,8 +669,21 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
     }
 }
 
-/// Like `wait_exit`, at millisecond resolution, measured from `since`.
-fn wait_exit_precise(child: &mut Child, since: Instant, limit: Duration) -> Option<Duration> {
+/// Like `wait_exit`, at millisecond resolution, measured from `since`. Waits asynchronously so the
+/// client keeps serving its (still open) connection, as grpc-go's does in Terraform.
+async fn wait_exit_precise(child: &mut Child, since: Instant, limit: Duration) -> Option<Duration> {
+    while since.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(since.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    None
+}
+
+/// Like `wait_exit_precise`, but blocks the test's (single) runtime thread, so the client's
+/// connection is not served meanwhile.
+fn wait_exit_blocking(child: &mut Child, since: Instant, limit: Duration) -> Option<Duration> {
     while since.elapsed() < limit {
         if child.try_wait().unwrap().is_some() {
             return Some(since.elapsed());
@@ -766,4 +788,9 @@ async fn shutdown_loop_as_first_request() {
 #[tokio::test]
 async fn shutdown_loop_during_get_provider_schema() {
     launch_shutdown_loop(ShutdownTiming::DuringSchema).await;
+}
+
+#[tokio::test]
+async fn shutdown_loop_with_a_stalled_client() {
+    launch_shutdown_loop(ShutdownTiming::DuringSchemaThenStall).await;
 }
