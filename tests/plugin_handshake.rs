@@ -588,6 +588,8 @@ enum ShutdownTiming {
     /// As DuringSchema, then the client stops polling its open connection (the server's graceful
     /// HTTP/2 close gets no answer): the exit must not wait for that client.
     DuringSchemaThenStall,
+    /// No Shutdown: SIGTERM (a service manager's stop) right after the handshake line.
+    Sigterm,
 }
 
 /// What one cycle measured: the time from sending Shutdown to the process having exited.
@@ -600,6 +602,15 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
     let mut problems = Vec::new();
     let mut provider = launch(Some(&identity.pem), &[]);
     let rpc_limit = Duration::from_secs(2);
+    if let ShutdownTiming::Sigterm = timing {
+        let sent = Instant::now();
+        let killed = Command::new("kill")
+            .args(["-TERM", &provider.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        return finish_cycle(&mut provider, sent, timing, problems).await;
+    }
     let channel = match timing {
         ShutdownTiming::FirstRequest => connect_lazy(&provider, identity),
         _ => connect(&provider, Some(identity))
@@ -641,6 +652,18 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
         Err(_) => problems.push("Shutdown got no answer in 2 s".into()),
     }
     // The channel stays open until the process is gone: exiting must not wait for the client.
+    let outcome = finish_cycle(&mut provider, sent, timing, problems).await;
+    drop(channel);
+    outcome
+}
+
+/// Waits for the process to exit and checks how it left.
+async fn finish_cycle(
+    provider: &mut Provider,
+    sent: Instant,
+    timing: ShutdownTiming,
+    mut problems: Vec<String>,
+) -> CycleOutcome {
     let limit = Duration::from_secs(2);
     let exit_after = match timing {
         ShutdownTiming::DuringSchemaThenStall => {
@@ -662,7 +685,6 @@ async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> Cy
             }
         }
     }
-    drop(channel);
     CycleOutcome {
         exit_after,
         problems,
@@ -788,6 +810,11 @@ async fn shutdown_loop_as_first_request() {
 #[tokio::test]
 async fn shutdown_loop_during_get_provider_schema() {
     launch_shutdown_loop(ShutdownTiming::DuringSchema).await;
+}
+
+#[tokio::test]
+async fn shutdown_loop_sigterm_right_after_the_handshake() {
+    launch_shutdown_loop(ShutdownTiming::Sigterm).await;
 }
 
 #[tokio::test]
