@@ -25,7 +25,7 @@ CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-rust test-python lint fmt tools install demo bench clean check-terraform
+.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform
 
 build:
 	$(CARGO) build --bins
@@ -87,6 +87,13 @@ demo: check-terraform
 PROFILE ?= release
 bench: check-terraform $(TF_OLD)
 	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
+
+## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the
+## first request, during GetProviderSchema, with a stalled client; SIGTERM) with STRESS_CYCLES (1000) cycles each.
+## Every process must exit with status 0 within 2 s and remove its socket; prints cycles, failures, slowest exit.
+STRESS_CYCLES ?= 1000
+stress:
+	SHUTDOWN_CYCLES=$(STRESS_CYCLES) $(CARGO) test --test plugin_handshake shutdown_loop -- --test-threads=1 --nocapture
 
 clean:
 	$(CARGO) clean

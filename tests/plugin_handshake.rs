@@ -771,9 +771,11 @@ async fn launch_shutdown_loop(timing: ShutdownTiming) {
     let mut slowest = Duration::ZERO;
     let mut total = Duration::ZERO;
     let started = Instant::now();
+    let mut exited = 0;
     for cycle in 1..=cycles {
         let outcome = shutdown_cycle(&identity, timing).await;
         if let Some(took) = outcome.exit_after {
+            exited += 1;
             slowest = slowest.max(took);
             total += took;
         }
@@ -782,9 +784,8 @@ async fn launch_shutdown_loop(timing: ShutdownTiming) {
             failures.push(cycle);
         }
     }
-    let exited = cycles - failures.len();
     println!(
-        "{timing:?}: {cycles} launch/Shutdown cycles in {:.1} s, {} failed, slowest exit {:.1} ms, mean {:.1} ms",
+        "{timing:?}: {cycles} launch/Shutdown cycles in {:.1} s, {} failed, {exited} exited, slowest exit {:.1} ms, mean {:.1} ms",
         started.elapsed().as_secs_f64(),
         failures.len(),
         slowest.as_secs_f64() * 1e3,
