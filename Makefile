@@ -91,6 +91,7 @@ bench: check-terraform $(TF_OLD)
 ## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the
 ## first request, during GetProviderSchema, with a stalled client; SIGTERM) with STRESS_CYCLES (1000) cycles each.
 ## Every process must exit with status 0 within 2 s and remove its socket; prints cycles, failures, slowest exit.
+## TFE_PROVIDER_TEST_BIN=target/release/terraform-provider-tfe stresses another build of the provider.
 STRESS_CYCLES ?= 1000
 stress:
 	SHUTDOWN_CYCLES=$(STRESS_CYCLES) $(CARGO) test --test plugin_handshake shutdown_loop -- --test-threads=1 --nocapture
