@@ -25,7 +25,7 @@ CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-rust test-python lint fmt tools install demo bench clean check-terraform check-nft netem
+.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-nft netem
 
 build:
 	$(CARGO) build --bins
@@ -100,6 +100,14 @@ bench: check-terraform $(TF_OLD)
 ## qdisc (this project's machines lack it, so it is not part of make test)
 netem: tools
 	$(CARGO) test --test e2e_network_faults -- --ignored lossy_slow_link_netem
+
+## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the
+## first request, during GetProviderSchema, with a stalled client; SIGTERM) with STRESS_CYCLES (1000) cycles each.
+## Every process must exit with status 0 within 2 s and remove its socket; prints cycles, failures, slowest exit.
+## TFE_PROVIDER_TEST_BIN=target/release/terraform-provider-tfe stresses another build of the provider.
+STRESS_CYCLES ?= 1000
+stress:
+	SHUTDOWN_CYCLES=$(STRESS_CYCLES) $(CARGO) test --test plugin_handshake shutdown_loop -- --test-threads=1 --nocapture
 
 clean:
 	$(CARGO) clean

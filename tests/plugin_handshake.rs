@@ -57,8 +57,15 @@ impl Drop for Provider {
     }
 }
 
+/// The provider under test: this build's binary, or `TFE_PROVIDER_TEST_BIN` (e.g. a release build).
+fn provider_binary() -> PathBuf {
+    std::env::var_os("TFE_PROVIDER_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-tfe")))
+}
+
 fn command(envs: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tfe"));
+    let mut cmd = Command::new(provider_binary());
     for (key, _) in std::env::vars() {
         if key.starts_with("TF_") || key.starts_with("PLUGIN_") || key.starts_with("TFE_") {
             cmd.env_remove(key);
@@ -567,4 +574,251 @@ fn sigterm_stops_cleanly_and_removes_the_socket() {
         "still running after SIGTERM"
     );
     assert!(!provider.socket.exists(), "socket file left behind");
+}
+
+/// When, relative to the handshake line, each launch/Shutdown cycle sends Shutdown.
+#[derive(Clone, Copy, Debug)]
+enum ShutdownTiming {
+    /// Connect, ping health (go-plugin does on start), then Shutdown at once.
+    AfterPing,
+    /// A lazy channel: Shutdown is the first request, pipelined right behind the TLS handshake.
+    FirstRequest,
+    /// Shutdown while GetProviderSchema is in flight on the same connection.
+    DuringSchema,
+    /// As DuringSchema, then the client stops polling its open connection (the server's graceful
+    /// HTTP/2 close gets no answer): the exit must not wait for that client.
+    DuringSchemaThenStall,
+    /// No Shutdown: SIGTERM (a service manager's stop) right after the handshake line.
+    Sigterm,
+}
+
+/// What one cycle measured: the time from sending Shutdown to the process having exited.
+struct CycleOutcome {
+    exit_after: Option<Duration>,
+    problems: Vec<String>,
+}
+
+async fn shutdown_cycle(identity: &ClientIdentity, timing: ShutdownTiming) -> CycleOutcome {
+    let mut problems = Vec::new();
+    let mut provider = launch(Some(&identity.pem), &[]);
+    let rpc_limit = Duration::from_secs(2);
+    if let ShutdownTiming::Sigterm = timing {
+        let sent = Instant::now();
+        let killed = Command::new("kill")
+            .args(["-TERM", &provider.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        return finish_cycle(&mut provider, sent, timing, problems).await;
+    }
+    let channel = match timing {
+        ShutdownTiming::FirstRequest => connect_lazy(&provider, identity),
+        _ => connect(&provider, Some(identity))
+            .await
+            .expect("mTLS connection"),
+    };
+    if let ShutdownTiming::AfterPing = timing {
+        assert_eq!(
+            plugin_health(channel.clone()).await.unwrap(),
+            ServingStatus::Serving as i32
+        );
+    }
+    let mut controller = GrpcControllerClient::new(channel.clone());
+    let sent = Instant::now();
+    let shutdown_result = match timing {
+        ShutdownTiming::DuringSchema | ShutdownTiming::DuringSchemaThenStall => {
+            let mut client = ProviderClient::new(channel.clone());
+            // join! polls the schema call first, so its stream is opened before Shutdown's.
+            let (schema, shutdown) = tokio::join!(
+                tokio::time::timeout(
+                    rpc_limit,
+                    client.get_provider_schema(pb::get_provider_schema::Request {})
+                ),
+                tokio::time::timeout(rpc_limit, controller.shutdown(Empty {}))
+            );
+            match schema {
+                Ok(Ok(r)) if r.get_ref().provider.is_some() => {}
+                Ok(Ok(_)) => problems.push("GetProviderSchema without a provider schema".into()),
+                Ok(Err(e)) => problems.push(format!("in-flight GetProviderSchema failed: {e}")),
+                Err(_) => problems.push("in-flight GetProviderSchema got no answer in 2 s".into()),
+            }
+            shutdown
+        }
+        _ => tokio::time::timeout(rpc_limit, controller.shutdown(Empty {})).await,
+    };
+    match shutdown_result {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => problems.push(format!("Shutdown failed: {e}")),
+        Err(_) => problems.push("Shutdown got no answer in 2 s".into()),
+    }
+    // The channel stays open until the process is gone: exiting must not wait for the client.
+    let outcome = finish_cycle(&mut provider, sent, timing, problems).await;
+    drop(channel);
+    outcome
+}
+
+/// Waits for the process to exit and checks how it left.
+async fn finish_cycle(
+    provider: &mut Provider,
+    sent: Instant,
+    timing: ShutdownTiming,
+    mut problems: Vec<String>,
+) -> CycleOutcome {
+    let limit = Duration::from_secs(2);
+    let exit_after = match timing {
+        ShutdownTiming::DuringSchemaThenStall => {
+            wait_exit_blocking(&mut provider.child, sent, limit)
+        }
+        _ => wait_exit_precise(&mut provider.child, sent, limit).await,
+    };
+    match exit_after {
+        None => {
+            problems.push("still running 2 s after Shutdown (go-plugin would SIGKILL it)".into())
+        }
+        Some(_) => {
+            let status = provider.child.wait().unwrap();
+            if !status.success() {
+                problems.push(format!("exit status {status}"));
+            }
+            if provider.socket.exists() {
+                problems.push(format!("socket {} left behind", provider.socket.display()));
+            }
+        }
+    }
+    CycleOutcome {
+        exit_after,
+        problems,
+    }
+}
+
+/// Like `wait_exit`, at millisecond resolution, measured from `since`. Waits asynchronously so the
+/// client keeps serving its (still open) connection, as grpc-go's does in Terraform.
+async fn wait_exit_precise(child: &mut Child, since: Instant, limit: Duration) -> Option<Duration> {
+    while since.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(since.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    None
+}
+
+/// Like `wait_exit_precise`, but blocks the test's (single) runtime thread, so the client's
+/// connection is not served meanwhile.
+fn wait_exit_blocking(child: &mut Child, since: Instant, limit: Duration) -> Option<Duration> {
+    while since.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(since.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    None
+}
+
+/// A channel that connects on its first request, so nothing precedes that request on the wire.
+fn connect_lazy(provider: &Provider, identity: &ClientIdentity) -> Channel {
+    let socket = provider.socket.clone();
+    let server_cert = provider.server_cert.clone().expect("TLS provider");
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(Arc::new(PinnedServer(server_cert)));
+    let mut config = builder
+        .with_client_auth_cert(
+            vec![CertificateDer::from(identity.der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone())),
+        )
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config));
+    Endpoint::try_from("http://localhost")
+        .unwrap()
+        .connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
+            let socket = socket.clone();
+            let tls = tls.clone();
+            async move {
+                let stream = UnixStream::connect(socket).await?;
+                let tls_stream = tls
+                    .connect(ServerName::try_from("localhost").unwrap(), stream)
+                    .await?;
+                Ok::<_, std::io::Error>(TokioIo::new(Either::Tls(Box::new(tls_stream))))
+            }
+        }))
+}
+
+/// Cycles per timing: `SHUTDOWN_CYCLES` (`make stress` sets 1000), else a few for `make test`.
+fn shutdown_cycles() -> usize {
+    match std::env::var("SHUTDOWN_CYCLES") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("SHUTDOWN_CYCLES must be a number, got {v:?}")),
+        Err(_) => 15,
+    }
+}
+
+/// Launches the provider again and again, shuts it down over mutual TLS at `timing`, and requires
+/// every process to exit with status 0 within go-plugin's 2 s, its socket file removed.
+async fn launch_shutdown_loop(timing: ShutdownTiming) {
+    let cycles = shutdown_cycles();
+    assert!(cycles > 0, "SHUTDOWN_CYCLES must be at least 1");
+    // One Terraform-like identity for the loop: the provider treats every launch alike.
+    let identity = client_identity();
+    let mut failures = Vec::new();
+    let mut slowest = Duration::ZERO;
+    let mut total = Duration::ZERO;
+    let started = Instant::now();
+    let mut exited = 0;
+    for cycle in 1..=cycles {
+        let outcome = shutdown_cycle(&identity, timing).await;
+        if let Some(took) = outcome.exit_after {
+            exited += 1;
+            slowest = slowest.max(took);
+            total += took;
+        }
+        if !outcome.problems.is_empty() {
+            eprintln!("{timing:?} cycle {cycle}: {}", outcome.problems.join("; "));
+            failures.push(cycle);
+        }
+    }
+    println!(
+        "{timing:?}: {cycles} launch/Shutdown cycles in {:.1} s, {} failed, {exited} exited, slowest exit {:.1} ms, mean {:.1} ms",
+        started.elapsed().as_secs_f64(),
+        failures.len(),
+        slowest.as_secs_f64() * 1e3,
+        total.as_secs_f64() * 1e3 / exited.max(1) as f64,
+    );
+    assert!(
+        failures.is_empty(),
+        "{timing:?}: {} of {cycles} cycles failed (cycles {failures:?})",
+        failures.len()
+    );
+}
+
+#[tokio::test]
+async fn shutdown_loop_after_ping() {
+    launch_shutdown_loop(ShutdownTiming::AfterPing).await;
+}
+
+#[tokio::test]
+async fn shutdown_loop_as_first_request() {
+    launch_shutdown_loop(ShutdownTiming::FirstRequest).await;
+}
+
+#[tokio::test]
+async fn shutdown_loop_during_get_provider_schema() {
+    launch_shutdown_loop(ShutdownTiming::DuringSchema).await;
+}
+
+#[tokio::test]
+async fn shutdown_loop_sigterm_right_after_the_handshake() {
+    launch_shutdown_loop(ShutdownTiming::Sigterm).await;
+}
+
+#[tokio::test]
+async fn shutdown_loop_with_a_stalled_client() {
+    launch_shutdown_loop(ShutdownTiming::DuringSchemaThenStall).await;
 }

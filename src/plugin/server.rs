@@ -323,6 +323,8 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = request.into_inner();
+        // Taken on arrival, so a StopProvider sent while the request is decoded still cancels it.
+        let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut response = pb::read_resource::Response::default();
         if let Some(entry) = self.resource(&req.type_name, &mut diags)
@@ -339,7 +341,7 @@ impl provider_server::Provider for ProviderService {
                 .read(ReadRequest {
                     current_state,
                     private: req.private,
-                    cancel: self.cancellation_token(),
+                    cancel,
                 })
                 .await;
             diags.extend(out.diagnostics);
@@ -409,6 +411,8 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
+        // Taken on arrival, so a StopProvider sent while the request is decoded still cancels it.
+        let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut response = pb::apply_resource_change::Response::default();
         if let Some(entry) = self.resource(&req.type_name, &mut diags)
@@ -432,7 +436,7 @@ impl provider_server::Provider for ProviderService {
                 planned_state,
                 config,
                 planned_private: req.planned_private,
-                cancel: self.cancellation_token(),
+                cancel,
             };
             let (new_state, private) = if apply.planned_state.is_null() {
                 tracing::debug!(
@@ -479,16 +483,15 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = request.into_inner();
+        // Taken on arrival, so a StopProvider sent while the request is decoded still cancels it.
+        let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let Some(entry) = self.resource(&req.type_name, &mut diags) {
             tracing::debug!(type_name = %req.type_name, "ImportResourceState");
             let out = entry
                 .resource
-                .import(ImportRequest {
-                    id: req.id,
-                    cancel: self.cancellation_token(),
-                })
+                .import(ImportRequest { id: req.id, cancel })
                 .await;
             diags.extend(out.diagnostics);
             for imported in out.imported {
@@ -525,6 +528,8 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = request.into_inner();
+        // Taken on arrival, so a StopProvider sent while the request is decoded still cancels it.
+        let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut state = None;
         if let Some(entry) = self.data_source(&req.type_name, &mut diags)
@@ -538,10 +543,7 @@ impl provider_server::Provider for ProviderService {
             tracing::debug!(type_name = %req.type_name, "ReadDataSource");
             let (value, d) = entry
                 .data_source
-                .read(ReadDataRequest {
-                    config,
-                    cancel: self.cancellation_token(),
-                })
+                .read(ReadDataRequest { config, cancel })
                 .await;
             diags.extend(d);
             state = encode_or_report(&value, &entry.ty, "data source state", &mut diags);
