@@ -159,6 +159,11 @@ fn wrong_configurations_fail_naming_the_attribute() {
             &["retry_backoff_min", "retry_backoff_max"],
         ),
         (
+            "a workspace name where the ID goes",
+            "resource \"tfe_workspace_run\" \"bad\" {\n  workspace_id = \"not-a-ws-id\"\n  apply {\n    manual_confirm = false\n  }\n}\n".to_string(),
+            &["workspace_id", "\"not-a-ws-id\" is not a workspace ID", "\"ws-\" followed by"],
+        ),
+        (
             "malformed timeout",
             resource_with(
                 "  apply {\n    manual_confirm = false\n  }\n  timeouts {\n    create = \"10 minutes\"\n  }",

@@ -465,8 +465,10 @@ fn a_person_locking_the_workspace_or_deleting_it_mid_wait() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:pending"]);
     let unlock = ws.clone();
-    human(&emu, move |c: TfeClient| async move { c.unlock_workspace(&unlock).await })
-        .expect("unlock");
+    human(&emu, move |c: TfeClient| async move {
+        c.unlock_workspace(&unlock).await
+    })
+    .expect("unlock");
     let out = wait_output(child);
     check!(out.success, s, out, "the apply failed after the unlock");
     assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:applied"]);
@@ -479,13 +481,20 @@ fn a_person_locking_the_workspace_or_deleting_it_mid_wait() {
     let child = s.spawn(APPLY);
     let run = await_run_status(&emu, &ws, "planning", Duration::from_secs(30));
     let doomed = ws.clone();
-    human(&emu, move |c: TfeClient| async move { c.delete_workspace(&doomed).await })
-        .expect("delete the workspace");
+    human(&emu, move |c: TfeClient| async move {
+        c.delete_workspace(&doomed).await
+    })
+    .expect("delete the workspace");
     let out = wait_output(child);
     check!(!out.success, s, out, "the apply cannot succeed");
     check!(out.combined().contains(&run.id), s, out, "names the run");
     let out = terraform_logged(&s, DESTROY);
-    check!(out.success, s, out, "destroy of a deleted workspace's run failed");
+    check!(
+        out.success,
+        s,
+        out,
+        "destroy of a deleted workspace's run failed"
+    );
     assert!(instances(&s).is_empty());
     assert!(
         runs_of(&emu, &ws).iter().all(|r| !r.is_destroy),
@@ -498,7 +507,12 @@ fn runs_erroring_twice_are_retried_and_a_garbled_answer_is_asked_again() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
     let cli = current_terraform();
-    let ws = workspace(&emu, &cli, "twice", json!({"plan_outcome": "error_first_n:2"}));
+    let ws = workspace(
+        &emu,
+        &cli,
+        "twice",
+        json!({"plan_outcome": "error_first_n:2"}),
+    );
     let settings = "    retry_backoff_min = 0\n    retry_backoff_max = 1";
     let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block(settings)));
     emu.add_fault(json!({"kind": "malformed_body", "body": "not_json", "method": "GET", "path": "/api/v2/runs/*", "times": 2}));

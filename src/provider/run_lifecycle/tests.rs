@@ -626,3 +626,30 @@ async fn a_stop_during_the_create_still_reports_the_run_it_made() {
     assert!(started.elapsed() <= CREATE_GRACE, "{:?}", started.elapsed());
     assert!(failure.message.contains("run list"), "{}", failure.message);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_adopted_run_is_seen_through_without_queuing_another() {
+    let fake = FakeTfe::new(5, 5);
+    // A run an earlier apply queued, already planned and waiting for its confirmation.
+    fake.state.lock().unwrap().runs.push(FakeRun {
+        created: Instant::now() - Duration::from_secs(10),
+        confirmed: None,
+        discarded: false,
+    });
+    let adopted = fake.status_of(0);
+    assert!(adopted.is_confirmable);
+    let outcome = drive(
+        &fake,
+        Operation::Apply,
+        &settings(),
+        Some(adopted),
+        &CancellationToken::new(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.run_id, "run-0");
+    assert_eq!(outcome.success, Some(Success::Applied));
+    assert_eq!(fake.count("POST /runs "), 0, "{:?}", fake.requests());
+    assert_eq!(fake.count("POST /runs/run-0/actions/apply"), 1);
+}
