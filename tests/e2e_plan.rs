@@ -409,9 +409,11 @@ fn apply_against_an_unreachable_host_fails_with_a_clear_error() {
                 "-lock=false",
             ],
             // Nothing listens on port 1: the client fails at discovery, before any run.
+            // The client retries a refused connection within its budget; keep the budget short.
             &[
                 ("TFE_TOKEN", "test-token-not-used"),
                 ("TFE_HOSTNAME", "127.0.0.1:1"),
+                ("TFE_RETRY_MAX_ELAPSED", "2s"),
             ],
         );
         assert!(
