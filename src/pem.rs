@@ -65,21 +65,20 @@ mod tests {
 
     #[test]
     fn errors_are_worded_as_rustls_pemfile_worded_them() {
-        let missing_end = "-----BEGIN CERTIFICATE-----\nAQID\n";
-        let e = certificates(missing_end.as_bytes())
-            .next()
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            r#"section end "-----END CERTIFICATE-----" missing"#
-        );
-        let bad_base64 = CERT.replace("AQID", "A*ID");
-        let e = certificates(bad_base64.as_bytes())
-            .next()
-            .unwrap()
-            .unwrap_err();
-        assert!(!e.to_string().starts_with("base64 decode error"), "{e}");
-        assert!(!e.to_string().is_empty());
+        // The messages rustls-pemfile 2.2.0's `certs` gave for the same inputs.
+        let cases = [
+            (
+                "-----BEGIN CERTIFICATE-----\nAQID\n",
+                r#"section end "CERTIFICATE" missing"#,
+            ),
+            (
+                "-----BEGIN CERTIFICATE-----\nA*ID\n-----END CERTIFICATE-----\n",
+                "InvalidCharacter(42)",
+            ),
+        ];
+        for (input, expected) in cases {
+            let e = certificates(input.as_bytes()).next().unwrap().unwrap_err();
+            assert_eq!(e.to_string(), expected, "{input:?}");
+        }
     }
 }
