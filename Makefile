@@ -75,10 +75,11 @@ test-python:
 	TFE_EMULATOR_BIN=$(CURDIR)/target/debug/tfe-emulator JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
 	    $(VENV)/bin/python -m pytest -q tests/python
 
-## lint: rustfmt, clippy, and cargo-deny's bans, licenses and sources checks (deny.toml; docs/supply-chain.md).
+## lint: rustfmt (also of fuzz/), clippy, and cargo-deny's bans, licenses and sources checks (deny.toml; docs/supply-chain.md).
 ## The advisories check is not run: the RustSec database cannot be fetched here (deny.toml bans by name instead).
 lint: $(CARGO_DENY)
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO_DENY) --locked check --hide-inclusion-graph bans licenses sources
 
