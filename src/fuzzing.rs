@@ -31,7 +31,13 @@ pub fn entry(name: &str) -> Option<Entry> {
 /// The value types the codec targets decode against: the schemas Terraform really sends
 /// (`tfe_workspace_run`, `tfe_workspace`, the provider configuration), a bare dynamic value, and a type
 /// made of every collection kind with dynamic values nested inside.
-pub fn codec_types() -> Vec<(&'static str, Type)> {
+pub fn codec_types() -> &'static [(&'static str, Type)] {
+    static TYPES: std::sync::LazyLock<Vec<(&'static str, Type)>> =
+        std::sync::LazyLock::new(build_codec_types);
+    &TYPES
+}
+
+fn build_codec_types() -> Vec<(&'static str, Type)> {
     use crate::provider::{config, resources};
     let object = |attrs: Vec<(&str, Type)>| {
         Type::Object(attrs.into_iter().map(|(k, t)| (k.to_string(), t)).collect())
@@ -122,10 +128,10 @@ fn check_decoded(name: &str, ty: &Type, value: &Value, from: &str) {
 /// with `decode_msgpack`.
 pub fn codec_msgpack(data: &[u8]) {
     for (name, ty) in codec_types() {
-        let decoded = codec::decode_msgpack(data, &ty);
+        let decoded = codec::decode_msgpack(data, ty);
         if !data.is_empty() {
             // msgpack wins over JSON when both are present.
-            let dynamic = codec::decode_dynamic(data, b"{}", &ty);
+            let dynamic = codec::decode_dynamic(data, b"{}", ty);
             match (&decoded, &dynamic) {
                 (Ok(a), Ok(b)) => assert!(same(a, b), "{name}: decode_dynamic disagrees"),
                 (Err(_), Err(_)) => {}
@@ -135,7 +141,7 @@ pub fn codec_msgpack(data: &[u8]) {
             }
         }
         if let Ok(value) = decoded {
-            check_decoded(name, &ty, &value, "msgpack");
+            check_decoded(name, ty, &value, "msgpack");
         }
     }
 }
@@ -144,9 +150,9 @@ pub fn codec_msgpack(data: &[u8]) {
 /// [`codec_types`]: a decoded value must survive a JSON round trip and a msgpack round trip.
 pub fn codec_json(data: &[u8]) {
     for (name, ty) in codec_types() {
-        let decoded = codec::decode_json(data, &ty);
+        let decoded = codec::decode_json(data, ty);
         if !data.is_empty() {
-            let dynamic = codec::decode_dynamic(&[], data, &ty);
+            let dynamic = codec::decode_dynamic(&[], data, ty);
             assert_eq!(
                 decoded.is_ok(),
                 dynamic.is_ok(),
@@ -154,11 +160,11 @@ pub fn codec_json(data: &[u8]) {
             );
         }
         let Ok(value) = decoded else { continue };
-        check_decoded(name, &ty, &value, "JSON");
+        check_decoded(name, ty, &value, "JSON");
         // JSON holds no unknowns, so every decoded value is wholly known.
         assert!(value.is_wholly_known(), "{name}: unknown from JSON");
-        if let Ok(bytes) = codec::encode_json(&value, &ty) {
-            let back = codec::decode_json(&bytes, &ty).unwrap_or_else(|e| {
+        if let Ok(bytes) = codec::encode_json(&value, ty) {
+            let back = codec::decode_json(&bytes, ty).unwrap_or_else(|e| {
                 panic!(
                     "{name}: re-encoded JSON does not decode: {e}\n{}",
                     String::from_utf8_lossy(&bytes)

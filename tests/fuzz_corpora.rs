@@ -219,8 +219,8 @@ fn write_generated_seeds() {
         std::fs::write(dir.join(format!("gen-{name}")), bytes).unwrap();
     };
     for (name, ty) in fuzzing::codec_types() {
-        for (variant, value) in [("full", full_value(&ty)), ("sparse", sparse_value(&ty))] {
-            let msgpack = codec::encode_msgpack(&value, &ty).unwrap();
+        for (variant, value) in [("full", full_value(ty)), ("sparse", sparse_value(ty))] {
+            let msgpack = codec::encode_msgpack(&value, ty).unwrap();
             write(
                 "codec_msgpack",
                 &format!("{name}-{variant}.msgpack"),
@@ -228,7 +228,7 @@ fn write_generated_seeds() {
             );
             let mut known = value.clone();
             known.unknowns_to_null();
-            let json = codec::encode_json(&known, &ty).unwrap();
+            let json = codec::encode_json(&known, ty).unwrap();
             write("codec_json", &format!("{name}-{variant}.json"), &json);
         }
     }
