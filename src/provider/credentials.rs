@@ -41,12 +41,14 @@ impl CredentialSources {
     }
 }
 
-/// Lower-case, without the default HTTPS port.
+/// Lower-case, without surrounding whitespace or the default HTTPS port. Idempotent, so a host read from a file
+/// and the provider's hostname compare equal however often either was normalised.
 pub fn normalize_host(host: &str) -> String {
-    let host = host.trim().to_ascii_lowercase();
-    host.strip_suffix(":443")
-        .map(str::to_string)
-        .unwrap_or(host)
+    let mut host = host.trim();
+    while let Some(rest) = host.strip_suffix(":443") {
+        host = rest.trim();
+    }
+    host.to_ascii_lowercase()
 }
 
 /// Host -> token from a CLI configuration or credentials file, in HCL or JSON syntax.
@@ -253,6 +255,25 @@ mod tests {
             Some("other\"quoted")
         );
         assert!(!creds.contains_key("x") && !creds.contains_key("hidden"));
+    }
+
+    #[test]
+    fn host_normalisation_is_idempotent() {
+        // Found by the cli_credentials fuzz target: whitespace before the port survived one normalisation.
+        for host in [
+            "App.Terraform.io",
+            "x.example :443",
+            "x.example:443:443",
+            " x.example:443 ",
+        ] {
+            let once = normalize_host(host);
+            assert_eq!(normalize_host(&once), once, "{host:?}");
+        }
+        assert_eq!(normalize_host("x.example \n:443"), "x.example");
+        assert_eq!(
+            normalize_host("TFE.example.com:8443"),
+            "tfe.example.com:8443"
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn client_config(
             let pem = std::fs::read(path).map_err(|e| {
                 TfeError::Config(format!("cannot read CA file {}: {e}", path.display()))
             })?;
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            for cert in crate::pem::certificates(&pem) {
                 let cert = cert
                     .map_err(|e| TfeError::Config(format!("bad PEM in {}: {e}", path.display())))?;
                 roots.add(cert).map_err(|e| {

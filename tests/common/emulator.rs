@@ -387,7 +387,7 @@ pub fn http_client(ca: Option<&Path>) -> reqwest::Client {
     let mut roots = rustls::RootCertStore::empty();
     if let Some(ca) = ca {
         let pem = std::fs::read(ca).expect("CA file");
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        for cert in tfe_provider::pem::certificates(&pem) {
             roots.add(cert.expect("CA PEM")).expect("CA cert");
         }
     }

@@ -1,0 +1,258 @@
+//! Entry points for fuzzing the parsers that read untrusted or hand-written input. Each takes raw bytes,
+//! runs the real parser on them, and panics only when the parser breaks a property it promises (a round
+//! trip that does not come back, a result that is not normalised); an input that is merely invalid must be
+//! refused with an error, never a panic or a hang.
+//!
+//! The cargo-fuzz targets in `fuzz/fuzz_targets/<name>.rs` call these functions, and `tests/fuzz_corpora.rs`
+//! feeds every committed input under `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/` through them on
+//! stable Rust, so a crash found once stays fixed. [`TARGETS`] maps each fuzz target's name to its entry
+//! function: a new target is added here, in `fuzz/fuzz_targets/` (and `fuzz/Cargo.toml`), and gets a seed
+//! corpus directory.
+
+use crate::plugin::codec;
+use crate::plugin::value::{Number, Type, Value};
+
+/// A named fuzz entry point.
+pub type Entry = fn(&[u8]);
+
+/// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its corpus directory.
+pub const TARGETS: &[(&str, Entry)] = &[
+    ("codec_msgpack", codec_msgpack),
+    ("codec_json", codec_json),
+    ("cli_credentials", cli_credentials),
+    ("emulator_scenario", emulator_scenario),
+];
+
+/// The entry function of the fuzz target `name`.
+pub fn entry(name: &str) -> Option<Entry> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// The value types the codec targets decode against: the schemas Terraform really sends
+/// (`tfe_workspace_run`, `tfe_workspace`, the provider configuration), a bare dynamic value, and a type
+/// made of every collection kind with dynamic values nested inside.
+pub fn codec_types() -> &'static [(&'static str, Type)] {
+    static TYPES: std::sync::LazyLock<Vec<(&'static str, Type)>> =
+        std::sync::LazyLock::new(build_codec_types);
+    &TYPES
+}
+
+fn build_codec_types() -> Vec<(&'static str, Type)> {
+    use crate::provider::{config, resources};
+    let object = |attrs: Vec<(&str, Type)>| {
+        Type::Object(attrs.into_iter().map(|(k, t)| (k.to_string(), t)).collect())
+    };
+    let collections = object(vec![
+        ("any", Type::Dynamic),
+        ("anys", Type::list(Type::Dynamic)),
+        (
+            "blocks",
+            Type::map(Type::list(object(vec![
+                ("name", Type::String),
+                ("count", Type::Number),
+                ("on", Type::Bool),
+            ]))),
+        ),
+        (
+            "pairs",
+            Type::set(Type::Tuple(vec![Type::String, Type::Number, Type::Dynamic])),
+        ),
+        ("nested", Type::list(Type::set(Type::map(Type::String)))),
+    ]);
+    vec![
+        (
+            "tfe_workspace_run",
+            resources::workspace_run::schema().value_type(),
+        ),
+        ("tfe_workspace", resources::workspace::schema().value_type()),
+        ("provider", config::schema().value_type()),
+        ("dynamic", Type::Dynamic),
+        ("collections", collections),
+    ]
+}
+
+/// Structural equality where numbers compare by value, as [`Value`]'s own `PartialEq` does, except that a
+/// NaN is equal to a NaN (the codec refuses NaN, so this only matters while that holds).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(Number::Float(x)), Value::Number(Number::Float(y)))
+            if x.is_nan() && y.is_nan() =>
+        {
+            true
+        }
+        (Value::List(x), Value::List(y))
+        | (Value::Set(x), Value::Set(y))
+        | (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, a), (kb, b))| ka == kb && same(a, b))
+        }
+        _ => a == b,
+    }
+}
+
+fn has_nan(v: &Value) -> bool {
+    match v {
+        Value::Number(Number::Float(f)) => f.is_nan(),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => items.iter().any(has_nan),
+        Value::Map(m) | Value::Object(m) => m.values().any(has_nan),
+        _ => false,
+    }
+}
+
+/// Checks what the provider relies on for a decoded value: no NaN (Terraform has none), and that writing it
+/// back in msgpack, which is how every value goes back to Terraform, reads back as the same value. Encoding
+/// may refuse a value (e.g. a `list(dynamic)` whose elements have different types), but must not change it.
+fn check_decoded(name: &str, ty: &Type, value: &Value, from: &str) {
+    assert!(
+        !has_nan(value),
+        "{name}: decoding {from} produced a NaN: {value:?}"
+    );
+    if let Ok(bytes) = codec::encode_msgpack(value, ty) {
+        let back = codec::decode_msgpack(&bytes, ty).unwrap_or_else(|e| {
+            panic!("{name}: the msgpack encoding of a value decoded from {from} does not decode: {e}\nvalue: {value:?}\nbytes: {bytes:02x?}")
+        });
+        assert!(
+            same(&back, value),
+            "{name}: msgpack round trip of a value decoded from {from} changed it\nbefore: {value:?}\nafter:  {back:?}"
+        );
+    }
+}
+
+/// `DynamicValue` in msgpack (what Terraform sends in every request), decoded against each of
+/// [`codec_types`]; a decoded value must survive a msgpack round trip, and `decode_dynamic` must agree
+/// with `decode_msgpack`.
+pub fn codec_msgpack(data: &[u8]) {
+    for (name, ty) in codec_types() {
+        let decoded = codec::decode_msgpack(data, ty);
+        if !data.is_empty() {
+            // msgpack wins over JSON when both are present.
+            let dynamic = codec::decode_dynamic(data, b"{}", ty);
+            match (&decoded, &dynamic) {
+                (Ok(a), Ok(b)) => assert!(same(a, b), "{name}: decode_dynamic disagrees"),
+                (Err(_), Err(_)) => {}
+                _ => panic!(
+                    "{name}: decode_dynamic and decode_msgpack disagree: {decoded:?} vs {dynamic:?}"
+                ),
+            }
+        }
+        if let Ok(value) = decoded {
+            check_decoded(name, ty, &value, "msgpack");
+        }
+    }
+}
+
+/// `DynamicValue` in JSON (raw state in UpgradeResourceState, some requests), decoded against each of
+/// [`codec_types`]: a decoded value must survive a JSON round trip and a msgpack round trip.
+pub fn codec_json(data: &[u8]) {
+    for (name, ty) in codec_types() {
+        let decoded = codec::decode_json(data, ty);
+        if !data.is_empty() {
+            let dynamic = codec::decode_dynamic(&[], data, ty);
+            assert_eq!(
+                decoded.is_ok(),
+                dynamic.is_ok(),
+                "{name}: decode_dynamic and decode_json disagree"
+            );
+        }
+        let Ok(value) = decoded else { continue };
+        check_decoded(name, ty, &value, "JSON");
+        // JSON holds no unknowns, so every decoded value is wholly known.
+        assert!(value.is_wholly_known(), "{name}: unknown from JSON");
+        if let Ok(bytes) = codec::encode_json(&value, ty) {
+            let back = codec::decode_json(&bytes, ty).unwrap_or_else(|e| {
+                panic!(
+                    "{name}: re-encoded JSON does not decode: {e}\n{}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            });
+            assert!(
+                same(&back, &value),
+                "{name}: JSON round trip changed the value\nbefore: {value:?}\nafter:  {back:?}"
+            );
+        }
+    }
+}
+
+/// The CLI configuration / `credentials.tfrc.json` parser (files are read as UTF-8, so other bytes never
+/// reach it): every host it returns is normalised, and it is deterministic.
+pub fn cli_credentials(data: &[u8]) {
+    use crate::provider::credentials::{normalize_host, parse_credentials};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let found = parse_credentials(text);
+    for host in found.keys() {
+        assert_eq!(
+            &normalize_host(host),
+            host,
+            "host {host:?} is not normalised"
+        );
+    }
+    assert_eq!(
+        parse_credentials(text),
+        found,
+        "parsing is not deterministic"
+    );
+}
+
+/// The emulator's `--scenario` file, loaded as `tfe-emulator` loads it (UTF-8 text, JSON): a scenario that
+/// parses must serialise and parse back to the same thing, and applying it to a fresh emulator (its knobs,
+/// fault rules and seeded organizations and workspaces) either works or reports an error.
+pub fn emulator_scenario(data: &[u8]) {
+    use crate::emulator::Emulator;
+    use crate::emulator::scenario::{Scenario, seed};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(scenario) = serde_json::from_str::<Scenario>(text) else {
+        return;
+    };
+    let json = serde_json::to_value(&scenario).expect("a parsed scenario serialises");
+    let again: Scenario = serde_json::from_value(json.clone())
+        .unwrap_or_else(|e| panic!("a serialised scenario does not parse back: {e}\n{json}"));
+    assert_eq!(
+        serde_json::to_value(&again).expect("serialises"),
+        json,
+        "scenario round trip changed it"
+    );
+
+    let emulator = Emulator::new(scenario.tokens.clone(), scenario.defaults.clone());
+    let mut added = 0;
+    {
+        let mut faults = emulator.faults.lock().unwrap();
+        for rule in &scenario.faults {
+            if faults.add(rule.clone()).is_ok() {
+                added += 1;
+            }
+        }
+        assert_eq!(faults.rules.len(), added);
+        // Every rule is matched against a few request paths, as the HTTP layer does per request.
+        for (method, path) in [
+            ("GET", "/api/v2/runs/run-1"),
+            ("POST", "/api/v2/runs"),
+            ("GET", "/api/v2/organizations/acme/workspaces/network"),
+        ] {
+            let _ = faults.fire(method, path);
+        }
+    }
+    let seeded = seed(&emulator, &scenario.organizations, &scenario.workspaces);
+    if let Ok(seeded) = seeded {
+        assert_eq!(seeded.len(), scenario.workspaces.len());
+        // Seeding is idempotent: the same workspaces keep their ids.
+        let twice = seed(&emulator, &scenario.organizations, &scenario.workspaces)
+            .expect("seeding the same scenario twice works");
+        let ids = |s: &[crate::emulator::scenario::SeededWorkspace]| {
+            s.iter().map(|w| w.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&twice),
+            ids(&seeded),
+            "re-seeding changed workspace ids"
+        );
+    }
+}
