@@ -21,6 +21,8 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("codec_json", codec_json),
     ("cli_credentials", cli_credentials),
     ("emulator_scenario", emulator_scenario),
+    ("jsonapi_response", jsonapi_response),
+    ("rate_limit_headers", rate_limit_headers),
 ];
 
 /// The entry function of the fuzz target `name`.
@@ -255,4 +257,55 @@ pub fn emulator_scenario(data: &[u8]) {
             "re-seeding changed workspace ids"
         );
     }
+}
+
+/// A TFE API answer as the client reads it: the first two bytes are the HTTP status (taken into
+/// 100-599), the rest the body. Every parser the client applies to an answer runs on it
+/// ([`exercise_response`](crate::tfe::untrusted::exercise_response)): none may panic, whatever the body.
+pub fn jsonapi_response(data: &[u8]) {
+    use crate::tfe::untrusted::exercise_response;
+    let (status, body) = match data {
+        [a, b, rest @ ..] => (100 + u16::from_be_bytes([*a, *b]) % 500, rest),
+        _ => (200, data),
+    };
+    exercise_response(status, &reqwest::header::HeaderMap::new(), body);
+}
+
+/// The rate-limit headers of an answer (`Retry-After`, `X-RateLimit-Reset`, `X-RateLimit-Limit`), one
+/// value per line in that order, raw bytes. The pause the server asks for is parsed without panicking
+/// (any number, date or garbage), a date in the past asks for no pause, and the limit, when read, is a
+/// finite positive number.
+pub fn rate_limit_headers(data: &[u8]) {
+    use crate::tfe::untrusted::{exercise_response, rate_limit, server_pause};
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let mut headers = HeaderMap::new();
+    let names = ["retry-after", "x-ratelimit-reset", "x-ratelimit-limit"];
+    for (name, value) in names.iter().zip(data.split(|b| *b == b'\n')) {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            headers.insert(*name, value);
+        }
+    }
+    let now = UNIX_EPOCH + Duration::from_secs(1_764_547_200);
+    let pause = server_pause(&headers, now);
+    // The same headers, asked again at the same instant, give the same answer.
+    assert_eq!(
+        server_pause(&headers, now),
+        pause,
+        "the pause is not deterministic"
+    );
+    // Ten years on, a date in the header is long past: no pause from it, and no panic.
+    let _ = server_pause(&headers, now + Duration::from_secs(315_360_000));
+    let _ = server_pause(&headers, SystemTime::UNIX_EPOCH);
+    if let Some(limit) = rate_limit(&headers) {
+        assert!(
+            limit.is_finite() && limit > 0.0,
+            "limit {limit} read from {headers:?}"
+        );
+    }
+    exercise_response(
+        429,
+        &headers,
+        br#"{"errors":[{"status":"429","title":"too many requests"}]}"#,
+    );
 }
