@@ -34,7 +34,7 @@ MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-nft netem fuzz check-nightly
 
 build:
-	$(CARGO) build --bins
+	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
 tools: $(TF_OLD) $(VENV)/.installed check-terraform check-nft
@@ -72,11 +72,11 @@ $(VENV)/.installed: Makefile
 
 ## test: lint-free build, Rust tests (unit, integration, end to end with both Terraform CLIs), pytfe conformance
 test: tools
-	$(CARGO) build --bins
+	$(CARGO) build --workspace --bins
 	$(MAKE) --no-print-directory test-rust test-python
 
 test-rust:
-	$(CARGO) test --no-fail-fast
+	$(CARGO) test --workspace --no-fail-fast
 
 # The CDKTF test (tests/python/test_cdktf.py) also needs node on PATH; jsii's banner about Node 20 is silenced.
 test-python:
@@ -88,7 +88,7 @@ test-python:
 lint: $(CARGO_DENY)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO_DENY) --locked check --hide-inclusion-graph bans licenses sources
 
 fmt:
@@ -142,6 +142,7 @@ bench: check-terraform $(TF_OLD)
 ## netem: the network-fault test with 20% loss and 500 ms latency, which needs the kernel's netem
 ## qdisc (this project's machines lack it, so it is not part of make test)
 netem: tools
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --test e2e_network_faults -- --ignored lossy_slow_link_netem
 
 ## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the

@@ -278,7 +278,7 @@ def one_run(emu: Emulator, env: dict[str, str], workdir: Path, phase_ms: int, pr
 # --- main -------------------------------------------------------------------------------------------
 
 def build(profile: str) -> Path:
-    command = ["cargo", "build", "--quiet", "--bins"] + (["--release"] if profile == "release" else [])
+    command = ["cargo", "build", "--quiet", "--workspace", "--bins"] + (["--release"] if profile == "release" else [])
     print(f"building: {' '.join(command)}", flush=True)
     subprocess.run(command, cwd=REPO, check=True)
     return Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / profile

@@ -7,10 +7,11 @@
 //! feeds every committed input under `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/` through them on
 //! stable Rust, so a crash found once stays fixed. [`TARGETS`] maps each fuzz target's name to its entry
 //! function: a new target is added here, in `fuzz/fuzz_targets/` (and `fuzz/Cargo.toml`), and gets a seed
-//! corpus directory.
+//! corpus directory. The emulator's own target (`emulator_scenario`) is in `tfe_emulator::fuzzing`, so that
+//! the provider does not depend on the emulator.
 
-use crate::plugin::codec;
-use crate::plugin::value::{Number, Type, Value};
+use tfplugin::codec;
+use tfplugin::value::{Number, Type, Value};
 
 /// A named fuzz entry point.
 pub type Entry = fn(&[u8]);
@@ -20,7 +21,6 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("codec_msgpack", codec_msgpack),
     ("codec_json", codec_json),
     ("cli_credentials", cli_credentials),
-    ("emulator_scenario", emulator_scenario),
     ("jsonapi_response", jsonapi_response),
     ("rate_limit_headers", rate_limit_headers),
 ];
@@ -202,68 +202,11 @@ pub fn cli_credentials(data: &[u8]) {
     );
 }
 
-/// The emulator's `--scenario` file, loaded as `tfe-emulator` loads it (UTF-8 text, JSON): a scenario that
-/// parses must serialise and parse back to the same thing, and applying it to a fresh emulator (its knobs,
-/// fault rules and seeded organizations and workspaces) either works or reports an error.
-pub fn emulator_scenario(data: &[u8]) {
-    use crate::emulator::Emulator;
-    use crate::emulator::scenario::{Scenario, seed};
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let Ok(scenario) = serde_json::from_str::<Scenario>(text) else {
-        return;
-    };
-    let json = serde_json::to_value(&scenario).expect("a parsed scenario serialises");
-    let again: Scenario = serde_json::from_value(json.clone())
-        .unwrap_or_else(|e| panic!("a serialised scenario does not parse back: {e}\n{json}"));
-    assert_eq!(
-        serde_json::to_value(&again).expect("serialises"),
-        json,
-        "scenario round trip changed it"
-    );
-
-    let emulator = Emulator::new(scenario.tokens.clone(), scenario.defaults.clone());
-    let mut added = 0;
-    {
-        let mut faults = emulator.faults.lock().unwrap();
-        for rule in &scenario.faults {
-            if faults.add(rule.clone()).is_ok() {
-                added += 1;
-            }
-        }
-        assert_eq!(faults.rules.len(), added);
-        // Every rule is matched against a few request paths, as the HTTP layer does per request.
-        for (method, path) in [
-            ("GET", "/api/v2/runs/run-1"),
-            ("POST", "/api/v2/runs"),
-            ("GET", "/api/v2/organizations/acme/workspaces/network"),
-        ] {
-            let _ = faults.fire(method, path);
-        }
-    }
-    let seeded = seed(&emulator, &scenario.organizations, &scenario.workspaces);
-    if let Ok(seeded) = seeded {
-        assert_eq!(seeded.len(), scenario.workspaces.len());
-        // Seeding is idempotent: the same workspaces keep their ids.
-        let twice = seed(&emulator, &scenario.organizations, &scenario.workspaces)
-            .expect("seeding the same scenario twice works");
-        let ids = |s: &[crate::emulator::scenario::SeededWorkspace]| {
-            s.iter().map(|w| w.id.clone()).collect::<Vec<_>>()
-        };
-        assert_eq!(
-            ids(&twice),
-            ids(&seeded),
-            "re-seeding changed workspace ids"
-        );
-    }
-}
-
 /// A TFE API answer as the client reads it: the first two bytes are the HTTP status (taken into
 /// 100-599), the rest the body. Every parser the client applies to an answer runs on it
-/// ([`exercise_response`](crate::tfe::untrusted::exercise_response)): none may panic, whatever the body.
+/// ([`exercise_response`](tfe_client::untrusted::exercise_response)): none may panic, whatever the body.
 pub fn jsonapi_response(data: &[u8]) {
-    use crate::tfe::untrusted::exercise_response;
+    use tfe_client::untrusted::exercise_response;
     let (status, body) = match data {
         [a, b, rest @ ..] => (100 + u16::from_be_bytes([*a, *b]) % 500, rest),
         _ => (200, data),
@@ -276,9 +219,9 @@ pub fn jsonapi_response(data: &[u8]) {
 /// (any number, date or garbage), a date in the past asks for no pause, and the limit, when read, is a
 /// finite positive number.
 pub fn rate_limit_headers(data: &[u8]) {
-    use crate::tfe::untrusted::{exercise_response, rate_limit, server_pause};
     use reqwest::header::{HeaderMap, HeaderValue};
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use tfe_client::untrusted::{exercise_response, rate_limit, server_pause};
     let mut headers = HeaderMap::new();
     let names = ["retry-after", "x-ratelimit-reset", "x-ratelimit-limit"];
     for (name, value) in names.iter().zip(data.split(|b| *b == b'\n')) {

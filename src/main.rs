@@ -3,9 +3,18 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use tfe_provider::plugin::logging;
-use tfe_provider::plugin::serve::{ServeError, ServeOptions, serve};
 use tfe_provider::provider::{PROVIDER_ADDRESS, PROVIDER_NAME, TfeProvider};
+use tfplugin::logging;
+use tfplugin::serve::{ServeError, ServeOptions, serve};
+
+/// The crates whose events are this provider's own (logged at Terraform's level): the provider, the plugin
+/// layer and the TFE client.
+const LOG_TARGETS: &[&str] = &[
+    "tfe_provider",
+    "terraform_provider_tfe",
+    "tfplugin",
+    "tfe_client",
+];
 
 const USAGE: &str = "usage: terraform-provider-tfe [--debug]\n\n  --debug  serve in reattach mode and print TF_REATTACH_PROVIDERS for Terraform\n";
 
@@ -28,7 +37,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    logging::init(PROVIDER_NAME);
+    logging::init(PROVIDER_NAME, LOG_TARGETS);
     let options = ServeOptions {
         provider_address: PROVIDER_ADDRESS.to_string(),
         debug,

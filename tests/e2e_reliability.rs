@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use common::emulator::{RunSummary, TestEmulator};
 use common::session::*;
 use common::terraform::{DevOverrides, TerraformCli, TerraformRun, all_clis, current_terraform};
-use tfe_provider::tfe::TfeClient;
+use tfe_client::TfeClient;
 
 /// Budgets short enough for tests: one exchange, the retries of one request.
 const TUNING: &[(&str, &str)] = &[

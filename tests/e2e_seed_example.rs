@@ -239,7 +239,7 @@ fn import_by_name_and_id_then_plan_is_empty() {
                 .await
                 .unwrap();
             for name in ["by-name", "by-id"] {
-                let options = tfe_provider::tfe::WorkspaceOptions {
+                let options = tfe_client::WorkspaceOptions {
                     name: Some(name.into()),
                     ..Default::default()
                 };
@@ -518,7 +518,7 @@ fn examples_validate_and_the_data_source_reads_a_workspace() {
             c.create_organization("my-org-name", "admin@company.com")
                 .await
                 .unwrap();
-            let options = tfe_provider::tfe::WorkspaceOptions {
+            let options = tfe_client::WorkspaceOptions {
                 name: Some("app-prod".into()),
                 ..Default::default()
             };

@@ -12,7 +12,7 @@ use serde_json::json;
 use common::emulator::TestEmulator;
 use common::session::*;
 use common::terraform::{DevOverrides, all_clis};
-use tfe_provider::tfe::TfeClient;
+use tfe_client::TfeClient;
 
 // ------------------------------------------------------------------ the paths
 
@@ -513,7 +513,7 @@ fn import_by_run_id_fills_workspace_id_and_queues_nothing() {
         let ws = workspace(&emu, &cli, "import", json!({}));
         let id = ws.clone();
         let run = human(&emu, move |c: TfeClient| async move {
-            c.create_run(tfe_provider::tfe::CreateRun {
+            c.create_run(tfe_client::CreateRun {
                 workspace_id: id,
                 auto_apply: Some(true),
                 ..Default::default()

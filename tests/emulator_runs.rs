@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::emulator::TestEmulator;
 use serde_json::{Value, json};
-use tfe_provider::tfe::*;
+use tfe_client::*;
 
 const FAST: fn() -> Value =
     || json!({"plan_ms": 40, "apply_ms": 40, "cost_estimate_ms": 20, "policy_check_ms": 20});

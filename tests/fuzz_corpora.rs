@@ -1,7 +1,7 @@
 //! The fuzz targets' committed inputs as ordinary tests on stable Rust: every file under `fuzz/corpus/<target>/`
 //! (seeds and regressions for crashes the fuzzers found) and `fuzz/artifacts/<target>/` (crash inputs not yet
 //! moved into the corpus) goes through the same entry function the fuzz target calls
-//! (`tfe_provider::fuzzing`). Also checks that fuzz targets, entry functions and corpora line up, so a new
+//! (`tfe_provider::fuzzing`, or `tfe_emulator::fuzzing` for the emulator's). Also checks that fuzz targets, entry functions and corpora line up, so a new
 //! target cannot be forgotten here.
 //!
 //! `cargo test --test fuzz_corpora -- --ignored write_generated_seeds` rewrites the generated seeds
@@ -12,9 +12,20 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tfe_provider::fuzzing::{self, Entry, TARGETS};
-use tfe_provider::plugin::codec;
-use tfe_provider::plugin::{Number, Type, Value};
+use tfe_provider::fuzzing::{self, Entry};
+use tfplugin::codec;
+use tfplugin::{Number, Type, Value};
+
+/// Every fuzz target with the crate whose `fuzzing` module holds its entry function.
+fn targets() -> Vec<(&'static str, &'static str, Entry)> {
+    let provider = fuzzing::TARGETS
+        .iter()
+        .map(|(n, f)| ("tfe_provider", *n, *f));
+    let emulator = tfe_emulator::fuzzing::TARGETS
+        .iter()
+        .map(|(n, f)| ("tfe_emulator", *n, *f));
+    provider.chain(emulator).collect()
+}
 
 /// An input slower than this in a debug build counts as a hang (libFuzzer's limit in `make fuzz` is 10 s).
 const SLOW: Duration = Duration::from_secs(20);
@@ -72,7 +83,7 @@ fn run_inputs(entry: Entry, files: &[PathBuf]) -> Vec<String> {
 fn every_committed_input_passes_its_fuzz_entry() {
     let mut failures = Vec::new();
     let mut count = 0;
-    for (name, entry) in TARGETS {
+    for (_, name, entry) in targets() {
         let mut files = files_in(&fuzz_dir().join("corpus").join(name));
         assert!(
             !files.is_empty(),
@@ -80,7 +91,7 @@ fn every_committed_input_passes_its_fuzz_entry() {
         );
         files.extend(files_in(&fuzz_dir().join("artifacts").join(name)));
         count += files.len();
-        failures.extend(run_inputs(*entry, &files));
+        failures.extend(run_inputs(entry, &files));
     }
     assert!(
         failures.is_empty(),
@@ -93,16 +104,21 @@ fn every_committed_input_passes_its_fuzz_entry() {
 
 #[test]
 fn fuzz_targets_entry_functions_and_corpora_line_up() {
-    let registered: BTreeSet<String> = TARGETS.iter().map(|(n, _)| n.to_string()).collect();
+    let all = targets();
+    let registered: BTreeSet<String> = all.iter().map(|(_, n, _)| n.to_string()).collect();
     let targets_dir = fuzz_dir().join("fuzz_targets");
     let mut targets = BTreeSet::new();
     for file in files_in(&targets_dir) {
         if file.extension().is_some_and(|e| e == "rs") {
             let name = file.file_stem().unwrap().to_string_lossy().into_owned();
             let source = std::fs::read_to_string(&file).unwrap();
+            let krate = all
+                .iter()
+                .find(|(_, n, _)| *n == name)
+                .map_or("tfe_provider", |(k, _, _)| *k);
             assert!(
-                source.contains(&format!("tfe_provider::fuzzing::{name}(")),
-                "{} must call tfe_provider::fuzzing::{name}, the entry these tests run",
+                source.contains(&format!("{krate}::fuzzing::{name}(")),
+                "{} must call {krate}::fuzzing::{name}, the entry these tests run",
                 file.display()
             );
             targets.insert(name);
@@ -110,7 +126,7 @@ fn fuzz_targets_entry_functions_and_corpora_line_up() {
     }
     assert_eq!(
         targets, registered,
-        "fuzz/fuzz_targets/*.rs and tfe_provider::fuzzing::TARGETS differ"
+        "fuzz/fuzz_targets/*.rs and the fuzzing::TARGETS of tfe_provider and tfe_emulator differ"
     );
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
     for name in &targets {
@@ -122,7 +138,7 @@ fn fuzz_targets_entry_functions_and_corpora_line_up() {
     for kind in ["corpus", "artifacts"] {
         for dir in subdirs(&fuzz_dir().join(kind)) {
             assert!(
-                fuzzing::entry(&dir).is_some(),
+                all.iter().any(|(_, n, _)| *n == dir),
                 "fuzz/{kind}/{dir}/ belongs to no fuzz target"
             );
         }

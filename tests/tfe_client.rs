@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::emulator::TestEmulator;
 use serde_json::json;
-use tfe_provider::tfe::*;
+use tfe_client::*;
 
 async fn wait_for(client: &TfeClient, run_id: &str, want: RunStatus) -> Run {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -34,7 +34,14 @@ fn run_for(ws: &str) -> CreateRun {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_discovers_over_https_and_sizes_the_shared_limiter() {
     let emu = TestEmulator::start();
-    let client = emu.client().await;
+    // The provider's User-Agent, as the provider configures its client (the client crate's own default
+    // names the client, not the provider).
+    let client = TfeClient::connect(TfeClientConfig {
+        user_agent: Some(tfe_provider::provider::client::user_agent()),
+        ..emu.client_config()
+    })
+    .await
+    .expect("connect to tfe-emulator");
     assert_eq!(client.api_base(), format!("{}/api/v2/", emu.base_url));
     let (rate, burst) = client.rate_limit();
     assert!((rate - 19.8).abs() < 1e-9, "0.66 * 30 req/s, got {rate}");

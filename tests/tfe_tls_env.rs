@@ -4,7 +4,7 @@
 mod common;
 
 use common::emulator::TestEmulator;
-use tfe_provider::tfe::{TfeClient, TfeClientConfig};
+use tfe_client::{TfeClient, TfeClientConfig};
 
 #[test]
 fn ssl_cert_file_makes_the_emulator_ca_trusted() {

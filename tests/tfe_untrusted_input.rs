@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::emulator::TestEmulator;
 use serde_json::{Value, json};
-use tfe_provider::tfe::*;
+use tfe_client::*;
 
 /// A client with a small retry budget and pause cap, so that the tests stay fast.
 fn config(emu: &TestEmulator, budget: Duration, max_pause: Duration) -> TfeClientConfig {

@@ -27,7 +27,7 @@ done
 
 step "Building terraform-provider-tfe and tfe-emulator (debug)"
 # On a terminal cargo shows one progress line; elsewhere it would list every crate, so keep it quiet.
-cargo_flags=(build --bins)
+cargo_flags=(build --workspace --bins)
 [[ -t 2 ]] || cargo_flags+=(--quiet)
 (cd "$repo" && cargo "${cargo_flags[@]}") || fail "cargo build failed"
 

@@ -1,4 +1,4 @@
 //! tfe-emulator's --scenario file, parsed and applied to a fresh emulator.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tfe_provider::fuzzing::emulator_scenario(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tfe_emulator::fuzzing::emulator_scenario(data));

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::plugin::Diagnostics;
-use crate::tfe::{TfeClient, TfeClientConfig, TfeError};
+use tfe_client::{TfeClient, TfeClientConfig, TfeError};
+use tfplugin::Diagnostics;
 
 use super::SharedConfig;
 use super::config::{ClientTuning, ProviderConfig, TokenSource, client_tuning};
@@ -101,9 +101,15 @@ impl LazyClient {
     }
 }
 
+/// The User-Agent of every API request: this provider and its version.
+pub fn user_agent() -> String {
+    format!("terraform-provider-tfe/{}", env!("CARGO_PKG_VERSION"))
+}
+
 /// The TFE client settings for a resolved provider configuration and the environment's tuning.
 pub fn client_config(config: &ProviderConfig, tuning: ClientTuning) -> TfeClientConfig {
     TfeClientConfig {
+        user_agent: Some(user_agent()),
         hostname: config.hostname.clone(),
         token: config.token.expose().to_string(),
         ssl_skip_verify: config.ssl_skip_verify,
@@ -149,6 +155,8 @@ mod tests {
         assert_eq!(c.request_timeout, Duration::from_secs(7));
         assert_eq!(c.max_retry_time, Duration::from_secs(90));
         assert_eq!(c.max_server_pause, Duration::from_secs(3));
+        let user_agent = format!("terraform-provider-tfe/{}", env!("CARGO_PKG_VERSION"));
+        assert_eq!(c.user_agent.as_deref(), Some(user_agent.as_str()));
         let defaults = client_config(resolved, ClientTuning::default());
         assert_eq!(defaults.max_retry_time, Duration::from_secs(300));
     }

@@ -5,11 +5,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::plugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
+use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use super::credentials::{self, CredentialSources};
 use super::duration::parse_duration;
-use crate::tfe::TfeClientConfig;
+use tfe_client::TfeClientConfig;
 
 pub const DEFAULT_HOSTNAME: &str = "app.terraform.io";
 

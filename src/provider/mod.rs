@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 
-use crate::plugin::{ConfigureRequest, DataSource, Diagnostics, Resource, Schema, Value};
 use config::ProviderConfig;
+use tfplugin::{ConfigureRequest, DataSource, Diagnostics, Resource, Schema, Value};
 
 /// Source address Terraform knows this provider by; `hashicorp/tfe` so existing configurations
 /// and CDKTF bindings work through dev_overrides or reattach.
@@ -60,7 +60,7 @@ impl Default for TfeProvider {
 }
 
 #[async_trait]
-impl crate::plugin::Provider for TfeProvider {
+impl tfplugin::Provider for TfeProvider {
     fn schema(&self) -> Schema {
         config::schema()
     }

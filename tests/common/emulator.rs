@@ -10,7 +10,8 @@
 //! assert_eq!(emu.request_count("GET /api/v2/runs/{id}"), 3);
 //! ```
 //! All admin helpers are blocking (they run on their own thread), so they work from sync and async tests.
-//! The process is killed when the `TestEmulator` is dropped.
+//! The emulator runs in this process (`tfe_emulator::spawn`), or as the `tfe-emulator` program in the emulator
+//! crate's own tests and in network namespaces; it stops when the `TestEmulator` is dropped.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -21,14 +22,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tfe_provider::tfe::{TfeClient, TfeClientConfig};
+use tfe_client::{TfeClient, TfeClientConfig};
 
 /// The token every helper-started emulator accepts.
-pub const TEST_TOKEN: &str = "test-token";
+pub(crate) const TEST_TOKEN: &str = "test-token";
 
 /// How to start the emulator.
 #[derive(Debug, Clone)]
-pub struct EmulatorOptions {
+pub(crate) struct EmulatorOptions {
     /// Plain HTTP instead of HTTPS.
     pub http: bool,
     pub tokens: Vec<String>,
@@ -51,7 +52,7 @@ impl Default for EmulatorOptions {
 
 /// One run as the admin summary reports it.
 #[derive(Debug, Clone, Deserialize)]
-pub struct RunSummary {
+pub(crate) struct RunSummary {
     pub id: String,
     pub workspace_id: String,
     pub workspace: Option<String>,
@@ -65,9 +66,20 @@ pub struct RunSummary {
     pub order: u64,
 }
 
-/// A running tfe-emulator process.
-pub struct TestEmulator {
-    child: Child,
+/// Where a [`TestEmulator`] runs.
+enum Server {
+    /// The `tfe-emulator` program.
+    Process(Child),
+    /// In this process on a thread of its own; dropping `stop` ends it.
+    InProcess {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
+/// A running tfe-emulator, in this process or as a program.
+pub(crate) struct TestEmulator {
+    server: Server,
     /// `https://127.0.0.1:PORT` (or `http://…`).
     pub base_url: String,
     /// `127.0.0.1:PORT`: what the provider's `hostname` takes.
@@ -82,23 +94,97 @@ pub struct TestEmulator {
 
 impl TestEmulator {
     /// HTTPS with a fresh CA, accepting [`TEST_TOKEN`].
-    pub fn start() -> TestEmulator {
+    pub(crate) fn start() -> TestEmulator {
         Self::start_with(EmulatorOptions::default())
     }
 
     /// Plain HTTP, accepting [`TEST_TOKEN`].
-    pub fn start_http() -> TestEmulator {
+    pub(crate) fn start_http() -> TestEmulator {
         Self::start_with(EmulatorOptions {
             http: true,
             ..Default::default()
         })
     }
 
-    pub fn start_with(options: EmulatorOptions) -> TestEmulator {
+    /// Starts an emulator with `options`: in this process through `tfe_emulator::spawn` (the provider's tests),
+    /// or, where cargo built the `tfe-emulator` binary for these tests (the emulator crate's own tests), that
+    /// program, so its command line, ready line and signals are what is tested.
+    pub(crate) fn start_with(options: EmulatorOptions) -> TestEmulator {
+        match built_binary() {
+            Some(binary) => Self::start_process(&binary, options),
+            None => Self::start_in_process(options),
+        }
+    }
+
+    fn start_in_process(options: EmulatorOptions) -> TestEmulator {
         let dir = tempfile::tempdir().expect("temp dir");
         let ca_file = dir.path().join("emulator-ca.pem");
         let stderr_file = dir.path().join("emulator.stderr");
-        let mut cmd = Command::new(binary());
+        std::fs::File::create(&stderr_file).expect("stderr file");
+        // The same arguments the program would get, so both ways configure the emulator alike.
+        let mut args: Vec<std::ffi::OsString> = vec!["--listen".into(), "127.0.0.1:0".into()];
+        args.push("--ca-file".into());
+        args.push(ca_file.clone().into());
+        if options.http {
+            args.push("--http".into());
+        }
+        for t in &options.tokens {
+            args.push("--token".into());
+            args.push(t.into());
+        }
+        if let Some(s) = &options.scenario {
+            args.push("--scenario".into());
+            args.push(s.clone().into());
+        }
+        args.extend(options.extra_args.iter().map(Into::into));
+        let settings = tfe_emulator::options::Options::from_args(args)
+            .unwrap_or_else(|e| panic!("tfe-emulator options: {e}"));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // A runtime of its own, so the emulator outlives any test runtime and serves sync tests too.
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("emulator runtime");
+            runtime.block_on(async move {
+                match tfe_emulator::spawn(settings).await {
+                    Ok(running) => {
+                        let _ = ready_tx.send(Ok(running.base_url.clone()));
+                        let _ = stopped.await;
+                        let _ = running.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let base_url = match ready_rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Ok(url)) => url,
+            other => panic!("tfe-emulator did not start: {other:?}"),
+        };
+        let hostname = base_url.split_once("://").expect("scheme").1.to_string();
+        TestEmulator {
+            server: Server::InProcess {
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            base_url,
+            hostname,
+            ca_file,
+            token: options.tokens.first().cloned().unwrap_or_default(),
+            http: options.http,
+            stderr_file,
+            _dir: dir,
+        }
+    }
+
+    fn start_process(binary: &Path, options: EmulatorOptions) -> TestEmulator {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca_file = dir.path().join("emulator-ca.pem");
+        let stderr_file = dir.path().join("emulator.stderr");
+        let mut cmd = Command::new(binary);
         cmd.args(["--listen", "127.0.0.1:0", "--ca-file"])
             .arg(&ca_file);
         if options.http {
@@ -116,7 +202,7 @@ impl TestEmulator {
         cmd.stderr(std::fs::File::create(&stderr_file).expect("stderr file"));
         let mut child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary().display()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let stdout = child.stdout.take().expect("stdout piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -141,7 +227,7 @@ impl TestEmulator {
             .to_string();
         let hostname = base_url.split_once("://").expect("scheme").1.to_string();
         TestEmulator {
-            child,
+            server: Server::Process(child),
             base_url,
             hostname,
             ca_file,
@@ -152,18 +238,21 @@ impl TestEmulator {
         }
     }
 
-    /// The emulator's stderr so far (for failure messages).
-    pub fn stderr(&self) -> String {
+    /// The emulator program's stderr so far (for failure messages); empty in process.
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_file).unwrap_or_default()
     }
 
-    /// The OS process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// The OS process id of the emulator program (this process's own when it runs in process).
+    pub(crate) fn pid(&self) -> u32 {
+        match &self.server {
+            Server::Process(child) => child.id(),
+            Server::InProcess { .. } => std::process::id(),
+        }
     }
 
     /// A client configuration for this emulator: HTTPS trusting its CA, or `http://` in HTTP mode.
-    pub fn client_config(&self) -> TfeClientConfig {
+    pub(crate) fn client_config(&self) -> TfeClientConfig {
         TfeClientConfig {
             hostname: if self.http {
                 format!("http://{}", self.hostname)
@@ -180,7 +269,7 @@ impl TestEmulator {
 
     /// Environment for a provider process pointed at this emulator: `TFE_HOSTNAME`, `TFE_TOKEN` and (HTTPS)
     /// `SSL_CERT_FILE` trusting the emulator's CA.
-    pub fn provider_env(&self) -> Vec<(String, String)> {
+    pub(crate) fn provider_env(&self) -> Vec<(String, String)> {
         let mut env = vec![
             ("TFE_HOSTNAME".to_string(), self.hostname.clone()),
             ("TFE_TOKEN".to_string(), self.token.clone()),
@@ -195,7 +284,7 @@ impl TestEmulator {
     }
 
     /// A connected client (discovery + ping done).
-    pub async fn client(&self) -> TfeClient {
+    pub(crate) async fn client(&self) -> TfeClient {
         TfeClient::connect(self.client_config())
             .await
             .expect("connect to tfe-emulator")
@@ -204,7 +293,7 @@ impl TestEmulator {
     // ---------- admin API ----------
 
     /// Sends one admin request and returns the JSON answer (`null` for 204). Panics on an error status.
-    pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (status, value) = self.admin_raw(method, path, body);
         assert!(
             status < 300,
@@ -214,7 +303,7 @@ impl TestEmulator {
     }
 
     /// Like [`admin`](Self::admin) but returns the status instead of panicking.
-    pub fn admin_raw(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) fn admin_raw(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = format!("{}{path}", self.base_url);
         let ca = (!self.http).then(|| self.ca_file.clone());
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
@@ -242,18 +331,18 @@ impl TestEmulator {
     }
 
     /// Seeds organizations and VCS-linked workspaces from a raw body (see docs/emulator.md).
-    pub fn seed_json(&self, body: Value) -> Value {
+    pub(crate) fn seed_json(&self, body: Value) -> Value {
         self.admin("POST", "/_emulator/seed", Some(body))
     }
 
     /// Creates the organization (if needed) and a VCS-linked workspace; returns the workspace id.
-    pub fn seed_workspace(&self, org: &str, name: &str) -> String {
+    pub(crate) fn seed_workspace(&self, org: &str, name: &str) -> String {
         self.seed_workspace_with(org, name, json!({}))
     }
 
     /// Like [`seed_workspace`](Self::seed_workspace) with extra workspace fields
     /// (`auto_apply`, `vcs`, `resource_count`, `knobs`).
-    pub fn seed_workspace_with(&self, org: &str, name: &str, fields: Value) -> String {
+    pub(crate) fn seed_workspace_with(&self, org: &str, name: &str, fields: Value) -> String {
         let mut ws = json!({"organization": org, "name": name});
         for (k, v) in fields.as_object().cloned().unwrap_or_default() {
             ws[k] = v;
@@ -266,7 +355,7 @@ impl TestEmulator {
     }
 
     /// Replaces a workspace's knobs, e.g. `json!({"plan_ms": 50, "policy": "soft_fail"})`.
-    pub fn set_workspace_knobs(&self, workspace_id: &str, knobs: Value) {
+    pub(crate) fn set_workspace_knobs(&self, workspace_id: &str, knobs: Value) {
         self.admin(
             "PUT",
             &format!("/_emulator/knobs/workspaces/{workspace_id}"),
@@ -275,7 +364,7 @@ impl TestEmulator {
     }
 
     /// Replaces an organization's knobs, e.g. `json!({"concurrency": 1})`.
-    pub fn set_org_knobs(&self, org: &str, knobs: Value) {
+    pub(crate) fn set_org_knobs(&self, org: &str, knobs: Value) {
         self.admin(
             "PUT",
             &format!("/_emulator/knobs/organizations/{org}"),
@@ -284,29 +373,29 @@ impl TestEmulator {
     }
 
     /// Merges into the server-wide default knobs.
-    pub fn set_default_knobs(&self, knobs: Value) {
+    pub(crate) fn set_default_knobs(&self, knobs: Value) {
         self.admin("PUT", "/_emulator/knobs", Some(knobs));
     }
 
     /// Adds a fault rule (see docs/emulator.md); returns its id.
-    pub fn add_fault(&self, rule: Value) -> u64 {
+    pub(crate) fn add_fault(&self, rule: Value) -> u64 {
         self.admin("POST", "/_emulator/faults", Some(rule))["id"]
             .as_u64()
             .expect("fault id")
     }
 
-    pub fn clear_faults(&self) {
+    pub(crate) fn clear_faults(&self) {
         self.admin("DELETE", "/_emulator/faults", None);
     }
 
     /// Every run in creation order.
-    pub fn runs(&self) -> Vec<RunSummary> {
+    pub(crate) fn runs(&self) -> Vec<RunSummary> {
         serde_json::from_value(self.admin("GET", "/_emulator/runs", None)["runs"].clone())
             .expect("run summary")
     }
 
     /// The runs of one workspace in creation order.
-    pub fn workspace_runs(&self, workspace_id: &str) -> Vec<RunSummary> {
+    pub(crate) fn workspace_runs(&self, workspace_id: &str) -> Vec<RunSummary> {
         self.runs()
             .into_iter()
             .filter(|r| r.workspace_id == workspace_id)
@@ -314,28 +403,33 @@ impl TestEmulator {
     }
 
     /// The request log: `{"requests": [...], "counters": {"total", "by_route", "by_status", "served_429", "served_5xx"}}`.
-    pub fn requests(&self) -> Value {
+    pub(crate) fn requests(&self) -> Value {
         self.admin("GET", "/_emulator/requests", None)
     }
 
     /// How many requests hit `"METHOD /route/{template}"`, e.g. `"GET /api/v2/runs/{id}"`.
-    pub fn request_count(&self, method_and_route: &str) -> u64 {
+    pub(crate) fn request_count(&self, method_and_route: &str) -> u64 {
         self.requests()["counters"]["by_route"][method_and_route]
             .as_u64()
             .unwrap_or(0)
     }
 
     /// Total requests logged since the last reset.
-    pub fn total_requests(&self) -> u64 {
+    pub(crate) fn total_requests(&self) -> u64 {
         self.requests()["counters"]["total"].as_u64().unwrap_or(0)
     }
 
-    pub fn reset_requests(&self) {
+    pub(crate) fn reset_requests(&self) {
         self.admin("POST", "/_emulator/requests/reset", None);
     }
 
     /// Polls the admin summary until the run reaches `status` (or panics after `timeout`).
-    pub fn wait_for_status(&self, run_id: &str, status: &str, timeout: Duration) -> RunSummary {
+    pub(crate) fn wait_for_status(
+        &self,
+        run_id: &str,
+        status: &str,
+        timeout: Duration,
+    ) -> RunSummary {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let run = self
@@ -358,14 +452,44 @@ impl TestEmulator {
 
 impl Drop for TestEmulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.server {
+            Server::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Server::InProcess { stop, thread } => {
+                drop(stop.take());
+                if let Some(thread) = thread.take() {
+                    let _ = thread.join();
+                }
+            }
+        }
     }
 }
 
-/// The emulator binary cargo built for these tests.
-pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_tfe-emulator"))
+/// The emulator binary cargo built for these tests: only the emulator crate's own tests have one.
+fn built_binary() -> Option<PathBuf> {
+    option_env!("CARGO_BIN_EXE_tfe-emulator").map(PathBuf::from)
+}
+
+/// The emulator binary: the one cargo built for these tests, else `tfe-emulator` in the target directory
+/// these tests run from (`cargo build --workspace --bins` builds it; a network namespace needs a program).
+pub(crate) fn binary() -> PathBuf {
+    built_binary().unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/<test> -> target/<profile>/tfe-emulator
+        let path = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target directory")
+            .join("tfe-emulator");
+        assert!(
+            path.exists(),
+            "{} is missing: build it with `cargo build --workspace --bins`",
+            path.display()
+        );
+        path
+    })
 }
 
 /// Runs a future to completion on a private thread and runtime (works inside and outside async tests).
@@ -382,12 +506,12 @@ fn blocking<T: Send + 'static>(future: impl std::future::Future<Output = T> + Se
 }
 
 /// A plain reqwest client (rustls with aws-lc-rs) that trusts only `ca`; `None` is fine for plain HTTP.
-pub fn http_client(ca: Option<&Path>) -> reqwest::Client {
+pub(crate) fn http_client(ca: Option<&Path>) -> reqwest::Client {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     if let Some(ca) = ca {
         let pem = std::fs::read(ca).expect("CA file");
-        for cert in tfe_provider::pem::certificates(&pem) {
+        for cert in pem_certs::certificates(&pem) {
             roots.add(cert.expect("CA PEM")).expect("CA cert");
         }
     }
@@ -409,7 +533,10 @@ impl TestEmulator {
     /// namespace's address on the shaped link; [`base_url`](Self::base_url) (what the admin helpers use) is
     /// its address on the unshaped control link, so the test's checks do not suffer the faults. The server
     /// certificate names both addresses. HTTPS only.
-    pub fn start_in_netns(ns: &super::netns::Netns, options: EmulatorOptions) -> TestEmulator {
+    pub(crate) fn start_in_netns(
+        ns: &super::netns::Netns,
+        options: EmulatorOptions,
+    ) -> TestEmulator {
         assert!(!options.http, "start_in_netns serves HTTPS only");
         let dir = tempfile::tempdir().expect("temp dir");
         let ca_file = dir.path().join("emulator-ca.pem");
@@ -460,7 +587,7 @@ impl TestEmulator {
             .trim()
             .to_string();
         TestEmulator {
-            child,
+            server: Server::Process(child),
             base_url: format!("https://{}:{port}", ns.ctl_ns_ip),
             hostname: format!("{}:{port}", ns.ns_ip),
             ca_file,
@@ -472,7 +599,7 @@ impl TestEmulator {
     }
 
     /// The port the emulator listens on.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.hostname
             .rsplit_once(':')
             .and_then(|(_, p)| p.parse().ok())

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests. Not every test uses every helper.
 #![allow(dead_code)]
 
-pub mod emulator;
-pub mod netns;
-pub mod runs;
-pub mod session;
-pub mod terraform;
+pub(crate) mod emulator;
+pub(crate) mod netns;
+pub(crate) mod runs;
+pub(crate) mod session;
+pub(crate) mod terraform;

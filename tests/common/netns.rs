@@ -47,7 +47,7 @@ fn must(program: &str, args: &[&str]) {
 }
 
 /// A namespace with a shaped and a control link to the host; see the module docs.
-pub struct Netns {
+pub(crate) struct Netns {
     pub name: String,
     /// Host end of the shaped link.
     pub host_dev: String,
@@ -68,7 +68,7 @@ pub struct Netns {
 impl Netns {
     /// Creates a fresh namespace `tfnl-<pid>-<n>` and its two links, with a /24 `10.200.X.0` that no
     /// interface on the host uses yet. Panics (after cleaning up) if `ip netns` does not work here.
-    pub fn create() -> Netns {
+    pub(crate) fn create() -> Netns {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let pid = std::process::id();
         let name = format!("tfnl-{pid}-{n}");
@@ -128,7 +128,7 @@ impl Netns {
     }
 
     /// `ip netns exec NAME args...`, which must succeed.
-    pub fn exec_ok(&self, args: &[&str]) {
+    pub(crate) fn exec_ok(&self, args: &[&str]) {
         let mut all = vec!["netns", "exec", self.name.as_str()];
         all.extend_from_slice(args);
         must("ip", &all);
@@ -136,7 +136,7 @@ impl Netns {
 
     /// The same `tc qdisc add ... root <qdisc>` on both ends of the shaped link (each direction).
     /// Fails with a clear message if the kernel lacks the qdisc (e.g. netem: CONFIG_NET_SCH_NETEM / sch_netem).
-    pub fn shape(&self, qdisc: &[&str]) {
+    pub(crate) fn shape(&self, qdisc: &[&str]) {
         for inside in [false, true] {
             let dev = if inside { &self.ns_dev } else { &self.host_dev };
             let mut args = vec!["qdisc", "add", "dev", dev.as_str(), "root"];
@@ -166,7 +166,7 @@ impl Netns {
 
     /// Inside the namespace, answers a share of the TCP segments arriving for `port` on the shaped address
     /// with a TCP reset (nftables `reject with tcp reset`). Needs `nft`; the table goes with the namespace.
-    pub fn reset_share(&self, port: u16, percent: u32) {
+    pub(crate) fn reset_share(&self, port: u16, percent: u32) {
         let has_nft = Command::new("nft").arg("--version").output().is_ok();
         assert!(
             has_nft,
@@ -194,7 +194,7 @@ impl Netns {
     }
 
     /// The pids of processes in the namespace.
-    pub fn pids(&self) -> Vec<u32> {
+    pub(crate) fn pids(&self) -> Vec<u32> {
         let out = run("ip", &["netns", "pids", &self.name]);
         String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
@@ -203,7 +203,7 @@ impl Netns {
     }
 
     /// Statistics of both ends of the shaped link (`tc -s qdisc show`), for reports.
-    pub fn qdisc_stats(&self) -> String {
+    pub(crate) fn qdisc_stats(&self) -> String {
         let host = run("tc", &["-s", "qdisc", "show", "dev", &self.host_dev]);
         let inside = run(
             "ip",

@@ -13,7 +13,7 @@ use super::emulator::{RunSummary, TestEmulator};
 use super::terraform::{DevOverrides, TerraformCli, TerraformRun};
 
 /// Statuses after which a run never changes.
-pub const FINAL_STATUSES: &[&str] = &[
+pub(crate) const FINAL_STATUSES: &[&str] = &[
     "applied",
     "planned_and_finished",
     "errored",
@@ -24,7 +24,7 @@ pub const FINAL_STATUSES: &[&str] = &[
 ];
 
 /// A started Terraform whose process group is killed if it is dropped while still running.
-pub struct TerraformProcess {
+pub(crate) struct TerraformProcess {
     child: Option<Child>,
     pub label: String,
     stdout: PathBuf,
@@ -35,7 +35,7 @@ pub struct TerraformProcess {
 impl TerraformProcess {
     /// Starts `cli args...` in `workdir` like `run_terraform` (dev overrides, no TFE_*/TF_* from the caller,
     /// `env` on top), in its own process group, output to files in `workdir` (`<tag>.stdout` / `.stderr`).
-    pub fn spawn(
+    pub(crate) fn spawn(
         cli: &TerraformCli,
         workdir: &Path,
         overrides: &DevOverrides,
@@ -76,7 +76,7 @@ impl TerraformProcess {
     }
 
     /// Waits until it exits; past `limit` since the start, kills its process group and panics with its output.
-    pub fn wait_within(mut self, limit: Duration) -> (TerraformRun, Duration) {
+    pub(crate) fn wait_within(mut self, limit: Duration) -> (TerraformRun, Duration) {
         let mut child = self.child.take().expect("not waited yet");
         let until = self.started + limit;
         let status = loop {
@@ -126,7 +126,7 @@ fn kill_group(child: &Child) {
 }
 
 /// Runs Terraform and waits for it within `limit` (see [`TerraformProcess`]).
-pub fn terraform_within(
+pub(crate) fn terraform_within(
     cli: &TerraformCli,
     workdir: &Path,
     overrides: &DevOverrides,
@@ -140,14 +140,14 @@ pub fn terraform_within(
 
 /// One `tfe_workspace_run` instance in a state file.
 #[derive(Debug, Clone)]
-pub struct Instance {
+pub(crate) struct Instance {
     pub address: String,
     pub id: String,
     pub workspace_id: String,
 }
 
 /// Every `tfe_workspace_run` instance in `dir/terraform.tfstate` (none if there is no state).
-pub fn workspace_run_instances(dir: &Path) -> Vec<Instance> {
+pub(crate) fn workspace_run_instances(dir: &Path) -> Vec<Instance> {
     let Ok(text) = std::fs::read_to_string(dir.join("terraform.tfstate")) else {
         return Vec::new();
     };
@@ -189,7 +189,7 @@ pub fn workspace_run_instances(dir: &Path) -> Vec<Instance> {
 /// other workspaces are ignored): each instance has its own non-empty run id; that run is an apply run of its
 /// workspace and `applied`; each workspace has exactly as many apply runs as instances on it; no run is left
 /// non-final. Empty when all holds.
-pub fn apply_problems(instances: &[Instance], runs: &[RunSummary]) -> Vec<String> {
+pub(crate) fn apply_problems(instances: &[Instance], runs: &[RunSummary]) -> Vec<String> {
     let mut problems = Vec::new();
     let workspaces: HashSet<&str> = instances.iter().map(|i| i.workspace_id.as_str()).collect();
     let runs: Vec<&RunSummary> = runs
@@ -257,7 +257,10 @@ pub fn apply_problems(instances: &[Instance], runs: &[RunSummary]) -> Vec<String
 /// What is wrong after a destroy, given how many destroy runs each workspace should have got: exactly that
 /// many destroy runs, each successful (`applied`, or `planned_and_finished` with nothing left to destroy), at
 /// least one `applied`, and no run of those workspaces left non-final.
-pub fn destroy_problems(wanted: &BTreeMap<String, usize>, runs: &[RunSummary]) -> Vec<String> {
+pub(crate) fn destroy_problems(
+    wanted: &BTreeMap<String, usize>,
+    runs: &[RunSummary],
+) -> Vec<String> {
     let mut problems = Vec::new();
     let runs: Vec<&RunSummary> = runs
         .iter()
@@ -304,7 +307,7 @@ fn non_final(runs: &[&RunSummary]) -> Vec<String> {
 }
 
 /// Request figures from the emulator's counters: (total, served 429s, served 5xx).
-pub fn request_figures(emu: &TestEmulator) -> (u64, u64, u64) {
+pub(crate) fn request_figures(emu: &TestEmulator) -> (u64, u64, u64) {
     let counters = emu.requests()["counters"].clone();
     (
         counters["total"].as_u64().unwrap_or(0),
@@ -314,7 +317,7 @@ pub fn request_figures(emu: &TestEmulator) -> (u64, u64, u64) {
 }
 
 /// Lines in a provider log (TF_LOG_PATH) containing `needle`.
-pub fn log_lines_with(log: &Path, needle: &str) -> usize {
+pub(crate) fn log_lines_with(log: &Path, needle: &str) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
@@ -323,10 +326,10 @@ pub fn log_lines_with(log: &Path, needle: &str) -> usize {
 }
 
 /// What the provider's client logs before each retry (src/tfe/client.rs).
-pub const RETRY_LOG: &str = "retrying TFE request";
+pub(crate) const RETRY_LOG: &str = "retrying TFE request";
 
 /// Text of Terraform's output that would tell the user about rate limiting.
-pub fn rate_limit_mentions(out: &TerraformRun) -> Vec<String> {
+pub(crate) fn rate_limit_mentions(out: &TerraformRun) -> Vec<String> {
     out.combined()
         .lines()
         .filter(|l| {

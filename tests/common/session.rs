@@ -10,29 +10,29 @@ use serde_json::{Value, json};
 
 use super::emulator::{RunSummary, TestEmulator};
 use super::terraform::{DevOverrides, TerraformCli, TerraformRun, run_terraform, workdir_with};
-use tfe_provider::tfe::{TfeClient, TfeClientConfig};
+use tfe_client::{TfeClient, TfeClientConfig};
 
-pub const APPLY: &[&str] = &[
+pub(crate) const APPLY: &[&str] = &[
     "apply",
     "-auto-approve",
     "-input=false",
     "-no-color",
     "-lock=false",
 ];
-pub const DESTROY: &[&str] = &[
+pub(crate) const DESTROY: &[&str] = &[
     "destroy",
     "-auto-approve",
     "-input=false",
     "-no-color",
     "-lock=false",
 ];
-pub const RUN_ROUTE: &str = "GET /api/v2/runs/{id}";
-pub const CREATE_ROUTE: &str = "POST /api/v2/runs";
-pub const CONFIRM_ROUTE: &str = "POST /api/v2/runs/{id}/actions/{action}";
-pub const WORKSPACE_ROUTE: &str = "GET /api/v2/workspaces/{id}";
+pub(crate) const RUN_ROUTE: &str = "GET /api/v2/runs/{id}";
+pub(crate) const CREATE_ROUTE: &str = "POST /api/v2/runs";
+pub(crate) const CONFIRM_ROUTE: &str = "POST /api/v2/runs/{id}/actions/{action}";
+pub(crate) const WORKSPACE_ROUTE: &str = "GET /api/v2/workspaces/{id}";
 
 /// One CLI against one emulator, in its own working directory.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     pub emu: &'a TestEmulator,
     pub cli: &'a TerraformCli,
     pub overrides: &'a DevOverrides,
@@ -40,7 +40,7 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(
+    pub(crate) fn new(
         emu: &'a TestEmulator,
         cli: &'a TerraformCli,
         overrides: &'a DevOverrides,
@@ -54,15 +54,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         self.emu.provider_env()
     }
 
-    pub fn terraform(&self, args: &[&str]) -> TerraformRun {
+    pub(crate) fn terraform(&self, args: &[&str]) -> TerraformRun {
         self.terraform_with(args, &[])
     }
 
-    pub fn terraform_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> TerraformRun {
+    pub(crate) fn terraform_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> TerraformRun {
         let env = self.env();
         let mut env: Vec<(&str, &str)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -71,7 +71,7 @@ impl<'a> Session<'a> {
     }
 
     /// Starts `terraform args...` without waiting, output captured, environment as `terraform`.
-    pub fn spawn(&self, args: &[&str]) -> Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         let mut command = Command::new(&self.cli.path);
         command.args(args).current_dir(self.dir.path());
         for (key, _) in std::env::vars() {
@@ -97,7 +97,7 @@ impl<'a> Session<'a> {
     }
 
     /// The single tfe_workspace_run instance in the state: (attributes, tainted?), or None.
-    pub fn instance(&self) -> Option<(Value, bool)> {
+    pub(crate) fn instance(&self) -> Option<(Value, bool)> {
         let text = std::fs::read_to_string(self.dir.path().join("terraform.tfstate")).ok()?;
         let state: Value = serde_json::from_str(&text).expect("state JSON");
         let instance = state["resources"]
@@ -114,14 +114,14 @@ impl<'a> Session<'a> {
         ))
     }
 
-    pub fn state_id(&self) -> Option<String> {
+    pub(crate) fn state_id(&self) -> Option<String> {
         self.instance()
             .and_then(|(attrs, _)| attrs["id"].as_str().map(str::to_string))
     }
 }
 
 /// Sends `signal` to the process group of a child started by [`Session::spawn`].
-pub fn signal_group(child: &Child, signal: &str) {
+pub(crate) fn signal_group(child: &Child, signal: &str) {
     let status = Command::new("kill")
         .args([signal, "--", &format!("-{}", child.id())])
         .status()
@@ -130,11 +130,11 @@ pub fn signal_group(child: &Child, signal: &str) {
 }
 
 /// Collects a spawned terraform's output; kills its process group if it runs over `limit`.
-pub fn wait_output(child: Child) -> TerraformRun {
+pub(crate) fn wait_output(child: Child) -> TerraformRun {
     wait_output_within(child, Duration::from_secs(90))
 }
 
-pub fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
+pub(crate) fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
     let until = Instant::now() + limit;
     while child.try_wait().expect("poll terraform").is_none() {
         if Instant::now() > until {
@@ -148,18 +148,23 @@ pub fn wait_output_within(mut child: Child, limit: Duration) -> TerraformRun {
 }
 
 /// A configuration with one `tfe_workspace_run.r`; `blocks` is the body after `workspace_id`.
-pub fn config(workspace_id: &str, blocks: &str) -> String {
+pub(crate) fn config(workspace_id: &str, blocks: &str) -> String {
     format!(
         "resource \"tfe_workspace_run\" \"r\" {{\n  workspace_id = \"{workspace_id}\"\n{blocks}\n}}\n"
     )
 }
 
-pub fn apply_block(settings: &str) -> String {
+pub(crate) fn apply_block(settings: &str) -> String {
     format!("  apply {{\n    manual_confirm = false\n{settings}\n  }}\n")
 }
 
 /// A workspace for this CLI, with fast phases and `knobs` on top.
-pub fn workspace(emu: &TestEmulator, cli: &TerraformCli, name: &str, knobs: Value) -> String {
+pub(crate) fn workspace(
+    emu: &TestEmulator,
+    cli: &TerraformCli,
+    name: &str,
+    knobs: Value,
+) -> String {
     let slug: String = cli
         .label
         .chars()
@@ -176,7 +181,7 @@ pub fn workspace(emu: &TestEmulator, cli: &TerraformCli, name: &str, knobs: Valu
 }
 
 /// Acts as a person in the UI, through the TFE API with its own User-Agent.
-pub fn human<T, F, Fut>(emu: &TestEmulator, act: F) -> T
+pub(crate) fn human<T, F, Fut>(emu: &TestEmulator, act: F) -> T
 where
     T: Send + 'static,
     F: FnOnce(TfeClient) -> Fut + Send + 'static,
@@ -199,7 +204,7 @@ where
 }
 
 /// Requests the provider (not the human or the admin API) made, by route.
-pub fn provider_requests(emu: &TestEmulator, route: &str) -> usize {
+pub(crate) fn provider_requests(emu: &TestEmulator, route: &str) -> usize {
     emu.requests()["requests"]
         .as_array()
         .expect("request log")
@@ -217,12 +222,12 @@ pub fn provider_requests(emu: &TestEmulator, route: &str) -> usize {
         .count()
 }
 
-pub fn statuses(runs: &[RunSummary]) -> Vec<&str> {
+pub(crate) fn statuses(runs: &[RunSummary]) -> Vec<&str> {
     runs.iter().map(|r| r.status.as_str()).collect()
 }
 
 /// Waits until the workspace has a run in `status`; returns it.
-pub fn await_run_status(
+pub(crate) fn await_run_status(
     emu: &TestEmulator,
     ws: &str,
     status: &str,
@@ -246,6 +251,7 @@ pub fn await_run_status(
     }
 }
 
+/// `assert!` that names the Terraform CLI and shows its whole output on failure.
 #[macro_export]
 macro_rules! check {
     ($cond:expr, $session:expr, $out:expr, $($what:tt)+) => {

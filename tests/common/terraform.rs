@@ -10,24 +10,24 @@ use std::process::{Command, Output};
 use tempfile::TempDir;
 
 /// The crate root (where Cargo.toml lives).
-pub fn crate_root() -> PathBuf {
+pub(crate) fn crate_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The provider binary Cargo built for this test run.
-pub fn provider_binary() -> PathBuf {
+pub(crate) fn provider_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-tfe"))
 }
 
 /// One Terraform CLI.
 #[derive(Debug, Clone)]
-pub struct TerraformCli {
+pub(crate) struct TerraformCli {
     pub label: String,
     pub path: PathBuf,
 }
 
 /// `terraform` from PATH.
-pub fn current_terraform() -> TerraformCli {
+pub(crate) fn current_terraform() -> TerraformCli {
     let found = std::env::var_os("PATH")
         .map(|paths| {
             std::env::split_paths(&paths)
@@ -47,7 +47,7 @@ pub fn current_terraform() -> TerraformCli {
 }
 
 /// `.tools/bin/terraform-1.0.3` under the crate root.
-pub fn terraform_1_0_3() -> TerraformCli {
+pub(crate) fn terraform_1_0_3() -> TerraformCli {
     let path = crate_root().join(".tools/bin/terraform-1.0.3");
     assert!(
         path.is_file(),
@@ -61,25 +61,25 @@ pub fn terraform_1_0_3() -> TerraformCli {
 }
 
 /// Both CLIs the provider must work with.
-pub fn all_clis() -> Vec<TerraformCli> {
+pub(crate) fn all_clis() -> Vec<TerraformCli> {
     vec![current_terraform(), terraform_1_0_3()]
 }
 
 /// A CLI configuration whose dev_overrides point `hashicorp/tfe` at the built provider, so
 /// validate/plan work offline without `terraform init`. Its directory also serves as HOME, so
 /// the developer's own ~/.terraformrc and credentials never leak into tests.
-pub struct DevOverrides {
+pub(crate) struct DevOverrides {
     pub dir: TempDir,
     pub config_file: PathBuf,
 }
 
 impl DevOverrides {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_extra("")
     }
 
     /// `extra` is appended to the CLI configuration, e.g. a `credentials` block.
-    pub fn with_extra(extra: &str) -> Self {
+    pub(crate) fn with_extra(extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir for the CLI configuration");
         let provider_dir = provider_binary()
             .parent()
@@ -94,7 +94,7 @@ impl DevOverrides {
         DevOverrides { dir, config_file }
     }
 
-    pub fn home(&self) -> &Path {
+    pub(crate) fn home(&self) -> &Path {
         self.dir.path()
     }
 }
@@ -106,7 +106,7 @@ impl Default for DevOverrides {
 }
 
 /// A working directory holding a copy of some .tf files.
-pub fn workdir_with(files: &[(&str, &str)]) -> TempDir {
+pub(crate) fn workdir_with(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp working directory");
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).expect("write a .tf file");
@@ -115,7 +115,7 @@ pub fn workdir_with(files: &[(&str, &str)]) -> TempDir {
 }
 
 /// A working directory holding a copy of every .tf file in `examples_dir` (relative to the crate root).
-pub fn workdir_from_examples(examples_dir: &str) -> TempDir {
+pub(crate) fn workdir_from_examples(examples_dir: &str) -> TempDir {
     let dir = tempfile::tempdir().expect("temp working directory");
     let source = crate_root().join(examples_dir);
     let mut copied = 0;
@@ -134,14 +134,14 @@ pub fn workdir_from_examples(examples_dir: &str) -> TempDir {
 }
 
 /// The result of one Terraform command, with output kept for assertions and failure messages.
-pub struct TerraformRun {
+pub(crate) struct TerraformRun {
     pub success: bool,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl TerraformRun {
-    pub fn combined(&self) -> String {
+    pub(crate) fn combined(&self) -> String {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 }
@@ -158,7 +158,7 @@ impl From<Output> for TerraformRun {
 
 /// Runs `cli args...` in `workdir` with the dev overrides, a clean environment for the provider
 /// (no TFE_* or TF_LOG* from the caller) and `env` on top.
-pub fn run_terraform(
+pub(crate) fn run_terraform(
     cli: &TerraformCli,
     workdir: &Path,
     overrides: &DevOverrides,

@@ -2,13 +2,11 @@
 
 use async_trait::async_trait;
 
-use crate::plugin::{
-    Attribute, Block, DataSource, Diagnostics, ReadDataRequest, Schema, Type, Value,
-};
 use crate::provider::SharedConfig;
 use crate::provider::client::SharedClient;
 use crate::provider::resources::common::{api_error, connect, organization};
-use crate::tfe::models::Workspace;
+use tfe_client::models::Workspace;
+use tfplugin::{Attribute, Block, DataSource, Diagnostics, ReadDataRequest, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "tfe_workspace";
 

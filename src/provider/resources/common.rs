@@ -1,10 +1,10 @@
 //! Pieces the CRUD resources share: the client, API errors as diagnostics, the organization
 //! fallback, and the warning for attributes the TFE API subset cannot apply.
 
-use crate::plugin::{AttributePath, Diagnostics, Value};
 use crate::provider::client::LazyClient;
 use crate::provider::{SharedConfig, configured};
-use crate::tfe::{TfeClient, TfeError};
+use tfe_client::{TfeClient, TfeError};
+use tfplugin::{AttributePath, Diagnostics, Value};
 
 /// The shared client, or the diagnostics saying why there is none.
 pub async fn connect(client: &LazyClient) -> Result<&TfeClient, Diagnostics> {

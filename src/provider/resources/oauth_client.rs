@@ -7,15 +7,15 @@ use super::common::{
     api_error, connect, is_not_found, known_or, organization, path, plan_organization_fallback,
     warn_unsupported,
 };
-use crate::plugin::plan::GenericPlan;
-use crate::plugin::{
+use crate::provider::SharedConfig;
+use crate::provider::client::SharedClient;
+use tfe_client::CreateOAuthClient;
+use tfe_client::models::OAuthClient;
+use tfplugin::plan::GenericPlan;
+use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, PlanRequest, ReadRequest,
     ReadResponse, Resource, Schema, Type, Value,
 };
-use crate::provider::SharedConfig;
-use crate::provider::client::SharedClient;
-use crate::tfe::CreateOAuthClient;
-use crate::tfe::models::OAuthClient;
 
 pub const TYPE_NAME: &str = "tfe_oauth_client";
 
@@ -279,8 +279,8 @@ impl Resource for OAuthClientResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::AttributePath;
-    use crate::plugin::validate::validate_block;
+    use tfplugin::AttributePath;
+    use tfplugin::validate::validate_block;
 
     fn config(provider: &str) -> Value {
         let mut v = Value::object(

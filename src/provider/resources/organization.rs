@@ -4,13 +4,13 @@
 use async_trait::async_trait;
 
 use super::common::{api_error, connect, is_not_found, known_or, path, warn_unsupported};
-use crate::plugin::plan::GenericPlan;
-use crate::plugin::{
+use crate::provider::client::SharedClient;
+use tfe_client::models::Organization;
+use tfplugin::plan::GenericPlan;
+use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, ImportRequest, ImportResponse,
     ImportedResource, PlanRequest, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
-use crate::provider::client::SharedClient;
-use crate::tfe::models::Organization;
 
 pub const TYPE_NAME: &str = "tfe_organization";
 
@@ -317,9 +317,9 @@ impl Resource for OrganizationResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::plan_resource;
     use crate::provider::client::LazyClient;
-    use crate::tfe::models::OrganizationAttributes;
+    use tfe_client::models::OrganizationAttributes;
+    use tfplugin::plan::plan_resource;
 
     fn plan_rename(from: &str, to: &str) -> Diagnostics {
         let resource = OrganizationResource::new(LazyClient::new(Default::default()));

@@ -8,16 +8,16 @@ use super::common::{
     api_error, connect, is_not_found, known_or, organization, path, plan_organization_fallback,
     refreshed_string, warn_unsupported,
 };
-use crate::plugin::plan::GenericPlan;
-use crate::plugin::{
+use crate::provider::SharedConfig;
+use crate::provider::client::SharedClient;
+use tfe_client::models::{VcsRepo, Workspace};
+use tfe_client::{TfeClient, WorkspaceOptions};
+use tfplugin::plan::GenericPlan;
+use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
     ImportResponse, ImportedResource, NestedBlock, NestingMode, PlanRequest, ReadRequest,
     ReadResponse, Resource, Schema, Type, Value,
 };
-use crate::provider::SharedConfig;
-use crate::provider::client::SharedClient;
-use crate::tfe::models::{VcsRepo, Workspace};
-use crate::tfe::{TfeClient, WorkspaceOptions};
 
 pub const TYPE_NAME: &str = "tfe_workspace";
 pub const SCHEMA_VERSION: i64 = 1;
@@ -554,7 +554,7 @@ impl Resource for WorkspaceResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::plan_resource;
+    use tfplugin::plan::plan_resource;
 
     #[test]
     fn import_ids_are_a_workspace_id_or_org_slash_name() {

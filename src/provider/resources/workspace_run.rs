@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::plugin::validate::int_at_least;
-use crate::plugin::{
+use crate::provider::client::SharedClient;
+use crate::provider::duration::parse_duration;
+use tfplugin::validate::int_at_least;
+use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
     ImportResponse, NestedBlock, NestingMode, ReadRequest, ReadResponse, Resource, Schema, Type,
     Value,
 };
-use crate::provider::client::SharedClient;
-use crate::provider::duration::parse_duration;
 
 pub const TYPE_NAME: &str = "tfe_workspace_run";
 pub const SCHEMA_VERSION: i64 = 1;
@@ -386,8 +386,8 @@ pub use run_api::default_message;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::plan_resource;
-    use crate::plugin::validate::validate_block;
+    use tfplugin::plan::plan_resource;
+    use tfplugin::validate::validate_block;
 
     fn settings(attrs: &[(&str, Value)]) -> Value {
         let mut block = Value::object([
@@ -547,7 +547,7 @@ mod tests {
     fn official_state_upgrades_without_diff() {
         // As written by an official release from before `message` existed.
         let json = br#"{"id":"run-abc","workspace_id":"ws-1","apply":[{"manual_confirm":false,"retry":true,"retry_attempts":3,"retry_backoff_min":1,"retry_backoff_max":30,"wait_for_run":true}],"destroy":[]}"#;
-        let state = crate::plugin::codec::decode_json(json, &schema().value_type()).unwrap();
+        let state = tfplugin::codec::decode_json(json, &schema().value_type()).unwrap();
         let upgraded = upgrade_run_state(state);
         assert_eq!(upgraded.attr("timeouts"), &Value::Null);
         assert_eq!(

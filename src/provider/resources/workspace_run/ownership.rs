@@ -24,14 +24,14 @@ const TAG_PREFIX: &str = "[tfe_workspace_run ";
 
 /// The tag of one create.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunTag {
+pub(super) struct RunTag {
     pub operation: Operation,
     /// 12 lowercase hex digits, random per create.
     pub reference: String,
 }
 
 impl RunTag {
-    pub fn new(operation: Operation) -> RunTag {
+    pub(super) fn new(operation: Operation) -> RunTag {
         let bits: u64 = rand::rng().random();
         RunTag {
             operation,
@@ -40,7 +40,7 @@ impl RunTag {
     }
 
     /// `message` with this tag appended (a space between them when the message is not empty).
-    pub fn stamp(&self, message: &str) -> String {
+    pub(super) fn stamp(&self, message: &str) -> String {
         if message.is_empty() {
             self.to_string()
         } else {
@@ -49,7 +49,7 @@ impl RunTag {
     }
 
     /// The tag at the end of a run's message, if it has one.
-    pub fn parse(message: &str) -> Option<RunTag> {
+    pub(super) fn parse(message: &str) -> Option<RunTag> {
         let start = message.rfind(TAG_PREFIX)?;
         let inner = message[start + TAG_PREFIX.len()..].strip_suffix(']')?;
         let (operation, reference) = inner.split_once(' ')?;
@@ -79,13 +79,13 @@ impl fmt::Display for RunTag {
 /// before its create is sent, so another resource looking for leftovers never mistakes a run in
 /// flight for one.
 #[derive(Debug, Default)]
-pub struct Claims {
+pub(super) struct Claims {
     references: Mutex<HashSet<String>>,
 }
 
 impl Claims {
     /// Claims `reference`; false when it was already claimed.
-    pub fn claim(&self, reference: &str) -> bool {
+    pub(super) fn claim(&self, reference: &str) -> bool {
         self.references
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -11,15 +11,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::ownership::Claims;
 use super::{WorkspaceRun, with_id};
-use crate::plugin::{
-    ApplyRequest, ApplyResponse, Diagnostics, ImportRequest, ImportResponse, ImportedResource,
-    ReadRequest, ReadResponse, Value,
-};
 use crate::provider::client::LazyClient;
 use crate::provider::run_lifecycle::{
     self, ApiFailure, Ended, FailureReason, Operation, RunFailure, RunView,
 };
-use crate::tfe::{Run, TfeClient, TfeError, Workspace};
+use tfe_client::{Run, TfeClient, TfeError, Workspace};
+use tfplugin::{
+    ApplyRequest, ApplyResponse, Diagnostics, ImportRequest, ImportResponse, ImportedResource,
+    ReadRequest, ReadResponse, Value,
+};
 
 use super::run_api::{InstanceRun, TfeRuns, explain, settle_instance_run};
 
@@ -144,7 +144,11 @@ async fn run_to_adopt(
     Ok(found)
 }
 
-pub async fn create(client: &LazyClient, claims: &Claims, request: ApplyRequest) -> ApplyResponse {
+pub(super) async fn create(
+    client: &LazyClient,
+    claims: &Claims,
+    request: ApplyRequest,
+) -> ApplyResponse {
     let planned = request.planned_state;
     let resource = WorkspaceRun::from_value(&planned);
     let Some(block) = resource.apply else {
@@ -274,7 +278,11 @@ async fn arm_destroy(
     Err(diags)
 }
 
-pub async fn delete(client: &LazyClient, claims: &Claims, request: ApplyRequest) -> Diagnostics {
+pub(super) async fn delete(
+    client: &LazyClient,
+    claims: &Claims,
+    request: ApplyRequest,
+) -> Diagnostics {
     let resource = WorkspaceRun::from_value(&request.prior_state);
     let cancel = &request.cancel;
     let deadline = resource.timeouts.delete_deadline();
@@ -373,7 +381,7 @@ pub async fn delete(client: &LazyClient, claims: &Claims, request: ApplyRequest)
     diags
 }
 
-pub async fn read(client: &LazyClient, request: ReadRequest) -> ReadResponse {
+pub(super) async fn read(client: &LazyClient, request: ReadRequest) -> ReadResponse {
     let state = request.current_state;
     let keep = |state: Value, diagnostics: Diagnostics| ReadResponse {
         new_state: state,
@@ -415,7 +423,7 @@ pub async fn read(client: &LazyClient, request: ReadRequest) -> ReadResponse {
     }
 }
 
-pub async fn import(client: &LazyClient, request: ImportRequest) -> ImportResponse {
+pub(super) async fn import(client: &LazyClient, request: ImportRequest) -> ImportResponse {
     let failed = |diagnostics: Diagnostics| ImportResponse {
         imported: Vec::new(),
         diagnostics,

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::ownership::{Claims, RunTag};
 use crate::provider::run_lifecycle::{ApiFailure, Operation, RunApi, RunSettings, RunView};
-use crate::tfe::{
+use tfe_client::{
     CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
 };
 
@@ -59,7 +59,7 @@ fn confirm_comment() -> String {
 }
 
 /// One workspace's runs, through the shared client.
-pub struct TfeRuns<'a> {
+pub(super) struct TfeRuns<'a> {
     client: &'a TfeClient,
     claims: &'a Claims,
     workspace_id: String,
@@ -72,7 +72,7 @@ pub struct TfeRuns<'a> {
 }
 
 impl<'a> TfeRuns<'a> {
-    pub fn new(client: &'a TfeClient, claims: &'a Claims, workspace: &Workspace) -> Self {
+    pub(super) fn new(client: &'a TfeClient, claims: &'a Claims, workspace: &Workspace) -> Self {
         TfeRuns {
             client,
             claims,
@@ -84,7 +84,7 @@ impl<'a> TfeRuns<'a> {
         }
     }
 
-    pub fn workspace_id(&self) -> &str {
+    pub(super) fn workspace_id(&self) -> &str {
         &self.workspace_id
     }
 }
@@ -101,7 +101,7 @@ enum Lookup {
 
 /// How the run an instance records (its `id`) stands, when the instance is destroyed or replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InstanceRun {
+pub(super) enum InstanceRun {
     /// The server no longer knows the run.
     Gone,
     /// It applied (or had nothing to apply): the instance's apply succeeded.
@@ -181,7 +181,7 @@ impl TfeRuns<'_> {
     /// workspace and that no resource of this process has claimed: the one to see through instead
     /// of queuing a second run beside it. `current` is the workspace's current run, read with the
     /// workspace, so that in the usual case (nothing in the queue) no extra request is made.
-    pub async fn left_behind(
+    pub(super) async fn left_behind(
         &self,
         operation: Operation,
         workspace: &Workspace,
@@ -258,7 +258,7 @@ impl TfeRuns<'_> {
 
 /// Where the run an instance records stands; a run still waiting is discarded, because the
 /// instance is going away and its run must not hold the workspace.
-pub async fn settle_instance_run(
+pub(super) async fn settle_instance_run(
     client: &TfeClient,
     claims: &Claims,
     run_id: &str,
@@ -332,7 +332,7 @@ fn to_api_failure(error: TfeError) -> ApiFailure {
 }
 
 /// The error with a hint for the statuses a user can do something about.
-pub fn explain(error: &TfeError) -> String {
+pub(super) fn explain(error: &TfeError) -> String {
     let hint = match error.status() {
         Some(401) => " (the API token was refused: check the provider's token)",
         Some(403) => " (the token is not allowed to do this: check its team's permissions)",

@@ -15,7 +15,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 /// Builds the TLS configuration handed to reqwest.
-pub fn client_config(
+pub(crate) fn client_config(
     ssl_skip_verify: bool,
     extra_ca_file: Option<&Path>,
 ) -> Result<ClientConfig, TfeError> {
@@ -38,7 +38,7 @@ pub fn client_config(
             let pem = std::fs::read(path).map_err(|e| {
                 TfeError::Config(format!("cannot read CA file {}: {e}", path.display()))
             })?;
-            for cert in crate::pem::certificates(&pem) {
+            for cert in pem_certs::certificates(&pem) {
                 let cert = cert
                     .map_err(|e| TfeError::Config(format!("bad PEM in {}: {e}", path.display())))?;
                 roots.add(cert).map_err(|e| {

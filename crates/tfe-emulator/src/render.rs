@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::tfe::models::{self as m, Relationship, Resource};
+use tfe_client::models::{self as m, Relationship, Resource};
 
 use super::run_machine;
 use super::store::{self, Lock, Store, timestamp};

@@ -180,7 +180,7 @@ async fn scenario_file_seeds_tokens_knobs_and_faults() {
     });
     let mut config = emu.client_config();
     config.token = "from-scenario".into();
-    let client = tfe_provider::tfe::TfeClient::connect(config).await.unwrap();
+    let client = tfe_client::TfeClient::connect(config).await.unwrap();
     assert_eq!(client.server_info().rate_limit, Some(50.0));
     let ws = client
         .workspace_by_name("acme", "app")
@@ -188,7 +188,7 @@ async fn scenario_file_seeds_tokens_knobs_and_faults() {
         .expect("seeded, after one 429");
     assert_eq!(emu.requests()["counters"]["served_429"], 1);
     let run = client
-        .create_run(tfe_provider::tfe::CreateRun {
+        .create_run(tfe_client::CreateRun {
             workspace_id: ws.id.clone(),
             ..Default::default()
         })
@@ -319,7 +319,7 @@ async fn server_identity_and_include_strictness_are_configurable() {
         "no header, no client-side limit"
     );
     let run = client
-        .create_run(tfe_provider::tfe::CreateRun {
+        .create_run(tfe_client::CreateRun {
             workspace_id: ws,
             ..Default::default()
         })

@@ -573,10 +573,10 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::plugin::codec;
-    use crate::plugin::resource::{ApplyResponse, ImportResponse, ImportedResource};
-    use crate::plugin::schema::{Attribute, Block};
-    use crate::plugin::{Diagnostics, Value};
+    use crate::codec;
+    use crate::resource::{ApplyResponse, ImportResponse, ImportedResource};
+    use crate::schema::{Attribute, Block};
+    use crate::{Diagnostics, Value};
     use provider_server::Provider as _;
 
     /// A resource whose create waits until cancelled, then returns partial state plus an error.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use time::OffsetDateTime;
 
-use crate::tfe::models::{PhaseStatus, PolicyCheckStatus, RunStatus, VcsRepo};
+use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunStatus, VcsRepo};
 
 use super::knobs::{Knobs, OutcomeCounters, PolicyMode, TaskMode};
 

@@ -6,7 +6,7 @@ use super::proto::tfplugin6 as pb;
 use super::schema::{Attribute, Block, NestedBlock, NestingMode, Schema};
 use super::value::{Type, Value};
 
-pub fn schema_to_proto(schema: &Schema) -> pb::Schema {
+pub(crate) fn schema_to_proto(schema: &Schema) -> pb::Schema {
     pb::Schema {
         version: schema.version,
         block: Some(block_to_proto(&schema.block, schema.version)),
@@ -57,7 +57,7 @@ fn nested_to_proto(nested: &NestedBlock) -> pb::schema::NestedBlock {
     }
 }
 
-pub fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
+pub(crate) fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
     use pb::attribute_path::step::Selector;
     pb::AttributePath {
         steps: path
@@ -86,12 +86,12 @@ fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
     }
 }
 
-pub fn diagnostics_to_proto(diags: &Diagnostics) -> Vec<pb::Diagnostic> {
+pub(crate) fn diagnostics_to_proto(diags: &Diagnostics) -> Vec<pb::Diagnostic> {
     diags.iter().map(diagnostic_to_proto).collect()
 }
 
 /// Decodes an optional DynamicValue; problems become an error diagnostic naming `what`.
-pub fn decode(
+pub(crate) fn decode(
     value: Option<&pb::DynamicValue>,
     ty: &Type,
     what: &str,
@@ -110,7 +110,7 @@ pub fn decode(
 }
 
 /// Encodes as msgpack, always.
-pub fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> {
+pub(crate) fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> {
     Ok(pb::DynamicValue {
         msgpack: codec::encode_msgpack(value, ty)?,
         json: Vec::new(),
@@ -118,7 +118,7 @@ pub fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> 
 }
 
 /// Encodes, turning a failure into an error diagnostic (a provider bug, but never a gRPC error).
-pub fn encode_or_report(
+pub(crate) fn encode_or_report(
     value: &Value,
     ty: &Type,
     what: &str,

@@ -32,7 +32,7 @@ pub struct TfeClientConfig {
     pub hostname: String,
     pub token: String,
     pub ssl_skip_verify: bool,
-    /// Defaults to `terraform-provider-tfe/<version>`.
+    /// Defaults to [`default_user_agent`]; an application sets its own.
     pub user_agent: Option<String>,
     /// An extra CA certificate file to trust, in addition to the native roots / SSL_CERT_FILE.
     pub ca_file: Option<PathBuf>,
@@ -81,9 +81,9 @@ impl fmt::Debug for TfeClientConfig {
     }
 }
 
-/// The default User-Agent: this provider and its version.
+/// The User-Agent when the configuration sets none: this client crate and its version.
 pub fn default_user_agent() -> String {
-    format!("terraform-provider-tfe/{}", env!("CARGO_PKG_VERSION"))
+    format!("tfe-client/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// A TFE API v2 client. Cheap to clone; every clone shares the HTTP pool and the rate limiter.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::tfe::models::{PhaseStatus, PolicyCheckStatus, RunActions, RunStatus};
+use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunActions, RunStatus};
 
 use super::Emulator;
 use super::knobs::{Outcome, PolicyMode, TaskMode};
@@ -743,7 +743,7 @@ pub fn force_unlock_workspace(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::knobs::Knobs;
+    use crate::knobs::Knobs;
 
     fn run_in(status: RunStatus, paused: bool) -> Run {
         let mut store = Store::new(Knobs::defaults());

@@ -1,4 +1,4 @@
-//! Terraform plugin protocol 6: knows nothing about TFE.
+//! Terraform plugin protocol 6 for any provider: knows nothing about TFE.
 //!
 //! A provider implements [`Provider`] and, per resource type, [`Resource`] (see [`resource`]),
 //! using the plain types here: [`Value`], [`Type`], [`Schema`]/[`Block`]/[`Attribute`]/
@@ -10,7 +10,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use async_trait::async_trait;
-//! use tfe_provider::plugin::*;
+//! use tfplugin::*;
 //!
 //! struct Thing;
 //!
@@ -64,7 +64,12 @@ pub mod diagnostics;
 pub mod handshake;
 pub mod logging;
 pub mod plan;
+/// The generated protobuf code, with the gRPC client stubs: public only with the `test-client` feature, for
+/// tests that play Terraform's side. Everything else sees this crate's own types.
+#[cfg(feature = "test-client")]
 pub mod proto;
+#[cfg(not(feature = "test-client"))]
+mod proto;
 pub mod resource;
 pub mod schema;
 pub mod serve;

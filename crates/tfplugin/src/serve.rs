@@ -457,12 +457,12 @@ mod tests {
     use tonic::transport::{Endpoint, Uri};
 
     use super::*;
-    use crate::plugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
-    use crate::plugin::proto::go_plugin::grpc_controller_server::GrpcController as _;
-    use crate::plugin::proto::tfplugin6 as pb;
-    use crate::plugin::proto::tfplugin6::provider_client::ProviderClient;
-    use crate::plugin::resource::{ConfigureRequest, DataSource, ReadDataRequest, Resource};
-    use crate::plugin::{Attribute, Block, Diagnostics, Schema, Type, Value, codec};
+    use crate::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
+    use crate::proto::go_plugin::grpc_controller_server::GrpcController as _;
+    use crate::proto::tfplugin6 as pb;
+    use crate::proto::tfplugin6::provider_client::ProviderClient;
+    use crate::resource::{ConfigureRequest, DataSource, ReadDataRequest, Resource};
+    use crate::{Attribute, Block, Diagnostics, Schema, Type, Value, codec};
 
     /// A data source whose read waits: until cancelled (`test_wait`) or forever (`test_stuck`).
     struct Waiting {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use crate::tfe::models::VcsRepo;
+use tfe_client::models::VcsRepo;
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
 use super::store::{OAuthClient, Store, new_suffix, now};

@@ -1,12 +1,20 @@
 //! The TFE API v2 client and wire types: knows nothing about Terraform.
+//!
+//! [`models`] (the JSON:API wire types) and [`error`] build without features; the HTTP client ([`client`],
+//! [`limiter`], [`untrusted`], the parsers of its answers) needs the default `http` feature.
 
+#[cfg(feature = "http")]
 pub mod client;
 pub mod error;
+#[cfg(feature = "http")]
 pub mod limiter;
 pub mod models;
+#[cfg(feature = "http")]
 mod tls;
+#[cfg(feature = "http")]
 pub mod untrusted;
 
+#[cfg(feature = "http")]
 pub use client::{
     CreateOAuthClient, CreateRun, PageRequest, RunWithIncludes, ServerInfo, TfeClient,
     TfeClientConfig, WorkspaceOptions, default_user_agent,

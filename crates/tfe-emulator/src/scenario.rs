@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tfe::models::VcsRepo;
+use tfe_client::models::VcsRepo;
 
 use super::Emulator;
 use super::faults::FaultRule;

@@ -90,12 +90,19 @@ pub struct ServeOptions {
     pub extra_names: Vec<String>,
 }
 
-/// Binds, prints the ready line, serves until `shutdown` resolves.
-pub async fn serve(
-    emu: Shared,
-    options: ServeOptions,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+/// A bound listener with its TLS set up: connections are accepted from here on.
+pub struct Bound {
+    listener: TcpListener,
+    router: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// `https://ADDR:PORT` (or `http://…`).
+    pub base_url: String,
+    /// Where the CA certificate was written (HTTPS only).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Binds the listener, generates the certificates and writes the CA file (HTTPS), without printing.
+pub async fn bind(emu: Shared, options: ServeOptions) -> Result<Bound, String> {
     let listener = TcpListener::bind(options.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
@@ -105,49 +112,80 @@ pub async fn serve(
     let _ = emu.base_url.set(base_url.clone());
     let router = app(emu);
 
-    let tls = if options.http {
-        None
+    let (tls, ca_file) = if options.http {
+        (None, None)
     } else {
         let generated = generate_tls(&options.extra_names)?;
         let ca_path = options.ca_file.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("tfe-emulator-{}-ca.pem", std::process::id()))
         });
         write_ca(&ca_path, &generated.ca_pem)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(generated.server_config));
+        (Some(acceptor), Some(ca_path))
+    };
+    Ok(Bound {
+        listener,
+        router,
+        tls,
+        base_url,
+        ca_file,
+    })
+}
+
+/// Binds, prints the ready line, serves until `shutdown` resolves.
+pub async fn serve(
+    emu: Shared,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let bound = bind(emu, options).await?;
+    if let Some(ca_path) = &bound.ca_file {
         eprintln!(
             "tfe-emulator: CA certificate written to {}",
             ca_path.display()
         );
-        Some(tokio_rustls::TlsAcceptor::from(Arc::new(
-            generated.server_config,
-        )))
-    };
-
+    }
     // The listener is bound, so connections are accepted from here on.
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "tfe-emulator ready at {base_url}").map_err(|e| e.to_string())?;
+    writeln!(stdout, "tfe-emulator ready at {}", bound.base_url).map_err(|e| e.to_string())?;
     stdout.flush().map_err(|e| e.to_string())?;
     drop(stdout);
+    bound.run(shutdown).await
+}
 
-    match tls {
-        None => axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| e.to_string()),
-        Some(acceptor) => {
-            tokio::pin!(shutdown);
-            loop {
-                tokio::select! {
-                    _ = &mut shutdown => return Ok(()),
-                    accepted = listener.accept() => {
-                        let Ok((tcp, _)) = accepted else { continue };
-                        let acceptor = acceptor.clone();
-                        let service = TowerToHyperService::new(router.clone());
-                        tokio::spawn(async move {
-                            let Ok(stream) = acceptor.accept(tcp).await else { return };
-                            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
+impl Bound {
+    /// Serves until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let Bound {
+            listener,
+            router,
+            tls,
+            ..
+        } = self;
+        match tls {
+            None => axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| e.to_string()),
+            Some(acceptor) => {
+                tokio::pin!(shutdown);
+                loop {
+                    tokio::select! {
+                        _ = &mut shutdown => return Ok(()),
+                        accepted = listener.accept() => {
+                            let Ok((tcp, _)) = accepted else { continue };
+                            let acceptor = acceptor.clone();
+                            let service = TowerToHyperService::new(router.clone());
+                            tokio::spawn(async move {
+                                let Ok(stream) = acceptor.accept(tcp).await else { return };
+                                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            });
+                        }
                     }
                 }
             }

@@ -139,8 +139,8 @@ pub fn int_at_least(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::schema::{Attribute, NestedBlock};
-    use crate::plugin::value::Type;
+    use crate::schema::{Attribute, NestedBlock};
+    use crate::value::Type;
 
     fn block() -> Block {
         Block {

@@ -33,7 +33,7 @@ fn crypto_provider() -> Arc<CryptoProvider> {
 
 /// Reads the first certificate from PEM text.
 pub fn parse_client_certificate(pem: &str) -> Result<CertificateDer<'static>, TlsError> {
-    crate::pem::certificates(pem.as_bytes())
+    pem_certs::certificates(pem.as_bytes())
         .next()
         .ok_or(TlsError::NoClientCertificate)?
         .map_err(|e| TlsError::BadPem(e.to_string()))

@@ -177,8 +177,8 @@ fn collect_replacements(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::schema::{Attribute, NestedBlock};
-    use crate::plugin::value::Type;
+    use crate::schema::{Attribute, NestedBlock};
+    use crate::value::Type;
 
     fn schema() -> Schema {
         let inner = Block {

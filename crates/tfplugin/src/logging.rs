@@ -153,14 +153,16 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
     }
 }
 
-/// Installs the global subscriber from the environment. `provider_name` is e.g. "tfe".
-pub fn init(provider_name: &str) {
+/// Installs the global subscriber from the environment. `provider_name` is e.g. "tfe"; `own_targets` are the
+/// `tracing` target prefixes (crate names) logged at the level Terraform asks for, where every other crate's
+/// events stay at warnings and above.
+pub fn init(provider_name: &str, own_targets: &[&'static str]) {
     let Some(max_level) = level_from_env(provider_name, |k| std::env::var(k).ok()) else {
         return;
     };
     let layer = HclogLayer {
         max_level,
-        own_targets: vec!["tfe_provider", "terraform_provider_tfe"],
+        own_targets: own_targets.to_vec(),
         out: Mutex::new(std::io::stderr()),
     };
     let _ = tracing_subscriber::registry().with(layer).try_init();
