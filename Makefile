@@ -31,21 +31,25 @@ CARGO_FUZZ := $(TOOLS)/cargo/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-nft netem fuzz check-nightly
+.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly
 
 build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(VENV)/.installed check-terraform check-nft
+tools: $(TF_OLD) $(VENV)/.installed check-terraform check-net-tools
 
-# nftables (Debian's package) injects TCP resets for tests/e2e_network_faults.rs; the test machines
-# run as root, so it is installed here when missing.
-check-nft:
-	@command -v nft >/dev/null || { \
-	  [ "$$(id -u)" = 0 ] || { echo "error: nftables (nft) is missing and installing it needs root: apt-get install nftables" >&2; exit 1; }; \
-	  apt-get install -y -qq nftables >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nftables; }; }
-	@command -v nft >/dev/null
+# Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
+# tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
+NET_TOOLS := nft:nftables ethtool:ethtool
+check-net-tools:
+	@for pair in $(NET_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null && continue; \
+	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
+	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
+	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
+	done
 
 check-terraform:
 	@command -v terraform >/dev/null || { echo "error: no 'terraform' on PATH: the tests run against the current Terraform CLI on PATH and against .tools/bin/terraform-1.0.3" >&2; exit 1; }
@@ -138,12 +142,6 @@ demo: check-terraform
 PROFILE ?= release
 bench: check-terraform $(TF_OLD)
 	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
-
-## netem: the network-fault test with 20% loss and 500 ms latency, which needs the kernel's netem
-## qdisc (this project's machines lack it, so it is not part of make test)
-netem: tools
-	$(CARGO) build --workspace --bins
-	$(CARGO) test --test e2e_network_faults -- --ignored lossy_slow_link_netem
 
 ## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the
 ## first request, during GetProviderSchema, with a stalled client; SIGTERM) with STRESS_CYCLES (1000) cycles each.

@@ -429,12 +429,14 @@ fn a_create_committed_after_the_client_gave_up_is_never_orphaned() {
     assert_eq!(kinds(&runs), ["apply:applied"]);
     assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
 
-    // Committed 9 s after the request, after the provider concluded the server made nothing and
-    // sent the create again: the late copy is stopped, so only one run applies.
+    // Committed 12 s after the request, well after the provider concluded (at about 6 s: the 2 s
+    // timeout, then looking at +0.2, +1 and +3 s) that the server made nothing and sent the create
+    // again: the late copy waits behind the new run, which still plans, and is stopped when the new
+    // run becomes confirmable, so only one run applies.
     let (ws, tf) = one_resource(&emu, &cli, "later");
     let s = Session::new(&emu, &cli, &overrides, &tf);
-    emu.set_workspace_knobs(&ws, knobs(json!({"plan_ms": 4000})));
-    emu.add_fault(json!({"kind": "late_commit", "ms": 9000, "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    emu.set_workspace_knobs(&ws, knobs(json!({"plan_ms": 8000})));
+    emu.add_fault(json!({"kind": "late_commit", "ms": 12000, "method": "POST", "path": "/api/v2/runs", "times": 1}));
     let out = terraform_logged(&s, APPLY);
     emu.clear_faults();
     check!(out.success, s, out, "the apply failed");

@@ -63,6 +63,16 @@ pub(crate) struct Netns {
     pub ctl_ns_ip: Ipv4Addr,
     created_links: Vec<String>,
     created_ns: bool,
+    /// Set by [`Netns::impair`]: the relay process and its namespace, removed on drop.
+    impaired: std::sync::Mutex<Option<Impairment>>,
+}
+
+/// A user-space relay standing in the shaped link (see [`Netns::impair`]).
+struct Impairment {
+    relay: std::process::Child,
+    wire_ns: String,
+    stats_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Netns {
@@ -89,6 +99,7 @@ impl Netns {
             ctl_ns_ip: Ipv4Addr::new(10, 200, x, 6),
             created_links: Vec::new(),
             created_ns: false,
+            impaired: std::sync::Mutex::new(None),
         };
         let out = run("ip", &["netns", "add", &name]);
         assert!(
@@ -125,6 +136,124 @@ impl Netns {
         }
         me.exec_ok(&["ip", "link", "set", "lo", "up"]);
         me
+    }
+
+    /// Puts latency and packet loss on the shaped link without the kernel's netem (which these machines
+    /// lack): the link is rebuilt as host end <-> relay <-> namespace end, the relay being
+    /// `tests/common/impaired_link.py` in a second namespace of the test's own, forwarding raw Ethernet
+    /// frames in both directions, each dropped with `loss_percent` or delivered `delay_ms` later. The
+    /// addresses stay the same, so a server listening on all addresses in the namespace keeps serving.
+    /// Offloads are turned off (`ethtool`) so frames stay within the MTU. Needs python3 and ethtool.
+    pub(crate) fn impair(&self, delay_ms: u32, loss_percent: u32) {
+        let mut slot = self.impaired.lock().unwrap();
+        assert!(slot.is_none(), "the link is impaired already");
+        let wire_ns = format!("{}-w", self.name);
+        let (wire_a, wire_b) = (
+            format!("{}a", &self.host_dev[..self.host_dev.len() - 1]),
+            format!("{}b", &self.host_dev[..self.host_dev.len() - 1]),
+        );
+        must("ip", &["netns", "add", &wire_ns]);
+        // From here on the relay's namespace is cleaned up by Drop, even if a step fails.
+        let dir = tempfile::tempdir().expect("temp dir for the relay");
+        let stats_file = dir.path().join("link-stats.json");
+        let host_addr = format!("{}/30", self.host_ip);
+        let ns_addr = format!("{}/30", self.ns_ip);
+        // Deleting one end of the old pair deletes both.
+        must("ip", &["link", "del", &self.host_dev]);
+        must(
+            "ip",
+            &[
+                "link",
+                "add",
+                &self.host_dev,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &wire_a,
+            ],
+        );
+        must(
+            "ip",
+            &[
+                "link",
+                "add",
+                &self.ns_dev,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &wire_b,
+            ],
+        );
+        must("ip", &["link", "set", &wire_a, "netns", &wire_ns]);
+        must("ip", &["link", "set", &wire_b, "netns", &wire_ns]);
+        must("ip", &["link", "set", &self.ns_dev, "netns", &self.name]);
+        must("ip", &["addr", "add", &host_addr, "dev", &self.host_dev]);
+        must("ip", &["link", "set", &self.host_dev, "up"]);
+        self.exec_ok(&["ip", "addr", "add", &ns_addr, "dev", &self.ns_dev]);
+        self.exec_ok(&["ip", "link", "set", &self.ns_dev, "up"]);
+        let offloads = ["tso", "off", "gso", "off", "gro", "off", "tx", "off"];
+        let mut host_ethtool = vec!["-K", self.host_dev.as_str()];
+        host_ethtool.extend_from_slice(&offloads);
+        must("ethtool", &host_ethtool);
+        let mut inside = vec!["ethtool", "-K", self.ns_dev.as_str()];
+        inside.extend_from_slice(&offloads);
+        self.exec_ok(&inside);
+        for dev in [&wire_a, &wire_b] {
+            must(
+                "ip",
+                &["netns", "exec", &wire_ns, "ip", "link", "set", dev, "up"],
+            );
+            let mut args = vec![
+                "netns",
+                "exec",
+                wire_ns.as_str(),
+                "ethtool",
+                "-K",
+                dev.as_str(),
+            ];
+            args.extend_from_slice(&offloads);
+            must("ip", &args);
+        }
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/impaired_link.py");
+        let mut relay = Command::new("ip")
+            .args(["netns", "exec", &wire_ns, "python3"])
+            .arg(&script)
+            .args([
+                &wire_a,
+                &wire_b,
+                &delay_ms.to_string(),
+                &loss_percent.to_string(),
+            ])
+            .arg(&stats_file)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the link relay (python3 is needed): {e}"));
+        let mut ready = String::new();
+        let stdout = relay.stdout.take().expect("relay stdout");
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut ready);
+        *slot = Some(Impairment {
+            relay,
+            wire_ns,
+            stats_file,
+            _dir: dir,
+        });
+        assert_eq!(ready.trim(), "ready", "the link relay did not start");
+    }
+
+    /// What the relay of [`Netns::impair`] did so far: frames seen, dropped, delivered.
+    pub(crate) fn link_stats(&self) -> serde_json::Value {
+        let slot = self.impaired.lock().unwrap();
+        let Some(imp) = slot.as_ref() else {
+            return serde_json::Value::Null;
+        };
+        std::fs::read_to_string(&imp.stats_file)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
 
     /// `ip netns exec NAME args...`, which must succeed.
@@ -229,6 +358,13 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
+        if let Some(mut imp) = self.impaired.lock().unwrap().take() {
+            let _ = imp.relay.kill();
+            let _ = imp.relay.wait();
+            let _ = Command::new("ip")
+                .args(["netns", "del", &imp.wire_ns])
+                .output();
+        }
         if self.created_ns {
             // Only processes this test started can be in its fresh namespace; end them by pid, bounded.
             let until = Instant::now() + Duration::from_secs(5);
