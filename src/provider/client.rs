@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
+use crate::provider::api_errors::hint;
 use tfe_client::{TfeClient, TfeClientConfig, TfeError};
 use tfplugin::Diagnostics;
 
@@ -44,7 +45,12 @@ impl ClientError {
             ClientError::Tuning(_) => "Invalid client tuning",
             ClientError::Connect { .. } => "Cannot reach the TFE API",
         };
-        Diagnostics::from_error(summary, self.to_string())
+        // A refused connection gets the hint every other API error gets.
+        let hint = match &self {
+            ClientError::Connect { source, .. } => hint(source),
+            _ => "",
+        };
+        Diagnostics::from_error(summary, format!("{self}{hint}"))
     }
 }
 
@@ -159,6 +165,24 @@ mod tests {
         assert_eq!(c.user_agent.as_deref(), Some(user_agent.as_str()));
         let defaults = client_config(resolved, ClientTuning::default());
         assert_eq!(defaults.max_retry_time, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_refused_token_at_connect_gets_the_same_hint_as_everywhere_else() {
+        let refused = TfeError::Unauthorized {
+            detail: "invalid token".into(),
+        };
+        let expected = crate::provider::api_errors::explain(&refused);
+        let diags = ClientError::Connect {
+            hostname: "tfe.example.com".into(),
+            source: refused,
+        }
+        .into_diagnostics();
+        assert_eq!(diags.0[0].summary, "Cannot reach the TFE API");
+        assert_eq!(
+            diags.0[0].detail,
+            format!("could not connect to the TFE API at tfe.example.com: {expected}")
+        );
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! The provider: configuration and resources, described with the plugin layer's types.
 
+pub mod api_errors;
 pub mod client;
 pub mod config;
 pub mod credentials;

@@ -102,6 +102,7 @@ pub struct ApplyResponse {
 }
 
 impl ApplyResponse {
+    /// Success with nothing to say.
     pub fn ok(new_state: Value) -> Self {
         ApplyResponse {
             new_state,
@@ -110,6 +111,17 @@ impl ApplyResponse {
         }
     }
 
+    /// Success that still has something to say: `warnings` should hold no error, or Terraform treats the
+    /// apply as failed.
+    pub fn with_warnings(new_state: Value, warnings: Diagnostics) -> Self {
+        ApplyResponse {
+            new_state,
+            private: Vec::new(),
+            diagnostics: warnings,
+        }
+    }
+
+    /// Failure: `diagnostics` say why, and `new_state` is what exists remotely now (null if nothing).
     pub fn failed(new_state: Value, diagnostics: Diagnostics) -> Self {
         ApplyResponse {
             new_state,

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 
 use crate::provider::SharedConfig;
+use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
-use crate::provider::resources::common::{api_error, connect, organization};
+use crate::provider::resources::common::{connect, organization};
 use tfe_client::models::Workspace;
 use tfplugin::{Attribute, Block, DataSource, Diagnostics, ReadDataRequest, Schema, Type, Value};
 

@@ -11,11 +11,6 @@ pub async fn connect(client: &LazyClient) -> Result<&TfeClient, Diagnostics> {
     client.get().await.map_err(|e| e.into_diagnostics())
 }
 
-/// An API error as one error diagnostic: `summary` says what failed, the detail is the server's.
-pub fn api_error(summary: impl Into<String>, error: &TfeError) -> Diagnostics {
-    Diagnostics::from_error(summary, error.to_string())
-}
-
 pub fn is_not_found(error: &TfeError) -> bool {
     error.status() == Some(404)
 }

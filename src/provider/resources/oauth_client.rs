@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 
 use super::common::{
-    api_error, connect, is_not_found, known_or, organization, path, plan_organization_fallback,
+    connect, is_not_found, known_or, organization, path, plan_organization_fallback,
     warn_unsupported,
 };
 use crate::provider::SharedConfig;
+use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::CreateOAuthClient;
 use tfe_client::models::OAuthClient;
@@ -231,7 +232,7 @@ impl Resource for OAuthClientResource {
         }
         .await;
         match result {
-            Ok(state) => ApplyResponse::failed(state, diags),
+            Ok(state) => ApplyResponse::with_warnings(state, diags),
             Err(e) => {
                 diags.extend(e);
                 ApplyResponse::failed(Value::Null, diags)
@@ -254,7 +255,7 @@ impl Resource for OAuthClientResource {
                 );
             }
         }
-        ApplyResponse::failed(request.planned_state, diags)
+        ApplyResponse::with_warnings(request.planned_state, diags)
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {

@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::common::{api_error, connect, is_not_found, known_or, path, warn_unsupported};
+use super::common::{connect, is_not_found, known_or, path, warn_unsupported};
+use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::models::Organization;
 use tfplugin::plan::GenericPlan;
@@ -231,7 +232,7 @@ impl Resource for OrganizationResource {
         }
         .await;
         match result {
-            Ok(state) => ApplyResponse::failed(state, diags),
+            Ok(state) => ApplyResponse::with_warnings(state, diags),
             Err(e) => {
                 diags.extend(e);
                 ApplyResponse::failed(Value::Null, diags)
@@ -260,7 +261,7 @@ impl Resource for OrganizationResource {
         }
         .await;
         match result {
-            Ok(org) => ApplyResponse::failed(state_from(&planned, &org), diags),
+            Ok(org) => ApplyResponse::with_warnings(state_from(&planned, &org), diags),
             Err(e) => {
                 diags.extend(e);
                 ApplyResponse::failed(request.prior_state, diags)

@@ -5,10 +5,11 @@
 use async_trait::async_trait;
 
 use super::common::{
-    api_error, connect, is_not_found, known_or, organization, path, plan_organization_fallback,
+    connect, is_not_found, known_or, organization, path, plan_organization_fallback,
     refreshed_string, warn_unsupported,
 };
 use crate::provider::SharedConfig;
+use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::models::{VcsRepo, Workspace};
 use tfe_client::{TfeClient, WorkspaceOptions};
@@ -423,7 +424,7 @@ impl Resource for WorkspaceResource {
         }
         .await;
         match result {
-            Ok(state) => ApplyResponse::failed(state, diags),
+            Ok(state) => ApplyResponse::with_warnings(state, diags),
             Err(e) => {
                 diags.extend(e);
                 ApplyResponse::failed(Value::Null, diags)
@@ -474,7 +475,7 @@ impl Resource for WorkspaceResource {
         }
         .await;
         match result {
-            Ok(state) => ApplyResponse::failed(state, diags),
+            Ok(state) => ApplyResponse::with_warnings(state, diags),
             Err(e) => {
                 diags.extend(e);
                 ApplyResponse::failed(request.prior_state, diags)

@@ -21,7 +21,8 @@ use tfplugin::{
     ReadRequest, ReadResponse, Value,
 };
 
-use super::run_api::{InstanceRun, TfeRuns, explain, settle_instance_run};
+use super::run_api::{InstanceRun, TfeRuns, settle_instance_run};
+use crate::provider::api_errors::explain;
 
 /// The ID the official resource stores when no run was queued: a random decimal integer.
 fn placeholder_id() -> String {
@@ -201,11 +202,7 @@ pub(super) async fn create(
         }
     };
     match run_lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await {
-        Ok(outcome) => {
-            let mut response = ApplyResponse::ok(with_id(&planned, &outcome.run_id));
-            response.diagnostics = diags;
-            response
-        }
+        Ok(outcome) => ApplyResponse::with_warnings(with_id(&planned, &outcome.run_id), diags),
         Err(failure) => {
             diags.extend(failure_diagnostics(Operation::Apply, &failure));
             let state = match &failure.run_id {

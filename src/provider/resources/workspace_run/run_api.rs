@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::ownership::{Claims, RunTag};
+use crate::provider::api_errors::explain;
 use crate::provider::run_lifecycle::{ApiFailure, Operation, RunApi, RunSettings, RunView};
 use tfe_client::{
     CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
@@ -329,17 +330,6 @@ fn to_api_failure(error: TfeError) -> ApiFailure {
         },
         other => ApiFailure::Fatal(explain(&other)),
     }
-}
-
-/// The error with a hint for the statuses a user can do something about.
-pub(super) fn explain(error: &TfeError) -> String {
-    let hint = match error.status() {
-        Some(401) => " (the API token was refused: check the provider's token)",
-        Some(403) => " (the token is not allowed to do this: check its team's permissions)",
-        Some(404) => " (it does not exist, or the token cannot see it)",
-        _ => "",
-    };
-    format!("{error}{hint}")
 }
 
 fn view(run: &Run) -> RunView {

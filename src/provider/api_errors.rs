@@ -1,0 +1,48 @@
+//! The one way a TFE API error becomes words for Terraform: the client's message, plus a hint for the
+//! statuses a user can act on. Every resource, the data source, the run lifecycle and the client's connect
+//! step go through [`explain`], so the same refusal reads the same wherever it happens.
+
+use tfe_client::TfeError;
+use tfplugin::Diagnostics;
+
+/// The error with a hint for the statuses a user can do something about.
+pub fn explain(error: &TfeError) -> String {
+    format!("{error}{}", hint(error))
+}
+
+/// What to check, for the statuses a user can do something about; empty for the others.
+pub fn hint(error: &TfeError) -> &'static str {
+    match error.status() {
+        Some(401) => " (the API token was refused: check the provider's token)",
+        Some(403) => " (the token is not allowed to do this: check its team's permissions)",
+        Some(404) => " (it does not exist, or the token cannot see it)",
+        _ => "",
+    }
+}
+
+/// An API error as one error diagnostic: `summary` says what failed, the detail is [`explain`]'s.
+pub fn api_error(summary: impl Into<String>, error: &TfeError) -> Diagnostics {
+    Diagnostics::from_error(summary, explain(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_token_reads_the_same_from_every_caller() {
+        let refused = TfeError::Unauthorized {
+            detail: "invalid token".into(),
+        };
+        let text = explain(&refused);
+        assert!(text.starts_with(&refused.to_string()), "{text}");
+        assert!(text.ends_with("(the API token was refused: check the provider's token)"));
+        let diags = api_error("Reading workspace failed", &refused);
+        assert_eq!(diags.0[0].detail, text);
+        let server = TfeError::Server {
+            status: 502,
+            detail: "bad gateway".into(),
+        };
+        assert_eq!(explain(&server), server.to_string(), "no hint to give");
+    }
+}
