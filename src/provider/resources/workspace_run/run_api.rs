@@ -18,9 +18,10 @@ use tfe_client::{
 /// Who queued or confirmed a run, as recorded on the run.
 const ACTOR: &str = "terraform-provider-tfe (tfe_workspace_run)";
 
-/// How often a create whose answer was lost is sent again, at most, after the workspace's runs
-/// showed that the server did not make it.
-const CREATE_SENDS: u32 = 3;
+/// How often a create whose answer was lost is sent, at most: each send after the first is made only
+/// once the workspace's runs showed that the server made none, so a few more sends cost no duplicate
+/// and ride out a connection that keeps breaking (one in five, in the network-fault test).
+const CREATE_SENDS: u32 = 6;
 
 /// When to look for the run of a create whose answer was lost: the server may still be committing
 /// it, so look a few times before concluding it made none.
