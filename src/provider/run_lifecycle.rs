@@ -16,6 +16,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
+use tfe_client::RunStatus;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -68,8 +69,8 @@ impl RunSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunView {
     pub id: String,
-    /// The API's status name, e.g. `planning`.
-    pub status: String,
+    /// The API's status, e.g. `planning`; one this code does not know keeps its text.
+    pub status: RunStatus,
     pub is_confirmable: bool,
     pub position_in_queue: Option<u64>,
 }
@@ -106,36 +107,37 @@ pub enum Decision {
     KeepWaitingUnknown,
 }
 
-/// The decision table: what the run's status and actions, right now, call for.
+/// The decision table: what the run's status and actions, right now, call for. The match names every
+/// status the client knows, so a status added to [`RunStatus`] does not compile until it is placed here.
 pub fn decide(run: &RunView, settings: &RunSettings) -> Decision {
-    match run.status.as_str() {
+    match &run.status {
         // The run is moving by itself.
-        "pending"
-        | "fetching"
-        | "fetching_completed"
-        | "queuing"
-        | "plan_queued"
-        | "planning"
-        | "pre_plan_running"
-        | "pre_plan_completed"
-        | "post_plan_running"
-        | "cost_estimating"
-        | "policy_checking"
-        | "confirmed"
-        | "queuing_apply"
-        | "apply_queued"
-        | "applying"
-        | "pre_apply_running"
-        | "pre_apply_completed"
-        | "post_apply_running"
-        | "post_apply_completed" => Decision::KeepWaiting,
+        RunStatus::Pending
+        | RunStatus::Fetching
+        | RunStatus::FetchingCompleted
+        | RunStatus::Queuing
+        | RunStatus::PlanQueued
+        | RunStatus::Planning
+        | RunStatus::PrePlanRunning
+        | RunStatus::PrePlanCompleted
+        | RunStatus::PostPlanRunning
+        | RunStatus::CostEstimating
+        | RunStatus::PolicyChecking
+        | RunStatus::Confirmed
+        | RunStatus::QueuingApply
+        | RunStatus::ApplyQueued
+        | RunStatus::Applying
+        | RunStatus::PreApplyRunning
+        | RunStatus::PreApplyCompleted
+        | RunStatus::PostApplyRunning
+        | RunStatus::PostApplyCompleted => Decision::KeepWaiting,
         // The plan is done; the run may pause here for confirmation.
-        "planned"
-        | "post_plan_completed"
-        | "cost_estimated"
-        | "policy_checked"
-        | "tf_policy_checked"
-        | "planned_and_saved" => {
+        RunStatus::Planned
+        | RunStatus::PostPlanCompleted
+        | RunStatus::CostEstimated
+        | RunStatus::PolicyChecked
+        | RunStatus::TfPolicyChecked
+        | RunStatus::PlannedAndSaved => {
             if !run.is_confirmable {
                 Decision::KeepWaiting
             } else if settings.manual_confirm {
@@ -144,14 +146,18 @@ pub fn decide(run: &RunView, settings: &RunSettings) -> Decision {
                 Decision::Confirm
             }
         }
-        "policy_override" | "tf_policy_override" | "post_plan_awaiting_decision" => {
-            Decision::WaitForHuman(HumanStep::PolicyOverride)
-        }
-        "planned_and_finished" => Decision::Succeed(Success::NoChanges),
-        "applied" => Decision::Succeed(Success::Applied),
-        "errored" => Decision::Errored,
-        "discarded" | "canceled" | "force_canceled" | "policy_soft_failed" => Decision::Fail,
-        _ => Decision::KeepWaitingUnknown,
+        RunStatus::PolicyOverride
+        | RunStatus::TfPolicyOverride
+        | RunStatus::PostPlanAwaitingDecision => Decision::WaitForHuman(HumanStep::PolicyOverride),
+        RunStatus::PlannedAndFinished => Decision::Succeed(Success::NoChanges),
+        RunStatus::Applied => Decision::Succeed(Success::Applied),
+        RunStatus::Errored => Decision::Errored,
+        RunStatus::Discarded
+        | RunStatus::Canceled
+        | RunStatus::ForceCanceled
+        | RunStatus::PolicySoftFailed => Decision::Fail,
+        // New statuses appear over time; the text is kept for the warning.
+        RunStatus::Unknown(_) => Decision::KeepWaitingUnknown,
     }
 }
 
@@ -209,12 +215,17 @@ pub enum ApiFailure {
     },
     /// 409: the run is not in a state for that action (yet).
     Conflict(String),
+    /// Creating a run: the workspace has no configuration version, so no run can be queued (a destroy
+    /// then has nothing to undo). Final, like `Fatal`.
+    NoConfigurationVersion(String),
 }
 
 impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiFailure::Fatal(m) | ApiFailure::Conflict(m) => f.write_str(m),
+            ApiFailure::Fatal(m)
+            | ApiFailure::Conflict(m)
+            | ApiFailure::NoConfigurationVersion(m) => f.write_str(m),
             ApiFailure::Transient { message, .. } => f.write_str(message),
         }
     }
@@ -259,6 +270,8 @@ pub struct RunFailure {
 pub enum FailureReason {
     /// The run could not be queued at all.
     NotQueued,
+    /// The run could not be queued because the workspace has no configuration version.
+    NoConfigurationVersion,
     /// The run ended in a final status other than success (after any retries).
     RunEnded { status: String },
     /// Terraform asked the provider to stop.
@@ -320,7 +333,12 @@ pub async fn drive(
                     .await?
                     .map_err(|failure| RunFailure {
                         run_id: last_run.clone(),
-                        reason: FailureReason::NotQueued,
+                        reason: match failure {
+                            ApiFailure::NoConfigurationVersion(_) => {
+                                FailureReason::NoConfigurationVersion
+                            }
+                            _ => FailureReason::NotQueued,
+                        },
                         message: format!("could not queue the {operation} run: {failure}"),
                     })?;
                 tracing::info!(run_id = %run.id, url = %api.run_url(&run.id), "queued {operation} run");
@@ -409,7 +427,7 @@ async fn create_within_grace(
         Err(ended) => ended,
     };
     match tokio::time::timeout(CREATE_GRACE, &mut create).await {
-        Ok(Ok(run)) => Err(ended.into_failure(api, Some(&run.id), &run.status)),
+        Ok(Ok(run)) => Err(ended.into_failure(api, Some(&run.id), run.status.as_str())),
         _ => Err(ended.into_failure(api, last_run.as_deref(), "errored")),
     }
 }
@@ -445,7 +463,7 @@ async fn await_run(
                         api.run_url(&run.id)
                     ),
                     reason: FailureReason::RunEnded {
-                        status: run.status.clone(),
+                        status: run.status.to_string(),
                     },
                     run_id: Some(run.id),
                 });
@@ -453,7 +471,7 @@ async fn await_run(
             Decision::Confirm => {
                 let confirmed = guarded(stop, deadline, api.confirm_run(&run.id))
                     .await
-                    .map_err(|ended| ended.into_failure(api, Some(&run.id), &run.status))?;
+                    .map_err(|ended| ended.into_failure(api, Some(&run.id), run.status.as_str()))?;
                 match confirmed {
                     Ok(()) => tracing::info!(run_id = %run.id, "confirmed run"),
                     // Someone else confirmed it, or it moved on: the next poll tells.
@@ -463,7 +481,9 @@ async fn await_run(
                     Err(ApiFailure::Transient { message, .. }) => {
                         tracing::warn!(run_id = %run.id, "confirm failed, trying again: {message}")
                     }
-                    Err(ApiFailure::Fatal(message)) => {
+                    Err(
+                        ApiFailure::Fatal(message) | ApiFailure::NoConfigurationVersion(message),
+                    ) => {
                         return Err(api_failure(api, &run, message));
                     }
                 }
@@ -477,10 +497,10 @@ async fn await_run(
         loop {
             guarded(stop, deadline, tokio::time::sleep(pause))
                 .await
-                .map_err(|ended| ended.into_failure(api, Some(&run.id), &run.status))?;
+                .map_err(|ended| ended.into_failure(api, Some(&run.id), run.status.as_str()))?;
             let read = guarded(stop, deadline, api.read_run(&run.id))
                 .await
-                .map_err(|ended| ended.into_failure(api, Some(&run.id), &run.status))?;
+                .map_err(|ended| ended.into_failure(api, Some(&run.id), run.status.as_str()))?;
             match read {
                 Ok(now) => {
                     run = now;
@@ -489,7 +509,9 @@ async fn await_run(
                     let _ = guarded(stop, deadline, api.after_poll(&run)).await;
                     break;
                 }
-                Err(ApiFailure::Fatal(message)) => return Err(api_failure(api, &run, message)),
+                Err(ApiFailure::Fatal(message) | ApiFailure::NoConfigurationVersion(message)) => {
+                    return Err(api_failure(api, &run, message));
+                }
                 Err(ApiFailure::Conflict(message)) => return Err(api_failure(api, &run, message)),
                 Err(ApiFailure::Transient {
                     message,
@@ -540,7 +562,7 @@ impl Progress {
 
     fn report(&mut self, run: &RunView, decision: Decision, api: &impl RunApi) {
         if self.last_status.as_deref() != Some(run.status.as_str()) {
-            self.last_status = Some(run.status.clone());
+            self.last_status = Some(run.status.to_string());
             tracing::info!(run_id = %run.id, status = %run.status, "run is {}", run.status);
             match decision {
                 Decision::WaitForHuman(HumanStep::ConfirmOrDiscard) => tracing::warn!(

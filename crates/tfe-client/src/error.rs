@@ -116,6 +116,8 @@ impl TfeError {
         }
     }
 
+    // Only the HTTP client rewrites and builds errors from answers.
+    #[cfg(feature = "http")]
     pub(crate) fn detail_mut(&mut self) -> Option<&mut String> {
         match self {
             TfeError::Unauthorized { detail }
@@ -145,6 +147,7 @@ impl TfeError {
         matches!(self, TfeError::Unprocessable { detail } if detail.to_lowercase().contains("configuration version is missing"))
     }
 
+    #[cfg(feature = "http")]
     pub(crate) fn from_status(
         status: u16,
         detail: String,

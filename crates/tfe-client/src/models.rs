@@ -200,6 +200,9 @@ macro_rules! string_enum {
                 match s { $($text => $name::$variant,)+ other => $name::Unknown(other.to_string()) }
             }
         }
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self { $name::parse(s) }
+        }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
         }
@@ -235,6 +238,9 @@ string_enum!(
         PolicyChecking = "policy_checking",
         PolicyChecked = "policy_checked",
         PolicyOverride = "policy_override",
+        // The tf_ names: what some TFE releases report for policy_checked and policy_override.
+        TfPolicyChecked = "tf_policy_checked",
+        TfPolicyOverride = "tf_policy_override",
         PolicySoftFailed = "policy_soft_failed",
         PlannedAndSaved = "planned_and_saved",
         PlannedAndFinished = "planned_and_finished",

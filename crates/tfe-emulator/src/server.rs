@@ -14,16 +14,12 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 
-use super::http::{ApiError, api_middleware};
+use super::http::{ApiError, with_api_layers};
 use super::{Shared, admin, routes};
 
 /// The whole application: TFE API (with auth, faults and logging) plus the admin API.
 pub fn app(emu: Shared) -> Router {
-    routes::api_router()
-        .route_layer(axum::middleware::from_fn_with_state(
-            emu.clone(),
-            api_middleware,
-        ))
+    with_api_layers(routes::api_router(), emu.clone())
         .merge(admin::admin_router(emu.clone()))
         .fallback(|| async { ApiError::not_found("route").into_response() })
         .with_state(emu)

@@ -61,6 +61,7 @@
 
 pub mod codec;
 pub mod diagnostics;
+mod framework;
 pub mod handshake;
 pub mod logging;
 pub mod plan;

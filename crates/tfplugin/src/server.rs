@@ -1,123 +1,39 @@
-//! The generic tfplugin6 `Provider` gRPC service: decodes requests with the schemas, runs the
-//! generic checks and planning, calls the provider's resources and encodes the answers.
-//! Domain problems always travel as diagnostics in an OK response.
+//! The tfplugin6 `Provider` gRPC service, kept thin (as plugin-go's tf6server): each RPC decodes its request
+//! with the schemas, hands the plugin layer's own values to the [`framework`](crate::framework), and
+//! encodes what comes back. Domain problems always travel as diagnostics in an OK response.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use super::diagnostics::{AttributePath, Diagnostics};
-use super::plan::plan_resource;
+use super::diagnostics::Diagnostics;
+use super::framework::Framework;
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server;
-use super::resource::{
-    ApplyRequest, ConfigureRequest, DataSource, ImportRequest, PlanRequest, Provider,
-    ReadDataRequest, ReadRequest, Resource,
-};
-use super::schema::Schema;
-use super::validate::validate_block;
-use super::value::{Type, Value};
+use super::resource::{ApplyRequest, Provider};
 use super::wire::{decode, diagnostics_to_proto, encode_or_report, path_to_proto, schema_to_proto};
-
-struct ResourceEntry {
-    resource: Arc<dyn Resource>,
-    schema: Schema,
-    ty: Type,
-}
-
-struct DataSourceEntry {
-    data_source: Arc<dyn DataSource>,
-    schema: Schema,
-    ty: Type,
-}
 
 /// Serves one [`Provider`] over tfplugin6.
 pub struct ProviderService {
-    provider: Arc<dyn Provider>,
-    provider_schema: Schema,
-    resources: HashMap<String, ResourceEntry>,
-    data_sources: HashMap<String, DataSourceEntry>,
-    /// Cancelled by StopProvider, then replaced so later calls are not cancelled.
-    stop: Mutex<CancellationToken>,
+    framework: Framework,
 }
 
 impl ProviderService {
     pub fn new(provider: Arc<dyn Provider>) -> Self {
-        let resources = provider
-            .resources()
-            .into_iter()
-            .map(|resource| {
-                let schema = resource.schema();
-                let ty = schema.value_type();
-                (
-                    resource.type_name().to_string(),
-                    ResourceEntry {
-                        resource,
-                        schema,
-                        ty,
-                    },
-                )
-            })
-            .collect();
-        let data_sources = provider
-            .data_sources()
-            .into_iter()
-            .map(|data_source| {
-                let schema = data_source.schema();
-                let ty = schema.value_type();
-                (
-                    data_source.type_name().to_string(),
-                    DataSourceEntry {
-                        data_source,
-                        schema,
-                        ty,
-                    },
-                )
-            })
-            .collect();
         ProviderService {
-            provider_schema: provider.schema(),
-            provider,
-            resources,
-            data_sources,
-            stop: Mutex::new(CancellationToken::new()),
+            framework: Framework::new(provider),
         }
     }
 
     /// The token handed to the call starting now.
     pub fn cancellation_token(&self) -> CancellationToken {
-        self.stop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.framework.cancellation_token()
     }
 
     /// Cancels work in flight; calls that start afterwards get a fresh token.
     pub fn stop_all(&self) {
-        let mut guard = self.stop.lock().unwrap_or_else(|p| p.into_inner());
-        guard.cancel();
-        *guard = CancellationToken::new();
-    }
-
-    fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&ResourceEntry> {
-        let entry = self.resources.get(type_name);
-        if entry.is_none() {
-            diags.error(
-                "Unknown resource type",
-                format!("This provider does not have a resource type {type_name:?}."),
-            );
-        }
-        entry
-    }
-
-    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&DataSourceEntry> {
-        let entry = self.data_sources.get(type_name);
-        if entry.is_none() {
-            diags.error(
-                "Unknown data source",
-                format!("This provider does not have a data source {type_name:?}."),
-            );
-        }
-        entry
+        self.framework.stop_all()
     }
 
     fn capabilities() -> pb::ServerCapabilities {
@@ -128,10 +44,6 @@ impl ProviderService {
             move_resource_state: false,
         }
     }
-}
-
-fn validate(schema: &Schema, config: &Value, diags: &mut Diagnostics) {
-    validate_block(&schema.block, config, &AttributePath::default(), diags);
 }
 
 #[tonic::async_trait]
@@ -145,6 +57,7 @@ impl provider_server::Provider for ProviderService {
             server_capabilities: Some(Self::capabilities()),
             diagnostics: Vec::new(),
             data_sources: self
+                .framework
                 .data_sources
                 .keys()
                 .map(|name| pb::get_metadata::DataSourceMetadata {
@@ -152,6 +65,7 @@ impl provider_server::Provider for ProviderService {
                 })
                 .collect(),
             resources: self
+                .framework
                 .resources
                 .keys()
                 .map(|name| pb::get_metadata::ResourceMetadata {
@@ -167,13 +81,15 @@ impl provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         tracing::debug!("GetProviderSchema");
         Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(schema_to_proto(&self.provider_schema)),
+            provider: Some(schema_to_proto(&self.framework.provider_schema)),
             resource_schemas: self
+                .framework
                 .resources
                 .iter()
                 .map(|(k, e)| (k.clone(), schema_to_proto(&e.schema)))
                 .collect(),
             data_source_schemas: self
+                .framework
                 .data_sources
                 .iter()
                 .map(|(k, e)| (k.clone(), schema_to_proto(&e.schema)))
@@ -190,15 +106,14 @@ impl provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let ty = self.provider_schema.value_type();
+        let ty = self.framework.provider_schema.value_type();
         if let Some(config) = decode(
             req.config.as_ref(),
             &ty,
             "provider configuration",
             &mut diags,
         ) {
-            validate(&self.provider_schema, &config, &mut diags);
-            diags.extend(self.provider.validate_config(&config));
+            self.framework.validate_provider_config(&config, &mut diags);
         }
         tracing::debug!(diagnostics = diags.0.len(), "ValidateProviderConfig");
         Ok(Response::new(pb::validate_provider_config::Response {
@@ -212,7 +127,7 @@ impl provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+        if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
             && let Some(config) = decode(
                 req.config.as_ref(),
                 &entry.ty,
@@ -220,8 +135,7 @@ impl provider_server::Provider for ProviderService {
                 &mut diags,
             )
         {
-            validate(&entry.schema, &config, &mut diags);
-            diags.extend(entry.resource.validate_config(&config));
+            entry.validate_config(&config, &mut diags);
         }
         tracing::debug!(type_name = %req.type_name, diagnostics = diags.0.len(), "ValidateResourceConfig");
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -235,7 +149,7 @@ impl provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        if let Some(entry) = self.data_source(&req.type_name, &mut diags)
+        if let Some(entry) = self.framework.data_source(&req.type_name, &mut diags)
             && let Some(config) = decode(
                 req.config.as_ref(),
                 &entry.ty,
@@ -243,8 +157,7 @@ impl provider_server::Provider for ProviderService {
                 &mut diags,
             )
         {
-            validate(&entry.schema, &config, &mut diags);
-            diags.extend(entry.data_source.validate_config(&config));
+            entry.validate_config(&config, &mut diags);
         }
         Ok(Response::new(pb::validate_data_resource_config::Response {
             diagnostics: diagnostics_to_proto(&diags),
@@ -258,29 +171,12 @@ impl provider_server::Provider for ProviderService {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut upgraded_state = None;
-        if let Some(entry) = self.resource(&req.type_name, &mut diags) {
+        if let Some(entry) = self.framework.resource(&req.type_name, &mut diags) {
             let raw = req.raw_state.unwrap_or_default();
-            let decoded = if !raw.json.is_empty() {
-                super::codec::decode_json(&raw.json, &entry.ty).map_err(|e| {
-                    diags.error("Could not read the stored state", e.to_string());
-                })
-            } else if !raw.flatmap.is_empty() {
-                diags.error(
-                    "Unsupported state format",
-                    "This state was written by Terraform 0.11 or older (flatmap); upgrade it with a Terraform 0.12-era provider first.",
-                );
-                Err(())
-            } else {
-                Ok(Value::Null)
-            };
-            if let Ok(state) = decoded {
-                match entry.resource.upgrade_state(req.version, state) {
-                    Ok(state) => {
-                        upgraded_state =
-                            encode_or_report(&state, &entry.ty, "upgraded state", &mut diags)
-                    }
-                    Err(d) => diags.extend(d),
-                }
+            if let Some(state) =
+                entry.upgrade_state(req.version, &raw.json, !raw.flatmap.is_empty(), &mut diags)
+            {
+                upgraded_state = encode_or_report(&state, &entry.ty, "upgraded state", &mut diags);
             }
         }
         tracing::debug!(type_name = %req.type_name, version = req.version, "UpgradeResourceState");
@@ -296,7 +192,7 @@ impl provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let ty = self.provider_schema.value_type();
+        let ty = self.framework.provider_schema.value_type();
         if let Some(config) = decode(
             req.config.as_ref(),
             &ty,
@@ -305,11 +201,8 @@ impl provider_server::Provider for ProviderService {
         ) {
             tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
             diags.extend(
-                self.provider
-                    .configure(ConfigureRequest {
-                        terraform_version: req.terraform_version,
-                        config,
-                    })
+                self.framework
+                    .configure(req.terraform_version, config)
                     .await,
             );
         }
@@ -327,7 +220,7 @@ impl provider_server::Provider for ProviderService {
         let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut response = pb::read_resource::Response::default();
-        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+        if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
             && let Some(current_state) = decode(
                 req.current_state.as_ref(),
                 &entry.ty,
@@ -336,19 +229,11 @@ impl provider_server::Provider for ProviderService {
             )
         {
             tracing::debug!(type_name = %req.type_name, "ReadResource");
-            let out = entry
-                .resource
-                .read(ReadRequest {
-                    current_state,
-                    private: req.private,
-                    cancel,
-                })
+            let (new_state, private) = entry
+                .read(current_state, req.private, cancel, &mut diags)
                 .await;
-            diags.extend(out.diagnostics);
-            let mut new_state = out.new_state;
-            new_state.unknowns_to_null();
             response.new_state = encode_or_report(&new_state, &entry.ty, "new state", &mut diags);
-            response.private = out.private;
+            response.private = private;
         }
         response.diagnostics = diagnostics_to_proto(&diags);
         Ok(Response::new(response))
@@ -361,7 +246,7 @@ impl provider_server::Provider for ProviderService {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut response = pb::plan_resource_change::Response::default();
-        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+        if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
             && let Some(prior) = decode(
                 req.prior_state.as_ref(),
                 &entry.ty,
@@ -377,25 +262,13 @@ impl provider_server::Provider for ProviderService {
             && let Some(config) =
                 decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags)
         {
-            let mut plan = plan_resource(&entry.schema, &prior, &proposed, &config);
-            plan.planned_private = req.prior_private.clone();
-            if !proposed.is_null() {
-                let plan_request = PlanRequest {
-                    prior_state: &prior,
-                    proposed_new_state: &proposed,
-                    config: &config,
-                    prior_private: &req.prior_private,
-                };
-                entry
-                    .resource
-                    .modify_plan(&plan_request, &mut plan, &mut diags);
-            }
-            tracing::debug!(
-                type_name = %req.type_name,
-                create = prior.is_null(),
-                replace = plan.requires_replace.len(),
-                private_bytes = plan.planned_private.len(),
-                "PlanResourceChange"
+            let plan = entry.plan(
+                &req.type_name,
+                &prior,
+                &proposed,
+                &config,
+                &req.prior_private,
+                &mut diags,
             );
             response.planned_state =
                 encode_or_report(&plan.planned_state, &entry.ty, "planned state", &mut diags);
@@ -415,7 +288,7 @@ impl provider_server::Provider for ProviderService {
         let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut response = pb::apply_resource_change::Response::default();
-        if let Some(entry) = self.resource(&req.type_name, &mut diags)
+        if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
             && let Some(prior_state) = decode(
                 req.prior_state.as_ref(),
                 &entry.ty,
@@ -438,39 +311,7 @@ impl provider_server::Provider for ProviderService {
                 planned_private: req.planned_private,
                 cancel,
             };
-            let (new_state, private) = if apply.planned_state.is_null() {
-                tracing::debug!(
-                    type_name = %req.type_name,
-                    private_bytes = apply.planned_private.len(),
-                    "ApplyResourceChange: delete"
-                );
-                let prior = apply.prior_state.clone();
-                let prior_private = apply.planned_private.clone();
-                let delete_diags = entry.resource.delete(apply).await;
-                // Terraform requires null after a successful delete; on failure the object stays,
-                // with the private data it had.
-                let kept = if delete_diags.has_errors() {
-                    (prior, prior_private)
-                } else {
-                    (Value::Null, Vec::new())
-                };
-                diags.extend(delete_diags);
-                kept
-            } else {
-                let create = apply.prior_state.is_null();
-                tracing::debug!(type_name = %req.type_name, create, "ApplyResourceChange");
-                let out = if create {
-                    entry.resource.create(apply).await
-                } else {
-                    entry.resource.update(apply).await
-                };
-                diags.extend(out.diagnostics);
-                (out.new_state, out.private)
-            };
-            let mut new_state = new_state;
-            if new_state.unknowns_to_null() && !diags.has_errors() {
-                tracing::warn!(type_name = %req.type_name, "apply left unknown values; stored as null");
-            }
+            let (new_state, private) = entry.apply(&req.type_name, apply, &mut diags).await;
             response.new_state = encode_or_report(&new_state, &entry.ty, "new state", &mut diags);
             response.private = private;
         }
@@ -487,33 +328,18 @@ impl provider_server::Provider for ProviderService {
         let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
-        if let Some(entry) = self.resource(&req.type_name, &mut diags) {
+        if let Some(entry) = self.framework.resource(&req.type_name, &mut diags) {
             tracing::debug!(type_name = %req.type_name, "ImportResourceState");
-            let out = entry
-                .resource
-                .import(ImportRequest { id: req.id, cancel })
+            let imported = self
+                .framework
+                .import(entry, &req.type_name, req.id, cancel, &mut diags)
                 .await;
-            diags.extend(out.diagnostics);
-            for imported in out.imported {
-                let type_name = if imported.type_name.is_empty() {
-                    req.type_name.clone()
-                } else {
-                    imported.type_name
-                };
-                let ty = match self.resources.get(&type_name) {
-                    Some(e) => &e.ty,
-                    None => {
-                        diags.error("Provider bug: imported an unknown resource type", type_name);
-                        continue;
-                    }
-                };
-                let mut state = imported.state;
-                state.unknowns_to_null();
-                let state = encode_or_report(&state, ty, "imported state", &mut diags);
+            for one in imported {
+                let state = encode_or_report(&one.state, one.ty, "imported state", &mut diags);
                 imported_resources.push(pb::import_resource_state::ImportedResource {
-                    type_name,
+                    type_name: one.type_name,
                     state,
-                    private: imported.private,
+                    private: one.private,
                 });
             }
         }
@@ -532,7 +358,7 @@ impl provider_server::Provider for ProviderService {
         let cancel = self.cancellation_token();
         let mut diags = Diagnostics::new();
         let mut state = None;
-        if let Some(entry) = self.data_source(&req.type_name, &mut diags)
+        if let Some(entry) = self.framework.data_source(&req.type_name, &mut diags)
             && let Some(config) = decode(
                 req.config.as_ref(),
                 &entry.ty,
@@ -541,11 +367,7 @@ impl provider_server::Provider for ProviderService {
             )
         {
             tracing::debug!(type_name = %req.type_name, "ReadDataSource");
-            let (value, d) = entry
-                .data_source
-                .read(ReadDataRequest { config, cancel })
-                .await;
-            diags.extend(d);
+            let value = entry.read(config, cancel, &mut diags).await;
             state = encode_or_report(&value, &entry.ty, "data source state", &mut diags);
         }
         Ok(Response::new(pb::read_data_source::Response {
@@ -574,8 +396,12 @@ mod tests {
 
     use super::*;
     use crate::codec;
-    use crate::resource::{ApplyResponse, ImportResponse, ImportedResource};
-    use crate::schema::{Attribute, Block};
+    use crate::resource::{
+        ApplyResponse, ConfigureRequest, DataSource, ImportRequest, ImportResponse,
+        ImportedResource, ReadDataRequest, Resource,
+    };
+    use crate::schema::{Attribute, Block, Schema};
+    use crate::value::Type;
     use crate::{Diagnostics, Value};
     use provider_server::Provider as _;
 
@@ -689,7 +515,7 @@ mod tests {
     #[tokio::test]
     async fn data_sources_are_validated_and_read() {
         let svc = service();
-        let ty = svc.data_sources["test_greeting"].ty.clone();
+        let ty = svc.framework.data_sources["test_greeting"].ty.clone();
         let config = Value::object([("name", Value::string("tfe")), ("greeting", Value::Null)]);
         let response = svc
             .read_data_source(Request::new(pb::read_data_source::Request {
@@ -738,7 +564,7 @@ mod tests {
     }
 
     fn create_request(svc: &ProviderService) -> pb::apply_resource_change::Request {
-        let ty = svc.resources["test_slow"].ty.clone();
+        let ty = svc.framework.resources["test_slow"].ty.clone();
         let planned = Value::object([("id", Value::Unknown), ("name", Value::string("n"))]);
         pb::apply_resource_change::Request {
             type_name: "test_slow".into(),
@@ -755,7 +581,7 @@ mod tests {
     #[tokio::test]
     async fn stop_provider_cancels_work_in_flight_and_later_calls_get_a_fresh_token() {
         let svc = service();
-        let ty = svc.resources["test_slow"].ty.clone();
+        let ty = svc.framework.resources["test_slow"].ty.clone();
         let apply = {
             let svc = svc.clone();
             let request = create_request(&svc);
@@ -790,7 +616,7 @@ mod tests {
     #[tokio::test]
     async fn plan_marks_computed_unknown_and_reports_forced_replacement() {
         let svc = service();
-        let ty = svc.resources["test_slow"].ty.clone();
+        let ty = svc.framework.resources["test_slow"].ty.clone();
         let prior = Value::object([
             ("id", Value::string("remote-1")),
             ("name", Value::string("old")),
@@ -839,7 +665,7 @@ mod tests {
     #[tokio::test]
     async fn delete_returns_null_state_and_import_returns_state_and_private() {
         let svc = service();
-        let ty = svc.resources["test_slow"].ty.clone();
+        let ty = svc.framework.resources["test_slow"].ty.clone();
         let prior = Value::object([
             ("id", Value::string("remote-1")),
             ("name", Value::string("n")),
@@ -881,7 +707,7 @@ mod tests {
     #[tokio::test]
     async fn upgrade_reads_json_state_ignoring_removed_attributes() {
         let svc = service();
-        let ty = svc.resources["test_slow"].ty.clone();
+        let ty = svc.framework.resources["test_slow"].ty.clone();
         let response = svc
             .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
                 type_name: "test_slow".into(),

@@ -205,6 +205,8 @@ struct FakeTfe {
     read_fails_fatally: bool,
     /// How long each create takes to answer.
     create_delay: Duration,
+    /// Refuse every create with this.
+    create_refused: Option<ApiFailure>,
     state: Mutex<FakeState>,
 }
 
@@ -233,6 +235,7 @@ impl FakeTfe {
             transient_reads: Mutex::new(0),
             read_fails_fatally: false,
             create_delay: Duration::ZERO,
+            create_refused: None,
             state: Mutex::default(),
         }
     }
@@ -295,6 +298,9 @@ impl RunApi for FakeTfe {
         _settings: &RunSettings,
     ) -> Result<RunView, ApiFailure> {
         tokio::time::sleep(self.create_delay).await;
+        if let Some(refused) = &self.create_refused {
+            return Err(refused.clone());
+        }
         let index = {
             let mut state = self.state.lock().unwrap();
             state.requests.push(format!("POST /runs {operation}"));
@@ -652,4 +658,41 @@ async fn an_adopted_run_is_seen_through_without_queuing_another() {
     assert_eq!(outcome.success, Some(Success::Applied));
     assert_eq!(fake.count("POST /runs "), 0, "{:?}", fake.requests());
     assert_eq!(fake.count("POST /runs/run-0/actions/apply"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_workspace_without_configuration_is_a_result_of_its_own() {
+    let mut fake = FakeTfe::new(1, 1);
+    fake.create_refused = Some(ApiFailure::NoConfigurationVersion(
+        "the workspace has no configuration version".into(),
+    ));
+    let failure = drive(
+        &fake,
+        Operation::Destroy,
+        &settings(),
+        None,
+        &CancellationToken::new(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.reason, FailureReason::NoConfigurationVersion);
+    assert_eq!(failure.run_id, None);
+    assert_eq!(
+        failure.message,
+        "could not queue the destroy run: the workspace has no configuration version"
+    );
+
+    // Any other refusal is a plain "not queued".
+    fake.create_refused = Some(ApiFailure::Fatal("forbidden (403)".into()));
+    let failure = run(&fake, &settings()).await.unwrap_err();
+    assert_eq!(failure.reason, FailureReason::NotQueued);
+}
+
+#[test]
+fn an_unknown_status_keeps_its_text_and_keeps_waiting() {
+    let run = view("brand_new_status", true);
+    assert_eq!(run.status, RunStatus::Unknown("brand_new_status".into()));
+    assert_eq!(run.status.to_string(), "brand_new_status");
+    assert_eq!(decide(&run, &settings()), Decision::KeepWaitingUnknown);
 }

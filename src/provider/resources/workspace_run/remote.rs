@@ -3,7 +3,6 @@
 //! read checks the run still exists; import fills the state from a run ID.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
 
 use rand::Rng;
 use tokio::time::Instant;
@@ -71,7 +70,9 @@ async fn connect<'c>(
 
 fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostics {
     let summary = match &failure.reason {
-        FailureReason::NotQueued => format!("Could not queue the {operation} run"),
+        FailureReason::NotQueued | FailureReason::NoConfigurationVersion => {
+            format!("Could not queue the {operation} run")
+        }
         FailureReason::RunEnded { status } => format!("The {operation} run ended {status}"),
         FailureReason::Interrupted => format!("Interrupted waiting for the {operation} run"),
         FailureReason::TimedOut => format!("Timed out waiting for the {operation} run"),
@@ -360,10 +361,7 @@ pub(super) async fn delete(
     .await
     {
         Ok(_) => {}
-        Err(failure)
-            if failure.reason == FailureReason::NotQueued
-                && api.configuration_version_missing.load(Ordering::SeqCst) =>
-        {
+        Err(failure) if failure.reason == FailureReason::NoConfigurationVersion => {
             diags.warning(
                 "Workspace has no configuration",
                 format!(

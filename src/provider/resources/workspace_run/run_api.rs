@@ -3,7 +3,6 @@
 //! runs from everyone else's (see [`ownership`](super::ownership)).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -67,8 +66,6 @@ pub(super) struct TfeRuns<'a> {
     workspace_id: String,
     organization: String,
     workspace_name: String,
-    /// Set when a create was refused because the workspace has no configuration version.
-    pub configuration_version_missing: AtomicBool,
     /// After a create was sent again: its tag, the run kept, and when we last looked for copies.
     resent: Mutex<Option<(RunTag, String, Instant)>>,
 }
@@ -81,7 +78,6 @@ impl<'a> TfeRuns<'a> {
             workspace_id: workspace.id.clone(),
             organization: workspace.organization_name().unwrap_or("-").to_string(),
             workspace_name: workspace.attributes.name.clone(),
-            configuration_version_missing: AtomicBool::new(false),
             resent: Mutex::new(None),
         }
     }
@@ -336,7 +332,7 @@ fn to_api_failure(error: TfeError) -> ApiFailure {
 fn view(run: &Run) -> RunView {
     RunView {
         id: run.id.clone(),
-        status: run.status().as_str().to_string(),
+        status: run.status().clone(),
         is_confirmable: run.attributes.actions.is_confirmable,
         position_in_queue: run.attributes.position_in_queue.map(u64::from),
     }
@@ -380,9 +376,7 @@ impl RunApi for TfeRuns<'_> {
                 }
                 Err(e @ TfeError::OutcomeUnknown { .. }) => e,
                 Err(e) if e.is_configuration_version_missing() => {
-                    self.configuration_version_missing
-                        .store(true, Ordering::SeqCst);
-                    return Err(ApiFailure::Fatal(e.to_string()));
+                    return Err(ApiFailure::NoConfigurationVersion(e.to_string()));
                 }
                 Err(e) => {
                     return Err(match to_api_failure(e) {

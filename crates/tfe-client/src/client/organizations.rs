@@ -1,0 +1,76 @@
+//! Organizations, their capacity and run queue.
+
+use super::*;
+
+impl TfeClient {
+    pub async fn organization(&self, name: &str) -> Result<Organization, TfeError> {
+        self.get(&format!("organizations/{}", seg(name)), &[]).await
+    }
+
+    pub async fn create_organization(
+        &self,
+        name: &str,
+        email: &str,
+    ) -> Result<Organization, TfeError> {
+        let body = json!({"data": {"type": "organizations", "attributes": {"name": name, "email": email}}});
+        self.write(Method::POST, "organizations", body).await
+    }
+
+    /// Changes an organization's email and/or cost estimation setting (unset fields are not sent).
+    pub async fn update_organization(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        cost_estimation_enabled: Option<bool>,
+    ) -> Result<Organization, TfeError> {
+        let mut attrs = json!({});
+        set_opt(&mut attrs, "email", &email);
+        set_opt(
+            &mut attrs,
+            "cost-estimation-enabled",
+            &cost_estimation_enabled,
+        );
+        let body = json!({"data": {"type": "organizations", "attributes": attrs}});
+        let raw = self
+            .send(
+                Method::PATCH,
+                &format!("organizations/{}", seg(name)),
+                &[],
+                Some(body),
+                Retry::Idempotent,
+            )
+            .await?;
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+    }
+
+    pub async fn delete_organization(&self, name: &str) -> Result<(), TfeError> {
+        self.no_content(
+            Method::DELETE,
+            &format!("organizations/{}", seg(name)),
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    pub async fn org_capacity(&self, organization: &str) -> Result<OrganizationCapacity, TfeError> {
+        self.get(
+            &format!("organizations/{}/capacity", seg(organization)),
+            &[],
+        )
+        .await
+    }
+
+    /// The organization's queue of runs waiting for a worker, with `position-in-queue`.
+    pub async fn org_run_queue(
+        &self,
+        organization: &str,
+        page: PageRequest,
+    ) -> Result<Page<Run>, TfeError> {
+        self.list(
+            &format!("organizations/{}/runs/queue", seg(organization)),
+            page,
+            &[],
+        )
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! Workspaces: by id and by name, create, update, delete and safe delete, locks, their runs.
+
+use super::*;
+
+/// Parameters of workspace create and update (unset fields are not sent).
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceOptions {
+    pub name: Option<String>,
+    pub auto_apply: Option<bool>,
+    pub execution_mode: Option<String>,
+    pub queue_all_runs: Option<bool>,
+    pub allow_destroy_plan: Option<bool>,
+    pub terraform_version: Option<String>,
+    pub working_directory: Option<String>,
+    pub vcs_repo: Option<VcsRepo>,
+}
+
+impl TfeClient {
+    pub async fn workspace(&self, id: &str) -> Result<Workspace, TfeError> {
+        self.get(&format!("workspaces/{}", seg(id)), &[]).await
+    }
+
+    /// `GET /workspaces/:id?include=current_run`: the workspace and, in the same request, its
+    /// current run (if it has one and the server included it).
+    pub async fn workspace_with_current_run(
+        &self,
+        id: &str,
+    ) -> Result<(Workspace, Option<Run>), TfeError> {
+        let query = [("include".to_string(), "current_run".to_string())];
+        let raw = self
+            .send(
+                Method::GET,
+                &format!("workspaces/{}", seg(id)),
+                &query,
+                None,
+                Retry::Idempotent,
+            )
+            .await?;
+        untrusted::decode_workspace_with_current_run(&raw.body, self.inner.api_base.as_str())
+    }
+
+    pub async fn workspace_by_name(
+        &self,
+        organization: &str,
+        name: &str,
+    ) -> Result<Workspace, TfeError> {
+        self.get(
+            &format!(
+                "organizations/{}/workspaces/{}",
+                seg(organization),
+                seg(name)
+            ),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn create_workspace(
+        &self,
+        organization: &str,
+        options: &WorkspaceOptions,
+    ) -> Result<Workspace, TfeError> {
+        if options.name.as_deref().unwrap_or("").is_empty() {
+            return Err(TfeError::Config("a workspace needs a name".into()));
+        }
+        let body =
+            json!({"data": {"type": "workspaces", "attributes": workspace_attributes(options)}});
+        self.write(
+            Method::POST,
+            &format!("organizations/{}/workspaces", seg(organization)),
+            body,
+        )
+        .await
+    }
+
+    pub async fn update_workspace(
+        &self,
+        id: &str,
+        options: &WorkspaceOptions,
+    ) -> Result<Workspace, TfeError> {
+        let body =
+            json!({"data": {"type": "workspaces", "attributes": workspace_attributes(options)}});
+        let raw = self
+            .send(
+                Method::PATCH,
+                &format!("workspaces/{}", seg(id)),
+                &[],
+                Some(body),
+                Retry::Idempotent,
+            )
+            .await?;
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+    }
+
+    /// Force delete.
+    pub async fn delete_workspace(&self, id: &str) -> Result<(), TfeError> {
+        self.no_content(
+            Method::DELETE,
+            &format!("workspaces/{}", seg(id)),
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// Deletes only if the workspace manages no resources and is not locked (409 otherwise).
+    pub async fn safe_delete_workspace(&self, id: &str) -> Result<(), TfeError> {
+        self.no_content(
+            Method::POST,
+            &format!("workspaces/{}/actions/safe-delete", seg(id)),
+            Retry::Unsafe,
+        )
+        .await
+    }
+
+    pub async fn lock_workspace(&self, id: &str, reason: &str) -> Result<Workspace, TfeError> {
+        self.write(
+            Method::POST,
+            &format!("workspaces/{}/actions/lock", seg(id)),
+            json!({"reason": reason}),
+        )
+        .await
+    }
+
+    pub async fn unlock_workspace(&self, id: &str) -> Result<Workspace, TfeError> {
+        self.write(
+            Method::POST,
+            &format!("workspaces/{}/actions/unlock", seg(id)),
+            json!({}),
+        )
+        .await
+    }
+
+    pub async fn force_unlock_workspace(&self, id: &str) -> Result<Workspace, TfeError> {
+        self.write(
+            Method::POST,
+            &format!("workspaces/{}/actions/force-unlock", seg(id)),
+            json!({}),
+        )
+        .await
+    }
+
+    /// Runs of a workspace, newest first.
+    pub async fn workspace_runs(
+        &self,
+        workspace_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<Run>, TfeError> {
+        self.list(&format!("workspaces/{}/runs", seg(workspace_id)), page, &[])
+            .await
+    }
+}
+
+fn workspace_attributes(o: &WorkspaceOptions) -> Value {
+    let mut attrs = json!({});
+    set_opt(&mut attrs, "name", &o.name);
+    set_opt(&mut attrs, "auto-apply", &o.auto_apply);
+    set_opt(&mut attrs, "execution-mode", &o.execution_mode);
+    set_opt(&mut attrs, "queue-all-runs", &o.queue_all_runs);
+    set_opt(&mut attrs, "allow-destroy-plan", &o.allow_destroy_plan);
+    set_opt(&mut attrs, "terraform-version", &o.terraform_version);
+    set_opt(&mut attrs, "working-directory", &o.working_directory);
+    set_opt(&mut attrs, "vcs-repo", &o.vcs_repo);
+    attrs
+}

@@ -1,0 +1,256 @@
+//! The TFE API v2 routes, one module per API area (as go-tfe has one file per area); the helpers they share
+//! (body and query parsing, includes, pagination) are here.
+
+mod configuration_versions;
+mod discovery;
+mod oauth_clients;
+mod organizations;
+mod runs;
+mod workspaces;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use tfe_client::models::VcsRepo;
+
+use super::http::{ApiError, ApiResult, UserId, jsonapi};
+use super::store::{OAuthClient, Store, new_suffix, now};
+use super::{Shared, render, run_machine};
+
+type Params = Query<HashMap<String, String>>;
+
+/// The API under `/api/v2`, discovery, and the upload endpoint.
+pub fn api_router() -> Router<Shared> {
+    Router::new()
+        .route("/.well-known/terraform.json", get(discovery::discovery))
+        .route("/api/v2/ping", get(discovery::ping))
+        .route(
+            "/api/v2/organizations",
+            post(organizations::create_organization),
+        )
+        .route(
+            "/api/v2/organizations/{org}",
+            get(organizations::read_organization)
+                .patch(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        )
+        .route(
+            "/api/v2/organizations/{org}/capacity",
+            get(organizations::capacity),
+        )
+        .route(
+            "/api/v2/organizations/{org}/runs/queue",
+            get(runs::run_queue),
+        )
+        .route("/api/v2/organizations/{org}/runs", get(runs::org_runs))
+        .route(
+            "/api/v2/organizations/{org}/oauth-clients",
+            post(oauth_clients::create_oauth_client),
+        )
+        .route(
+            "/api/v2/oauth-clients/{id}",
+            get(oauth_clients::read_oauth_client).delete(oauth_clients::delete_oauth_client),
+        )
+        .route(
+            "/api/v2/oauth-tokens/{id}",
+            get(oauth_clients::read_oauth_token),
+        )
+        .route(
+            "/api/v2/organizations/{org}/workspaces",
+            post(workspaces::create_workspace).get(workspaces::list_workspaces),
+        )
+        .route(
+            "/api/v2/organizations/{org}/workspaces/{name}",
+            get(workspaces::read_workspace_by_name)
+                .patch(workspaces::update_workspace_by_name)
+                .delete(workspaces::delete_workspace_by_name),
+        )
+        .route(
+            "/api/v2/organizations/{org}/workspaces/{name}/actions/safe-delete",
+            post(workspaces::safe_delete_by_name),
+        )
+        .route(
+            "/api/v2/workspaces/{id}",
+            get(workspaces::read_workspace)
+                .patch(workspaces::update_workspace)
+                .delete(workspaces::delete_workspace),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/actions/{action}",
+            post(workspaces::workspace_action),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/configuration-versions",
+            get(configuration_versions::list_cvs).post(configuration_versions::create_cv),
+        )
+        .route(
+            "/api/v2/configuration-versions/{id}",
+            get(configuration_versions::read_cv),
+        )
+        .route(
+            "/_archivist/upload/{id}",
+            put(configuration_versions::upload_cv),
+        )
+        .route("/api/v2/runs", post(runs::create_run))
+        .route("/api/v2/runs/{id}", get(runs::read_run))
+        .route("/api/v2/workspaces/{id}/runs", get(runs::workspace_runs))
+        .route("/api/v2/runs/{id}/actions/{action}", post(runs::run_action))
+        .route("/api/v2/runs/{id}/plan", get(runs::run_plan))
+        .route("/api/v2/runs/{id}/apply", get(runs::run_apply))
+        .route("/api/v2/plans/{id}", get(runs::read_plan))
+        .route("/api/v2/applies/{id}", get(runs::read_apply))
+        .route("/api/v2/cost-estimates/{id}", get(runs::read_cost_estimate))
+        .route(
+            "/api/v2/runs/{id}/policy-checks",
+            get(runs::run_policy_checks),
+        )
+        .route("/api/v2/policy-checks/{id}", get(runs::read_policy_check))
+        .route(
+            "/api/v2/policy-checks/{id}/actions/override",
+            post(runs::override_policy_check),
+        )
+        .route("/api/v2/runs/{id}/task-stages", get(runs::run_task_stages))
+        .route("/api/v2/task-stages/{id}", get(runs::read_task_stage))
+}
+
+/// Parses a request body leniently: empty means `{}`.
+fn body_json(body: &Bytes) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(422, format!("request body is not valid JSON: {e}")))
+}
+
+/// `data.attributes` of a JSON:API body, or `{}`.
+fn attributes(body: &Value) -> Value {
+    body.pointer("/data/attributes")
+        .cloned()
+        .unwrap_or_else(|| json!({}))
+}
+
+/// An attribute by its kebab-case name, also accepting snake_case (pytfe sends some that way).
+fn attr<'a>(attrs: &'a Value, name: &str) -> Option<&'a Value> {
+    attrs
+        .get(name)
+        .or_else(|| attrs.get(name.replace('-', "_")))
+        .filter(|v| !v.is_null())
+}
+
+fn attr_bool(attrs: &Value, name: &str) -> Result<Option<bool>, ApiError> {
+    match attr(attrs, name) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(ApiError::unprocessable(format!(
+            "attribute {name} must be a boolean, got {other}"
+        ))),
+    }
+}
+
+fn attr_string(attrs: &Value, name: &str) -> Result<Option<String>, ApiError> {
+    match attr(attrs, name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(ApiError::unprocessable(format!(
+            "attribute {name} must be a string, got {other}"
+        ))),
+    }
+}
+
+/// A query parameter, treating empty values as absent (pytfe sends `filter[status]=`).
+fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    q.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// Include names from `?include=`, normalized to underscores.
+/// Unknown names are a 400 (as TFC answers) unless the server runs with lenient includes, which drops them.
+fn includes(
+    store: &Store,
+    q: &HashMap<String, String>,
+    allowed: &[&str],
+) -> Result<Vec<String>, ApiError> {
+    let Some(raw) = param(q, "include") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let norm = name.replace('-', "_");
+        if !allowed.contains(&norm.as_str()) {
+            if store.lenient_includes {
+                continue;
+            }
+            return Err(ApiError::new(
+                400,
+                format!(
+                    "Invalid include parameter: {name:?}. Allowed: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        out.push(norm);
+    }
+    Ok(out)
+}
+
+/// A list document with JSON:API pagination (`totals` false leaves out total-pages/total-count).
+fn paginate(
+    items: Vec<Value>,
+    q: &HashMap<String, String>,
+    totals: bool,
+) -> Result<Value, ApiError> {
+    let number: usize = match param(q, "page[number]") {
+        None => 1,
+        Some(s) => s.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            ApiError::new(
+                400,
+                format!("page[number] must be a positive integer, got {s:?}"),
+            )
+        })?,
+    };
+    let size: usize = match param(q, "page[size]") {
+        None => 20,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(|n| n.min(100))
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    format!("page[size] must be an integer from 1 to 100, got {s:?}"),
+                )
+            })?,
+    };
+    let total = items.len();
+    let total_pages = total.div_ceil(size).max(1);
+    let data: Vec<Value> = items
+        .into_iter()
+        .skip((number - 1) * size)
+        .take(size)
+        .collect();
+    let prev = (number > 1).then(|| number - 1);
+    let next = (number < total_pages).then(|| number + 1);
+    let mut pagination = json!({"current-page": number, "prev-page": prev, "next-page": next});
+    if totals {
+        pagination["total-pages"] = json!(total_pages);
+        pagination["total-count"] = json!(total);
+    }
+    Ok(json!({"data": data, "links": {}, "meta": {"pagination": pagination}}))
+}
+
+fn user(ext: &Option<Extension<UserId>>) -> String {
+    ext.as_ref()
+        .map(|Extension(UserId(u))| u.clone())
+        .unwrap_or_else(|| "user-emulator-1".into())
+}
+
+fn ok(body: Value) -> ApiResult {
+    Ok(jsonapi(200, body))
+}

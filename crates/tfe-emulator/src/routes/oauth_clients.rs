@@ -1,0 +1,90 @@
+//! OAuth clients and their tokens.
+
+use super::*;
+
+pub(super) async fn create_oauth_client(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let attrs = attributes(&body_json(&body)?);
+    let required = |name: &str| -> Result<String, ApiError> {
+        attr_string(&attrs, name)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::unprocessable(format!("{name} is required")))
+    };
+    let service_provider = required("service-provider")?;
+    let http_url = required("http-url")?;
+    let api_url = required("api-url")?;
+    let token = attr_string(&attrs, "oauth-token-string")?;
+    let mut store = emu.store.lock().unwrap();
+    if !store.organizations.contains_key(&org) {
+        return Err(ApiError::not_found("organization"));
+    }
+    let client = OAuthClient {
+        id: format!("oc-{}", new_suffix()),
+        organization: org,
+        name: attr_string(&attrs, "name")?,
+        service_provider,
+        http_url,
+        api_url,
+        organization_scoped: attr_bool(&attrs, "organization-scoped")?.unwrap_or(true),
+        token_id: token
+            .filter(|t| !t.is_empty())
+            .map(|_| format!("ot-{}", new_suffix())),
+        created_at: now(),
+    };
+    let doc = json!({"data": render::oauth_client(&client)});
+    store.oauth_clients.insert(client.id.clone(), client);
+    Ok(jsonapi(201, doc))
+}
+
+pub(super) async fn read_oauth_client(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let c = store
+        .oauth_clients
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("oauth client"))?;
+    let mut doc = json!({"data": render::oauth_client(c)});
+    if includes(&store, &q, &["oauth_tokens", "organization"])?
+        .contains(&"oauth_tokens".to_string())
+    {
+        doc["included"] = json!(
+            c.token_id
+                .iter()
+                .map(|t| render::oauth_token(c, t))
+                .collect::<Vec<_>>()
+        );
+    }
+    ok(doc)
+}
+
+pub(super) async fn read_oauth_token(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let c = store
+        .oauth_clients
+        .values()
+        .find(|c| c.token_id.as_deref() == Some(id.as_str()))
+        .ok_or_else(|| ApiError::not_found("oauth token"))?;
+    ok(json!({"data": render::oauth_token(c, &id)}))
+}
+
+pub(super) async fn delete_oauth_client(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    emu.store
+        .lock()
+        .unwrap()
+        .oauth_clients
+        .remove(&id)
+        .ok_or_else(|| ApiError::not_found("oauth client"))?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}

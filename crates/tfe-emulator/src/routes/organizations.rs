@@ -1,0 +1,104 @@
+//! Organizations and their capacity.
+
+use super::*;
+
+pub(super) async fn create_organization(State(emu): State<Shared>, body: Bytes) -> ApiResult {
+    let attrs = attributes(&body_json(&body)?);
+    let name = attr_string(&attrs, "name")?
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::unprocessable("Name can't be blank"))?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::unprocessable(format!(
+            "Name {name:?} is invalid: only letters, numbers, - and _ are allowed"
+        )));
+    }
+    let email = attr_string(&attrs, "email")?
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| ApiError::unprocessable("Email can't be blank"))?;
+    let cost = attr_bool(&attrs, "cost-estimation-enabled")?.unwrap_or(false);
+    let mut store = emu.store.lock().unwrap();
+    if store.organizations.contains_key(&name) {
+        return Err(ApiError::unprocessable(format!(
+            "Name {name} has already been taken"
+        )));
+    }
+    let org = store.new_organization(&name, &email, cost);
+    Ok(jsonapi(201, json!({"data": render::organization(org)})))
+}
+
+pub(super) async fn read_organization(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let o = store
+        .organizations
+        .get(&org)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    ok(json!({"data": render::organization(o)}))
+}
+
+pub(super) async fn update_organization(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let attrs = attributes(&body_json(&body)?);
+    let email = attr_string(&attrs, "email")?;
+    if email.as_deref() == Some("") {
+        return Err(ApiError::unprocessable("Email can't be blank"));
+    }
+    let cost = attr_bool(&attrs, "cost-estimation-enabled")?;
+    let mut store = emu.store.lock().unwrap();
+    let o = store
+        .organizations
+        .get_mut(&org)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    if let Some(email) = email {
+        o.email = email;
+    }
+    if let Some(cost) = cost {
+        o.cost_estimation_enabled = cost;
+    }
+    ok(json!({"data": render::organization(o)}))
+}
+
+pub(super) async fn delete_organization(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+) -> ApiResult {
+    let mut store = emu.store.lock().unwrap();
+    store
+        .organizations
+        .remove(&org)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    let ws_ids: Vec<String> = store
+        .workspaces
+        .values()
+        .filter(|w| w.organization == org)
+        .map(|w| w.id.clone())
+        .collect();
+    for id in ws_ids {
+        store.workspaces.remove(&id);
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+pub(super) async fn capacity(State(emu): State<Shared>, Path(org): Path<String>) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.organizations.contains_key(&org) {
+        return Err(ApiError::not_found("organization"));
+    }
+    let pending = run_machine::waiting_for_worker(&store, &org).len();
+    let running = store
+        .runs
+        .values()
+        .filter(|r| r.organization == org && r.holds_worker)
+        .count();
+    ok(
+        json!({"data": {"id": org, "type": "organization-capacity", "attributes": {"pending": pending, "running": running}}}),
+    )
+}

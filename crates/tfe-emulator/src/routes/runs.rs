@@ -1,0 +1,369 @@
+//! Runs and what hangs off them: plans, applies, cost estimates, policy checks, task stages, the organization's run list and queue.
+
+use super::*;
+
+pub(super) async fn run_queue(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.organizations.contains_key(&org) {
+        return Err(ApiError::not_found("organization"));
+    }
+    let items = run_machine::waiting_for_worker(&store, &org)
+        .iter()
+        .enumerate()
+        .map(|(i, id)| render::run(&store.runs[id], Some(i as u32)))
+        .collect();
+    ok(paginate(items, &q, true)?)
+}
+
+/// Runs matching the list filters, newest first.
+pub(super) fn filtered_runs(
+    store: &Store,
+    q: &HashMap<String, String>,
+    keep: impl Fn(&crate::store::Run) -> bool,
+) -> Vec<Value> {
+    let list =
+        |name: &str| param(q, name).map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>());
+    let statuses = list("filter[status]");
+    let operations = list("filter[operation]");
+    let ws_names = list("filter[workspace_names]");
+    let mut runs: Vec<&crate::store::Run> = store
+        .runs
+        .values()
+        .filter(|r| keep(r))
+        .filter(|r| {
+            statuses
+                .as_ref()
+                .is_none_or(|s| s.iter().any(|s| s == r.status.as_str()))
+        })
+        .filter(|r| {
+            let op = if r.plan_only {
+                "plan_only"
+            } else if r.is_destroy {
+                "destroy"
+            } else {
+                "plan_and_apply"
+            };
+            match &operations {
+                Some(ops) => ops.iter().any(|o| o == op),
+                None => !r.plan_only,
+            }
+        })
+        .filter(|r| {
+            ws_names.as_ref().is_none_or(|names| {
+                store
+                    .workspaces
+                    .get(&r.workspace_id)
+                    .is_some_and(|w| names.contains(&w.name))
+            })
+        })
+        .collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.seq));
+    runs.into_iter().map(|r| render::run(r, None)).collect()
+}
+
+pub(super) async fn org_runs(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.organizations.contains_key(&org) {
+        return Err(ApiError::not_found("organization"));
+    }
+    let items = filtered_runs(&store, &q, |r| r.organization == org);
+    ok(paginate(items, &q, false)?)
+}
+
+pub(super) async fn create_run(
+    State(emu): State<Shared>,
+    user_ext: Option<Extension<UserId>>,
+    body: Bytes,
+) -> ApiResult {
+    let body = body_json(&body)?;
+    let attrs = attributes(&body);
+    let ws_id = body
+        .pointer("/data/relationships/workspace/data/id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::unprocessable("relationships.workspace.data.id is required"))?
+        .to_string();
+    let cv_requested = body
+        .pointer("/data/relationships/configuration-version/data/id")
+        .and_then(Value::as_str);
+    let is_destroy = attr_bool(&attrs, "is-destroy")?.unwrap_or(false);
+    let plan_only_attr = attr_bool(&attrs, "plan-only")?.unwrap_or(false);
+    let auto_apply_attr = attr_bool(&attrs, "auto-apply")?;
+    let message = attr_string(&attrs, "message")?;
+    let allow_empty = attr_bool(&attrs, "allow-empty-apply")?.unwrap_or(false);
+    let refresh = attr_bool(&attrs, "refresh")?.unwrap_or(true);
+    let refresh_only = attr_bool(&attrs, "refresh-only")?.unwrap_or(false);
+    let addrs = |name: &str| -> Result<Vec<String>, ApiError> {
+        match attr(&attrs, name) {
+            None => Ok(Vec::new()),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|_| ApiError::unprocessable(format!("{name} must be a list of strings"))),
+        }
+    };
+    let (targets, replaces) = (addrs("target-addrs")?, addrs("replace-addrs")?);
+
+    let mut store = emu.store.lock().unwrap();
+    let ws = store
+        .workspaces
+        .get(&ws_id)
+        .ok_or_else(|| ApiError::not_found("workspace"))?;
+    let ws_auto_apply = ws.auto_apply;
+    let cv = match cv_requested {
+        Some(cv_id) => store
+            .configuration_versions
+            .get(cv_id)
+            .filter(|c| c.workspace_id == ws_id)
+            .ok_or_else(|| ApiError::not_found("configuration version"))?,
+        None => store
+            .latest_configuration_version(&ws_id)
+            .ok_or_else(|| ApiError::unprocessable("Configuration version is missing"))?,
+    };
+    if cv.status != "uploaded" {
+        return Err(ApiError::unprocessable(
+            "Configuration version is not uploaded yet",
+        ));
+    }
+    let cv_id = cv.id.clone();
+    let plan_only = plan_only_attr || cv.speculative;
+    let message = message.unwrap_or_else(|| "Triggered via API".into());
+    let run_id = store.new_run(
+        &ws_id,
+        &cv_id,
+        &user(&user_ext),
+        is_destroy,
+        auto_apply_attr.unwrap_or(ws_auto_apply),
+        plan_only,
+        message,
+        "tfe-api",
+    );
+    {
+        let run = store.runs.get_mut(&run_id).expect("run exists");
+        run.allow_empty_apply = allow_empty;
+        run.refresh = refresh;
+        run.refresh_only = refresh_only;
+        run.target_addrs = targets;
+        run.replace_addrs = replaces;
+    }
+    // Render before scheduling so the answer shows the run as created (pending), like TFE.
+    let doc = json!({"data": render::run(&store.runs[&run_id], None)});
+    run_machine::enqueue(&emu, &mut store, &run_id);
+    Ok(jsonapi(201, doc))
+}
+
+pub(super) const RUN_INCLUDES: &[&str] = &[
+    "plan",
+    "apply",
+    "workspace",
+    "cost_estimate",
+    "task_stages",
+    "created_by",
+    "configuration_version",
+    "policy_checks",
+    "workspace.organization",
+];
+
+pub(super) async fn read_run(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let run = store
+        .runs
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("run"))?;
+    let mut doc = json!({"data": render::run(run, None)});
+    let mut included = Vec::new();
+    for inc in includes(&store, &q, RUN_INCLUDES)? {
+        match inc.as_str() {
+            "plan" => included.push(render::plan(run)),
+            "apply" => included.push(render::apply(run)),
+            "workspace" => included.extend(
+                store
+                    .workspaces
+                    .get(&run.workspace_id)
+                    .map(|w| render::workspace(&store, w, emu.base_url())),
+            ),
+            "workspace.organization" => included.extend(
+                store
+                    .organizations
+                    .get(&run.organization)
+                    .map(render::organization),
+            ),
+            "cost_estimate" => included.extend(render::cost_estimate(run)),
+            "policy_checks" => included.extend(render::policy_check(run)),
+            "created_by" => included.push(render::user(&run.created_by)),
+            "configuration_version" => included.extend(
+                store
+                    .configuration_versions
+                    .get(&run.configuration_version_id)
+                    .map(|c| render::configuration_version(c, None)),
+            ),
+            "task_stages" => included.extend(render::task_stage(run)),
+            _ => {}
+        }
+    }
+    if !included.is_empty() {
+        doc["included"] = json!(included);
+    }
+    ok(doc)
+}
+
+pub(super) async fn workspace_runs(
+    State(emu): State<Shared>,
+    Path(ws_id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.workspaces.contains_key(&ws_id) {
+        return Err(ApiError::not_found("workspace"));
+    }
+    let items = filtered_runs(&store, &q, |r| r.workspace_id == ws_id);
+    ok(paginate(items, &q, true)?)
+}
+
+pub(super) async fn run_action(
+    State(emu): State<Shared>,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    body_json(&body)?;
+    let mut store = emu.store.lock().unwrap();
+    if !store.runs.contains_key(&id) {
+        return Err(ApiError::not_found("run"));
+    }
+    match action.as_str() {
+        "apply" => run_machine::apply(&emu, &mut store, &id)?,
+        "discard" => run_machine::discard(&emu, &mut store, &id)?,
+        "cancel" => run_machine::cancel(&emu, &mut store, &id)?,
+        "force-cancel" => run_machine::force_cancel(&emu, &mut store, &id)?,
+        "force-execute" => run_machine::force_execute(&emu, &mut store, &id)?,
+        other => {
+            return Err(ApiError::not_found(&format!(
+                "run action {other:?} (allowed: apply, discard, cancel, force-cancel)"
+            )));
+        }
+    }
+    Ok(jsonapi(202, json!({})))
+}
+
+pub(super) fn with_run(
+    emu: &Shared,
+    run_id: &str,
+    f: impl Fn(&crate::store::Run) -> Option<Value>,
+    what: &str,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let run = store
+        .runs
+        .get(run_id)
+        .ok_or_else(|| ApiError::not_found(what))?;
+    let data = f(run).ok_or_else(|| ApiError::not_found(what))?;
+    ok(json!({"data": data}))
+}
+
+pub(super) fn with_child(
+    emu: &Shared,
+    prefix: &str,
+    id: &str,
+    f: impl Fn(&crate::store::Run) -> Option<Value>,
+    what: &str,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let run = store
+        .run_by_child(prefix, id)
+        .ok_or_else(|| ApiError::not_found(what))?;
+    let data = f(run).ok_or_else(|| ApiError::not_found(what))?;
+    ok(json!({"data": data}))
+}
+
+pub(super) async fn run_plan(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    with_run(&emu, &id, |r| Some(render::plan(r)), "run")
+}
+
+pub(super) async fn run_apply(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    with_run(&emu, &id, |r| Some(render::apply(r)), "run")
+}
+
+pub(super) async fn read_plan(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    with_child(&emu, "plan", &id, |r| Some(render::plan(r)), "plan")
+}
+
+pub(super) async fn read_apply(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    with_child(&emu, "apply", &id, |r| Some(render::apply(r)), "apply")
+}
+
+pub(super) async fn read_cost_estimate(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    with_child(&emu, "ce", &id, render::cost_estimate, "cost estimate")
+}
+
+pub(super) async fn read_policy_check(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    with_child(&emu, "polchk", &id, render::policy_check, "policy check")
+}
+
+pub(super) async fn run_policy_checks(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    list_run_child(&emu, &id, &q, render::policy_check)
+}
+
+pub(super) async fn override_policy_check(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let mut store = emu.store.lock().unwrap();
+    let run_id = store
+        .run_by_child("polchk", &id)
+        .map(|r| r.id.clone())
+        .ok_or_else(|| ApiError::not_found("policy check"))?;
+    run_machine::override_policy(&emu, &mut store, &run_id)?;
+    let data = render::policy_check(&store.runs[&run_id])
+        .ok_or_else(|| ApiError::not_found("policy check"))?;
+    ok(json!({"data": data}))
+}
+
+pub(super) async fn run_task_stages(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    list_run_child(&emu, &id, &q, render::task_stage)
+}
+
+/// A run's to-many child (policy checks, task stages) as a paginated list; the emulator keeps at
+/// most one of each per run.
+pub(super) fn list_run_child(
+    emu: &Shared,
+    run_id: &str,
+    q: &HashMap<String, String>,
+    render_child: impl Fn(&crate::store::Run) -> Option<Value>,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let run = store
+        .runs
+        .get(run_id)
+        .ok_or_else(|| ApiError::not_found("run"))?;
+    ok(paginate(render_child(run).into_iter().collect(), q, true)?)
+}
+
+pub(super) async fn read_task_stage(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    with_child(&emu, "ts", &id, render::task_stage, "task stage")
+}

@@ -1,0 +1,345 @@
+//! Workspaces: CRUD by id and by name, safe delete, lock and unlock.
+
+use super::*;
+
+pub(super) const WORKSPACE_INCLUDES: &[&str] = &[
+    "current_run",
+    "locked_by",
+    "organization",
+    "current_configuration_version",
+    "current_state_version",
+    "outputs",
+    "project",
+    "readme",
+];
+
+pub(super) fn workspace_doc(
+    store: &Store,
+    ws_id: &str,
+    q: &HashMap<String, String>,
+    base: &str,
+) -> Result<Value, ApiError> {
+    let ws = store
+        .workspaces
+        .get(ws_id)
+        .ok_or_else(|| ApiError::not_found("workspace"))?;
+    let mut doc = json!({"data": render::workspace(store, ws, base)});
+    let mut included = Vec::new();
+    for inc in includes(store, q, WORKSPACE_INCLUDES)? {
+        match inc.as_str() {
+            "current_run" => included.extend(
+                ws.current_run
+                    .as_ref()
+                    .and_then(|id| store.runs.get(id))
+                    .map(|r| render::run(r, None)),
+            ),
+            "organization" => included.extend(
+                store
+                    .organizations
+                    .get(&ws.organization)
+                    .map(render::organization),
+            ),
+            "locked_by" => match &ws.lock {
+                Some(crate::store::Lock::Run(id)) => {
+                    included.extend(store.runs.get(id).map(|r| render::run(r, None)))
+                }
+                Some(crate::store::Lock::User { user_id, .. }) => {
+                    included.push(render::user(user_id))
+                }
+                None => {}
+            },
+            "current_configuration_version" => included.extend(
+                store
+                    .latest_configuration_version(ws_id)
+                    .map(|cv| render::configuration_version(cv, None)),
+            ),
+            _ => {}
+        }
+    }
+    if !included.is_empty() {
+        doc["included"] = json!(included);
+    }
+    Ok(doc)
+}
+
+pub(super) fn ws_id_by_name(store: &Store, org: &str, name: &str) -> Result<String, ApiError> {
+    store
+        .workspace_by_name(org, name)
+        .map(|w| w.id.clone())
+        .ok_or_else(|| ApiError::not_found("workspace"))
+}
+
+/// Applies create/update attributes to a workspace.
+pub(super) fn apply_workspace_attributes(
+    store: &mut Store,
+    ws_id: &str,
+    attrs: &Value,
+) -> Result<(), ApiError> {
+    let vcs = match attr(attrs, "vcs-repo") {
+        None => None,
+        Some(v) => Some(
+            serde_json::from_value::<VcsRepo>(v.clone())
+                .map_err(|e| ApiError::unprocessable(format!("vcs-repo: {e}")))?,
+        ),
+    };
+    // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace.
+    let vcs = vcs.filter(|r: &VcsRepo| !r.identifier.is_empty());
+    if let Some(mode) = attr_string(attrs, "execution-mode")?
+        .filter(|m| !["remote", "local", "agent"].contains(&m.as_str()))
+    {
+        return Err(ApiError::unprocessable(format!(
+            "execution-mode {mode:?} is invalid; allowed: remote, local, agent"
+        )));
+    }
+    let new_name = attr_string(attrs, "name")?;
+    let ws = &store.workspaces[ws_id];
+    if let Some(name) = new_name.as_ref().filter(|name| {
+        *name != &ws.name && store.workspace_by_name(&ws.organization, name).is_some()
+    }) {
+        return Err(ApiError::unprocessable(format!(
+            "Name {name} has already been taken"
+        )));
+    }
+    let ws = store.workspaces.get_mut(ws_id).expect("workspace exists");
+    if let Some(name) = new_name {
+        ws.name = name;
+    }
+    if let Some(b) = attr_bool(attrs, "auto-apply")? {
+        ws.auto_apply = b;
+    }
+    if let Some(b) = attr_bool(attrs, "queue-all-runs")? {
+        ws.queue_all_runs = b;
+    }
+    if let Some(b) = attr_bool(attrs, "allow-destroy-plan")? {
+        ws.allow_destroy_plan = b;
+    }
+    if let Some(s) = attr_string(attrs, "execution-mode")? {
+        ws.execution_mode = s;
+    }
+    if let Some(s) = attr_string(attrs, "terraform-version")? {
+        ws.terraform_version = s;
+    }
+    if let Some(s) = attr_string(attrs, "working-directory")? {
+        ws.working_directory = s;
+    }
+    let linked = vcs.is_some() && ws.vcs_repo.is_none();
+    if let Some(v) = vcs {
+        ws.vcs_repo = Some(v);
+    }
+    ws.updated_at = now();
+    if linked {
+        store.new_configuration_version(ws_id, "tfe-api", true, false, true);
+    }
+    Ok(())
+}
+
+pub(super) async fn create_workspace(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    user_ext: Option<Extension<UserId>>,
+    body: Bytes,
+) -> ApiResult {
+    let attrs = attributes(&body_json(&body)?);
+    let name = attr_string(&attrs, "name")?
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::unprocessable("Name can't be blank"))?;
+    let mut store = emu.store.lock().unwrap();
+    if !store.organizations.contains_key(&org) {
+        return Err(ApiError::not_found("organization"));
+    }
+    if store.workspace_by_name(&org, &name).is_some() {
+        return Err(ApiError::unprocessable(format!(
+            "Name {name} has already been taken"
+        )));
+    }
+    let id = store.new_workspace(&org, &name);
+    if let Err(e) = apply_workspace_attributes(&mut store, &id, &attrs) {
+        store.workspaces.remove(&id);
+        return Err(e);
+    }
+    let ws = &store.workspaces[&id];
+    let queued_cv = store
+        .latest_configuration_version(&id)
+        .map(|c| c.id.clone())
+        .filter(|_| ws.queue_all_runs);
+    if let Some(cv) = queued_cv {
+        let auto = ws.auto_apply;
+        let run = store.new_run(
+            &id,
+            &cv,
+            &user(&user_ext),
+            false,
+            auto,
+            false,
+            "Queued automatically".into(),
+            "tfe-configuration-version",
+        );
+        run_machine::enqueue(&emu, &mut store, &run);
+    }
+    let doc = workspace_doc(&store, &id, &HashMap::new(), emu.base_url())?;
+    Ok(jsonapi(201, doc))
+}
+
+pub(super) async fn list_workspaces(
+    State(emu): State<Shared>,
+    Path(org): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.organizations.contains_key(&org) {
+        return Err(ApiError::not_found("organization"));
+    }
+    let search = param(&q, "search[name]");
+    let items = store
+        .workspaces
+        .values()
+        .filter(|w| w.organization == org && search.is_none_or(|s| w.name.contains(s)))
+        .map(|w| render::workspace(&store, w, emu.base_url()))
+        .collect();
+    ok(paginate(items, &q, true)?)
+}
+
+pub(super) async fn read_workspace(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    ok(workspace_doc(&store, &id, &q, emu.base_url())?)
+}
+
+pub(super) async fn read_workspace_by_name(
+    State(emu): State<Shared>,
+    Path((org, name)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let id = ws_id_by_name(&store, &org, &name)?;
+    ok(workspace_doc(&store, &id, &q, emu.base_url())?)
+}
+
+pub(super) fn update_ws(emu: &Shared, id: &str, body: &Bytes) -> ApiResult {
+    let attrs = attributes(&body_json(body)?);
+    let mut store = emu.store.lock().unwrap();
+    if !store.workspaces.contains_key(id) {
+        return Err(ApiError::not_found("workspace"));
+    }
+    apply_workspace_attributes(&mut store, id, &attrs)?;
+    ok(workspace_doc(&store, id, &HashMap::new(), emu.base_url())?)
+}
+
+pub(super) async fn update_workspace(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    update_ws(&emu, &id, &body)
+}
+
+pub(super) async fn update_workspace_by_name(
+    State(emu): State<Shared>,
+    Path((org, name)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let id = ws_id_by_name(&emu.store.lock().unwrap(), &org, &name)?;
+    update_ws(&emu, &id, &body)
+}
+
+pub(super) fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiResult {
+    let ws = store
+        .workspaces
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("workspace"))?;
+    if safe {
+        if ws.lock.is_some() {
+            return Err(ApiError::new(
+                409,
+                "Workspace is currently locked and cannot be deleted.",
+            ));
+        }
+        if ws.resource_count > 0 {
+            return Err(ApiError::new(
+                409,
+                "Workspace is still managing resources and cannot be safely deleted.",
+            ));
+        }
+    }
+    let workspace_name = ws.name.clone();
+    store.workspaces.remove(id);
+    let runs: Vec<String> = store
+        .runs
+        .values()
+        .filter(|r| r.workspace_id == id)
+        .map(|r| r.id.clone())
+        .collect();
+    for run in runs {
+        if let Some(r) = store.runs.get_mut(&run) {
+            r.generation += 1;
+            r.holds_worker = false;
+        }
+        if let Some(removed) = store.runs.remove(&run) {
+            store.deleted_runs.push((workspace_name.clone(), removed));
+        }
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+pub(super) async fn delete_workspace(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    remove_workspace(&mut emu.store.lock().unwrap(), &id, false)
+}
+
+pub(super) async fn delete_workspace_by_name(
+    State(emu): State<Shared>,
+    Path((org, name)): Path<(String, String)>,
+) -> ApiResult {
+    let mut store = emu.store.lock().unwrap();
+    let id = ws_id_by_name(&store, &org, &name)?;
+    remove_workspace(&mut store, &id, false)
+}
+
+pub(super) async fn safe_delete_by_name(
+    State(emu): State<Shared>,
+    Path((org, name)): Path<(String, String)>,
+) -> ApiResult {
+    let mut store = emu.store.lock().unwrap();
+    let id = ws_id_by_name(&store, &org, &name)?;
+    remove_workspace(&mut store, &id, true)
+}
+
+pub(super) async fn workspace_action(
+    State(emu): State<Shared>,
+    Path((id, action)): Path<(String, String)>,
+    user_ext: Option<Extension<UserId>>,
+    body: Bytes,
+) -> ApiResult {
+    let body = body_json(&body)?;
+    let mut store = emu.store.lock().unwrap();
+    if !store.workspaces.contains_key(&id) {
+        return Err(ApiError::not_found("workspace"));
+    }
+    let who = user(&user_ext);
+    match action.as_str() {
+        "lock" => {
+            // pytfe and the docs send {"reason"} at the top level; go-tfe puts it under data.attributes.
+            let reason = body
+                .get("reason")
+                .or_else(|| body.pointer("/data/attributes/reason"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            run_machine::lock_workspace(&mut store, &id, &who, &reason)?;
+        }
+        "unlock" => run_machine::unlock_workspace(&emu, &mut store, &id, &who)?,
+        "force-unlock" => run_machine::force_unlock_workspace(&emu, &mut store, &id)?,
+        "safe-delete" => return remove_workspace(&mut store, &id, true),
+        other => {
+            return Err(ApiError::not_found(&format!(
+                "workspace action {other:?} (allowed: lock, unlock, force-unlock, safe-delete)"
+            )));
+        }
+    }
+    ok(workspace_doc(&store, &id, &HashMap::new(), emu.base_url())?)
+}
