@@ -53,7 +53,7 @@ impl Number {
     }
 
     /// The value as an f64, rounded when it does not fit exactly.
-    pub fn as_f64(&self) -> f64 {
+    pub(crate) fn as_f64(&self) -> f64 {
         match *self {
             Number::Int(i) => i as f64,
             Number::UInt(u) => u as f64,
