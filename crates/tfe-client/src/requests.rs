@@ -274,8 +274,11 @@ macro_rules! request_document {
 request_document! {
     /// `POST /organizations` and `PATCH /organizations/:name` (unset fields are not sent).
     pub struct OrganizationOptions = "organizations" {
+        /// The organization's name, which becomes its id.
         pub name: Option<String> = "name",
+        /// The owners' notification email; required on create.
         pub email: Option<String> = "email",
+        /// Whether runs get a cost estimate after the plan.
         pub cost_estimation_enabled: Option<bool> = "cost-estimation-enabled",
     }
 }
@@ -283,14 +286,21 @@ request_document! {
 request_document! {
     /// `POST /organizations/:org/workspaces` and `PATCH /workspaces/:id` (unset fields are not sent).
     pub struct WorkspaceOptions = "workspaces" {
+        /// The workspace's name, unique in its organization; required on create.
         pub name: Option<String> = "name",
+        /// Whether runs apply without confirmation after a successful plan.
         pub auto_apply: Option<bool> = "auto-apply",
         /// `remote`, `local` or `agent`.
         pub execution_mode: Option<String> = "execution-mode",
+        /// Whether a run is queued as soon as the workspace is created.
         pub queue_all_runs: Option<bool> = "queue-all-runs",
+        /// Whether destroy plans may be queued.
         pub allow_destroy_plan: Option<bool> = "allow-destroy-plan",
+        /// The Terraform version runs use, e.g. `1.9.5`.
         pub terraform_version: Option<String> = "terraform-version",
+        /// The directory of the configuration, relative to its root, that Terraform runs in.
         pub working_directory: Option<String> = "working-directory",
+        /// The repository to link.
         pub vcs_repo: Option<VcsRepo> = "vcs-repo",
     }
 }
@@ -300,7 +310,9 @@ request_document! {
     pub struct ConfigurationVersionOptions = "configuration-versions" {
         /// `None`: the API's default, true.
         pub auto_queue_runs: Option<bool> = "auto-queue-runs",
+        /// Runs made from it are plan-only.
         pub speculative: Option<bool> = "speculative",
+        /// Keep it out of the workspace's current configuration until a run using it applies.
         pub provisional: Option<bool> = "provisional",
     }
 }
@@ -308,20 +320,27 @@ request_document! {
 request_document! {
     /// `POST /runs`.
     pub struct CreateRun = "runs" {
+        /// A destroy run: plans to destroy every resource of the workspace.
         pub is_destroy: bool = "is-destroy",
         /// `None` uses the workspace's setting.
         pub auto_apply: Option<bool> = "auto-apply",
         /// `None`: the API's "Triggered via API".
         pub message: Option<String> = "message",
+        /// A speculative run: it plans and can never apply.
         pub plan_only: bool = "plan-only",
+        /// Whether a plan without changes may still be applied.
         pub allow_empty_apply: bool = "allow-empty-apply",
         /// `None`: the API's default, true.
         pub refresh: Option<bool> = "refresh",
+        /// Update state to match the real resources, and change nothing.
         pub refresh_only: bool = "refresh-only",
+        /// Resource addresses to limit the run to (`-target`); empty for all, and then not sent.
         pub target_addrs: Vec<String> = "target-addrs",
+        /// Resource addresses to replace even if unchanged (`-replace`); not sent when empty.
         pub replace_addrs: Vec<String> = "replace-addrs",
     }
     relationships {
+        /// The workspace to run in; required.
         pub workspace_id: String = "workspace" of "workspaces",
         /// `None`: the workspace's latest configuration version.
         pub configuration_version_id: Option<String> = "configuration-version" of "configuration-versions",
@@ -333,10 +352,15 @@ request_document! {
     pub struct CreateOAuthClient = "oauth-clients" {
         /// `github`, `gitlab_hosted`, ...
         pub service_provider: String = "service-provider",
+        /// The VCS provider's web URL, e.g. `https://github.com`.
         pub http_url: String = "http-url",
+        /// The VCS provider's API URL, e.g. `https://api.github.com`.
         pub api_url: String = "api-url",
+        /// A personal access token on the VCS provider, from which the client's OAuth token is made. Secret.
         pub oauth_token_string: Option<String> = "oauth-token-string",
+        /// The name shown in the UI.
         pub name: Option<String> = "name",
+        /// Whether every project and workspace of the organization may use the client.
         pub organization_scoped: Option<bool> = "organization-scoped",
     }
 }

@@ -20,6 +20,7 @@ pub struct ProviderService {
 }
 
 impl ProviderService {
+    /// A service serving `provider`.
     pub fn new(provider: Arc<dyn Provider>) -> Self {
         ProviderService {
             framework: Framework::new(provider),
