@@ -1,7 +1,7 @@
 //! The request documents the client sends and the emulator reads: each attribute's wire name is spelled
 //! once, here.
 //!
-//! A request type is declared with [`request_document!`]: its attributes (`data.attributes`) and
+//! A request type is declared with the `request_document!` macro: its attributes (`data.attributes`) and
 //! relationships (`data.relationships.<name>.data.id`). The field's Rust type says what an absent attribute
 //! means: `Option<T>` is "not sent", `bool` is `false`, `Vec<String>` is empty, `String` is required.
 //! Reading is lenient the way the real API is: snake_case names are accepted beside kebab-case (pytfe sends
@@ -218,7 +218,7 @@ pub trait RequestDocument: Sized {
 macro_rules! request_document {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident = $resource_type:literal {
+        pub struct $name:ident = $resource_type:literal $( redacting [$($redacted:literal),*] )? {
             $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty = $wire:literal, )*
         }
         $( relationships {
@@ -226,10 +226,26 @@ macro_rules! request_document {
         } )?
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Clone, Default, PartialEq)]
         pub struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
             $( $( $(#[$rel_meta])* pub $rel: $rel_ty, )* )?
+        }
+
+        /// Shows every field but the redacted ones (secrets such as VCS tokens), so that logging a
+        /// request cannot leak them.
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let redacted: &[&str] = &[$($($redacted),*)?];
+                let mut out = f.debug_struct(stringify!($name));
+                $( if redacted.contains(&$wire) {
+                    out.field(stringify!($field), &"<redacted>");
+                } else {
+                    out.field(stringify!($field), &self.$field);
+                } )*
+                $( $( out.field(stringify!($rel), &self.$rel); )* )?
+                out.finish()
+            }
         }
 
         impl RequestDocument for $name {
@@ -349,7 +365,7 @@ request_document! {
 
 request_document! {
     /// `POST /organizations/:org/oauth-clients`.
-    pub struct CreateOAuthClient = "oauth-clients" {
+    pub struct CreateOAuthClient = "oauth-clients" redacting ["oauth-token-string"] {
         /// `github`, `gitlab_hosted`, ...
         pub service_provider: String = "service-provider",
         /// The VCS provider's web URL, e.g. `https://github.com`.
@@ -465,6 +481,21 @@ mod tests {
         let e =
             OrganizationOptions::from_document(&json!({"data": {"attributes": {"email": long}}}));
         assert!(e.unwrap_err().to_string().len() < 160);
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_vcs_token() {
+        let client = CreateOAuthClient {
+            service_provider: "github".into(),
+            oauth_token_string: Some("ghp_secret".into()),
+            ..Default::default()
+        };
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains("github") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("ghp_secret"), "{shown}");
     }
 
     #[test]

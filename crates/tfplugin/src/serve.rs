@@ -88,10 +88,7 @@ pub fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| ServeError::Listen {
-            path: PathBuf::new(),
-            source: e,
-        })?;
+        .map_err(ServeError::Runtime)?;
     let result = runtime.block_on(run(provider, options));
     // Do not wait for lingering connections: the host expects a prompt exit.
     runtime.shutdown_timeout(Duration::from_millis(50));

@@ -1,5 +1,5 @@
 //! The tfplugin6 `Provider` gRPC service, kept thin (as plugin-go's tf6server): each RPC decodes its request
-//! with the schemas, hands the plugin layer's own values to the [`framework`](crate::framework), and
+//! with the schemas, hands the plugin layer's own values to the framework (its `framework` module), and
 //! encodes what comes back. Domain problems always travel as diagnostics in an OK response.
 
 use std::sync::Arc;

@@ -29,7 +29,8 @@ impl TfeClient {
         self.write(
             Method::POST,
             &format!("policy-checks/{}/actions/override", seg(id)),
-            json!({}),
+            // An override, like a run action, carries nothing but an optional comment.
+            RunActionOptions::default().to_body(),
         )
         .await
     }
