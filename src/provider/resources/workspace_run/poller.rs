@@ -11,7 +11,8 @@
 //! list (`GET /organizations/:org/runs`, newest first, 100 a page), which reports every watched run
 //! on its pages at once. Whatever a round saw is kept: a run whose status changed is handed to its
 //! waiter at once, even if it was not due. Rounds are at least [`ROUND_GAP`] apart, so at most a few
-//! pages a second go to a busy organization whatever the number of runs.
+//! pages a second go to a busy organization whatever the number of runs, and a round's reads are
+//! served by the process's rate limiter before the creates and confirms waiting there.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -459,7 +460,9 @@ async fn round_loop<S: RunSource>(shared: Arc<Shared<S>>) {
             }
         }
         last_round = Some(Instant::now());
-        poller.round().await;
+        // A round's few reads report many runs: they go before the creates and confirms waiting
+        // for the process's rate limit.
+        tfe_client::limiter::with_priority(poller.round()).await;
     }
 }
 
