@@ -134,7 +134,9 @@ pub fn schema() -> Schema {
                 },
             ],
             description: "Queues a run in a workspace when created and/or when destroyed.".to_string(),
-            at_least_one_of: vec![vec!["apply".to_string(), "destroy".to_string()]],
+            // Unlike the official resource (AtLeastOneOf), neither block is required: a resource with
+            // neither queues nothing, so the destroy can be disarmed without removing it (hashicorp/tfe#1604).
+            at_least_one_of: Vec::new(),
             conflicts: Vec::new(),
         },
     }
@@ -478,8 +480,8 @@ mod tests {
             "apply[0].retry_attempts"
         );
 
-        let d = all_diagnostics(&config(None, None));
-        assert!(d.0[0].detail.contains("\"apply\", \"destroy\""), "{:?}", d);
+        // Neither block is allowed (hashicorp/tfe#1604): nothing is queued either way.
+        assert!(all_diagnostics(&config(None, None)).is_empty());
 
         let d = all_diagnostics(&config(
             None,
