@@ -176,6 +176,11 @@ pub trait Resource: Send + Sync + 'static {
     ) {
     }
 
+    /// Called when Terraform plans the removal of an instance (a null proposed state, sent by
+    /// Terraform 1.3 and later thanks to the `plan_destroy` capability): room for warnings about
+    /// what the destroy will do. The plan itself stays null.
+    fn plan_destroy(&self, _prior_state: &Value, _diagnostics: &mut Diagnostics) {}
+
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         ReadResponse {
             new_state: request.current_state,
