@@ -33,8 +33,11 @@ CARGO_DENY := $(TOOLS)/cargo/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
 CARGO_FUZZ := $(TOOLS)/cargo/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
 
 # Where `make install` lays out a filesystem mirror (point -plugin-dir or a filesystem_mirror block at it).
+# The binary goes under both addresses: hashicorp/tfe (drop-in, replacing the official provider) and
+# SIDE_BY_SIDE_ADDRESS (beside the official provider, used with `provider = tferun`; docs/index.md).
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
-MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
+SIDE_BY_SIDE_ADDRESS := tferun/tfe
+INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly
 
@@ -138,12 +141,16 @@ fuzz: $(CARGO_FUZZ) check-nightly
 check-nightly:
 	@rustup run $(FUZZ_TOOLCHAIN) rustc --version >/dev/null 2>&1 || { echo "error: make fuzz needs the Rust toolchain '$(FUZZ_TOOLCHAIN)' (cargo-fuzz uses -Z flags): rustup toolchain install $(FUZZ_TOOLCHAIN)" >&2; exit 1; }
 
-## install: release build laid out as a filesystem mirror under $(PLUGIN_DIR)
+## install: release build laid out as a filesystem mirror under $(PLUGIN_DIR), under both addresses
+## (hashicorp/tfe for drop-in use, $(SIDE_BY_SIDE_ADDRESS) for use beside the official provider)
 install:
 	$(CARGO) build --release --bin terraform-provider-tfe
-	mkdir -p $(MIRROR_PATH)
-	install -m 0755 target/release/terraform-provider-tfe $(MIRROR_PATH)/terraform-provider-tfe_v$(VERSION)
-	@echo "installed hashicorp/tfe $(VERSION) into $(PLUGIN_DIR)"
+	@for address in $(INSTALL_ADDRESSES); do \
+	  dir=$(PLUGIN_DIR)/registry.terraform.io/$$address/$(VERSION)/$(OS_ARCH); \
+	  mkdir -p $$dir; \
+	  install -m 0755 target/release/terraform-provider-tfe $$dir/terraform-provider-tfe_v$(VERSION); \
+	  echo "installed $$address $(VERSION) into $$dir"; \
+	done
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
 
 ## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child)
