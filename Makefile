@@ -39,13 +39,14 @@ PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 SIDE_BY_SIDE_ADDRESS := tferun/tfe
 INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
+.PHONY: release check-release-tools
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly
 
 build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools
+tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools
 
 # Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
 # tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
@@ -152,6 +153,23 @@ install:
 	  echo "installed $$address $(VERSION) into $$dir"; \
 	done
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
+
+## release: the files the Terraform Registry expects, in $(RELEASE_DIR): a zip per os/arch this machine can build
+## (scripts/release.sh says which it cannot and why), the manifest, SHA256SUMS and its detached GPG signature by the
+## key GPG_FINGERPRINT (from the environment; GNUPGHOME, GPG_PASSPHRASE optional). gpg and zip come from apt.
+RELEASE_DIR ?= $(CURDIR)/dist/release
+RELEASE_TOOLS := gpg:gnupg zip:zip unzip:unzip
+release: check-release-tools
+	OUT_DIR=$(RELEASE_DIR) CARGO=$(CARGO) bash scripts/release.sh
+
+check-release-tools:
+	@for pair in $(RELEASE_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null && continue; \
+	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
+	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
+	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
+	done
 
 ## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child)
 demo: check-terraform
