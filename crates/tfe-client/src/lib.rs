@@ -16,7 +16,7 @@ pub mod untrusted;
 
 #[cfg(feature = "http")]
 pub use client::{
-    CreateOAuthClient, CreateRun, PageRequest, RunWithIncludes, ServerInfo, TfeClient,
+    CreateOAuthClient, CreateRun, PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient,
     TfeClientConfig, WorkspaceOptions, default_user_agent,
 };
 pub use error::TfeError;

@@ -4,6 +4,7 @@
 
 mod configuration_versions;
 mod envelope;
+mod logs;
 mod oauth_clients;
 mod organizations;
 mod run_children;
@@ -32,6 +33,7 @@ use super::tls;
 use super::untrusted::{self, MAX_BODY_BYTES};
 
 use envelope::*;
+pub use logs::RunLog;
 pub use oauth_clients::CreateOAuthClient;
 pub use runs::{CreateRun, RunWithIncludes};
 use transport::*;
