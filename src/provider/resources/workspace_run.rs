@@ -404,6 +404,7 @@ mod ownership;
 mod plan_warnings;
 mod remote;
 mod run_api;
+mod run_logs;
 
 pub use run_api::default_message;
 
