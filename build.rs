@@ -25,11 +25,20 @@ fn main() {
                 watched.push(branch);
             }
             for name in watched {
-                if let Some(path) =
-                    git(&["rev-parse", "--path-format=absolute", "--git-path", &name])
-                    && PathBuf::from(&path).exists()
-                {
-                    println!("cargo:rerun-if-changed={path}");
+                let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &name])
+                else {
+                    continue;
+                };
+                let path = PathBuf::from(path);
+                // A branch whose ref is still packed gets a loose file on its next commit: watch the
+                // folder it appears in as well.
+                let folder = path
+                    .parent()
+                    .filter(|_| name.starts_with("refs/") && !path.exists());
+                for watch in [Some(path.as_path()), folder].into_iter().flatten() {
+                    if watch.exists() {
+                        println!("cargo:rerun-if-changed={}", watch.display());
+                    }
                 }
             }
             git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_string())

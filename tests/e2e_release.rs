@@ -107,6 +107,22 @@ fn make_release() -> Release {
 }
 
 #[test]
+fn a_release_without_a_signing_key_stops_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(crate_root().join("scripts/release.sh"))
+        .env("OUT_DIR", dir.path().join("out"))
+        .env_remove("GPG_FINGERPRINT")
+        .env("RELEASE_BINARY", provider_binary())
+        .output()
+        .expect("run scripts/release.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "an unsigned release succeeded");
+    assert!(stderr.contains("GPG_FINGERPRINT is not set"), "{stderr}");
+    assert!(!dir.path().join("out").exists(), "files were written");
+}
+
+#[test]
 fn release_files_are_what_the_registry_expects() {
     let release = make_release();
     let zip = release.file(&format!("{PLATFORM}.zip"));
