@@ -75,6 +75,16 @@ struct Release {
     log: String,
 }
 
+/// Stops the gpg-agent that signing started for the throwaway key ring.
+impl Drop for Release {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", &self.gnupg)
+            .args(["--kill", "all"])
+            .status();
+    }
+}
+
 impl Release {
     fn file(&self, suffix: &str) -> PathBuf {
         self.dir
