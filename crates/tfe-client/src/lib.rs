@@ -17,7 +17,8 @@ pub mod untrusted;
 
 #[cfg(feature = "http")]
 pub use client::{
-    PageRequest, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig, default_user_agent,
+    PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig,
+    default_user_agent,
 };
 pub use error::TfeError;
 pub use models::*;

@@ -130,6 +130,19 @@ pub struct Knobs {
     /// Organization only: how many runs execute at once (plans and applies).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
+    /// Run logs (`log-read-url`): the plan log's text instead of the generated one, with placeholders
+    /// (see [`crate::logs`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_log_template: Option<String>,
+    /// The apply log's text instead of the generated one, with the same placeholders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply_log_template: Option<String>,
+    /// The summary line of the `Error:` block an errored plan or apply logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Root module outputs the logs show (name to value), as `terraform apply` prints them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 impl Knobs {
@@ -153,6 +166,10 @@ impl Knobs {
             resource_changes: Some(0),
             resource_destructions: Some(0),
             concurrency: Some(10),
+            plan_log_template: None,
+            apply_log_template: None,
+            error_message: None,
+            outputs: None,
         }
     }
 
@@ -178,7 +195,11 @@ impl Knobs {
             resource_additions,
             resource_changes,
             resource_destructions,
-            concurrency
+            concurrency,
+            plan_log_template,
+            apply_log_template,
+            error_message,
+            outputs
         );
     }
 }

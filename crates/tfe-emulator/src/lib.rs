@@ -1,6 +1,7 @@
 //! tfe-emulator: a local stand-in for the TFE API v2, with behaviour knobs, fault injection and an admin API.
 //!
-//! - [`store`]: in-memory records; [`run_machine`]: run states and queues; [`render`]: JSON:API output.
+//! - [`store`]: in-memory records; [`run_machine`]: run states and queues; [`render`]: JSON:API output;
+//!   [`logs`]: the plan and apply logs behind `log-read-url`.
 //! - [`routes`]: the TFE API; [`http`]: auth, faults and the request log around it; [`admin`]: `/_emulator/`.
 //! - [`knobs`], [`faults`], [`scenario`]: behaviour settings; [`server`]: listening, TLS and shutdown.
 //! - [`options`]: the settings (the binary's command line); [`spawn`]: an emulator inside the caller's process,
@@ -11,6 +12,7 @@ pub mod faults;
 pub mod fuzzing;
 pub mod http;
 pub mod knobs;
+pub mod logs;
 pub mod options;
 pub mod render;
 pub mod routes;

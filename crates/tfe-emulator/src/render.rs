@@ -213,7 +213,7 @@ fn phase(kind: &str, id: &str, p: &store::Phase, has_changes: Option<bool>, run_
             resource_changes: p.changes,
             resource_destructions: p.destructions,
             resource_imports: 0,
-            log_read_url: Some(format!("/_emulator/logs/{id}")),
+            log_read_url: Some(p.log_read_url.clone()),
             status_timestamps: p.timestamps.clone(),
         },
         vec![("run", Relationship::one("runs", run_id))],

@@ -106,6 +106,7 @@ pub async fn bind(emu: Shared, options: ServeOptions) -> Result<Bound, String> {
     let scheme = if options.http { "http" } else { "https" };
     let base_url = format!("{scheme}://{addr}");
     let _ = emu.base_url.set(base_url.clone());
+    emu.store.lock().unwrap().public_url = base_url.clone();
     let router = app(emu);
 
     let (tls, ca_file) = if options.http {

@@ -39,6 +39,21 @@ pub fn new_suffix() -> String {
         .collect()
 }
 
+/// A long random secret for URLs that need no token (archivist-style log URLs): 48 base58 characters.
+pub fn new_secret() -> String {
+    (0..3).map(|_| new_suffix()).collect()
+}
+
+/// Where log objects are served, under the base URL.
+pub const ARCHIVIST_OBJECTS: &str = "/_archivist/v1/object/";
+
+/// Which half of a run a log belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseKind {
+    Plan,
+    Apply,
+}
+
 #[derive(Debug, Clone)]
 pub struct Organization {
     pub name: String,
@@ -94,6 +109,11 @@ pub struct ConfigurationVersion {
 #[derive(Debug, Clone)]
 pub struct Phase {
     pub status: PhaseStatus,
+    /// The secret of its log's archivist URL (`/_archivist/v1/object/<log_id>`): long and random, so the
+    /// URL needs no token, as TFE's are.
+    pub log_id: String,
+    /// Its absolute `log-read-url`.
+    pub log_read_url: String,
     pub additions: u32,
     pub changes: u32,
     pub destructions: u32,
@@ -101,11 +121,14 @@ pub struct Phase {
 }
 
 impl Phase {
-    fn new() -> Phase {
+    fn new(public_url: &str) -> Phase {
         let mut timestamps = BTreeMap::new();
         timestamps.insert("pending-at".to_string(), timestamp(now()));
+        let log_id = new_secret();
         Phase {
             status: PhaseStatus::Pending,
+            log_read_url: format!("{public_url}{ARCHIVIST_OBJECTS}{log_id}"),
+            log_id,
             additions: 0,
             changes: 0,
             destructions: 0,
@@ -288,6 +311,8 @@ pub struct Store {
     pub log: RequestLog,
     /// Drop unknown `include` names instead of answering 400.
     pub lenient_includes: bool,
+    /// The server's base URL once bound (the absolute `log-read-url`s start with it).
+    pub public_url: String,
 }
 
 impl Store {
@@ -441,6 +466,19 @@ impl Store {
         self.runs.get(&format!("run-{suffix}"))
     }
 
+    /// The run and phase a log secret belongs to.
+    pub fn run_by_log_id(&self, log_id: &str) -> Option<(&Run, PhaseKind)> {
+        self.runs.values().find_map(|r| {
+            if r.plan.log_id == log_id {
+                Some((r, PhaseKind::Plan))
+            } else if r.apply.log_id == log_id {
+                Some((r, PhaseKind::Apply))
+            } else {
+                None
+            }
+        })
+    }
+
     /// A fresh run record in `pending`.
     #[allow(clippy::too_many_arguments)]
     pub fn new_run(
@@ -490,8 +528,8 @@ impl Store {
             source: source.into(),
             created_at: now(),
             has_changes: false,
-            plan: Phase::new(),
-            apply: Phase::new(),
+            plan: Phase::new(&self.public_url),
+            apply: Phase::new(&self.public_url),
             cost_estimate: cost_estimation.then(|| CostEstimateRec {
                 status: "pending".into(),
                 timestamps: stamp(),

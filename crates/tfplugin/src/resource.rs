@@ -206,6 +206,11 @@ pub trait Resource: Send + Sync + 'static {
     ) {
     }
 
+    /// Called when Terraform plans the removal of an instance (a null proposed state, sent by
+    /// Terraform 1.3 and later thanks to the `plan_destroy` capability): room for warnings about
+    /// what the destroy will do. The plan itself stays null.
+    fn plan_destroy(&self, _prior_state: &Value, _diagnostics: &mut Diagnostics) {}
+
     /// Refreshes the state from the remote object. Default: the state unchanged.
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         ReadResponse {

@@ -4,6 +4,7 @@
 
 mod configuration_versions;
 mod envelope;
+mod logs;
 mod oauth_clients;
 mod organizations;
 mod run_children;
@@ -33,6 +34,7 @@ use super::untrusted::{self, MAX_BODY_BYTES};
 
 use super::requests::*;
 use envelope::*;
+pub use logs::RunLog;
 pub use runs::RunWithIncludes;
 use transport::*;
 

@@ -3,6 +3,7 @@
 
 mod configuration_versions;
 mod discovery;
+mod logs;
 mod oauth_clients;
 mod organizations;
 mod runs;
@@ -101,6 +102,7 @@ pub fn api_router() -> Router<Shared> {
             "/_archivist/upload/{id}",
             put(configuration_versions::upload_cv),
         )
+        .route("/_archivist/v1/object/{secret}", get(logs::read_log))
         .route("/api/v2/runs", post(runs::create_run))
         .route("/api/v2/runs/{id}", get(runs::read_run))
         .route("/api/v2/workspaces/{id}/runs", get(runs::workspace_runs))

@@ -244,7 +244,8 @@ pub(super) async fn create(
     };
     match run_lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await {
         Ok(outcome) => ApplyResponse::with_warnings(with_id(&planned, &outcome.run_id), diags),
-        Err(failure) => {
+        Err(mut failure) => {
+            super::run_logs::add_log_to(client, &mut failure).await;
             diags.extend(failure_diagnostics(Operation::Apply, &failure));
             let state = match &failure.run_id {
                 Some(id) => with_id(&planned, id),
@@ -414,7 +415,10 @@ pub(super) async fn delete(
                 ),
             );
         }
-        Err(failure) => diags.extend(failure_diagnostics(Operation::Destroy, &failure)),
+        Err(mut failure) => {
+            super::run_logs::add_log_to(client, &mut failure).await;
+            diags.extend(failure_diagnostics(Operation::Destroy, &failure));
+        }
     }
     diags
 }

@@ -1,0 +1,193 @@
+//! The parts of the TFE API around runs that clients of the real API walk: run logs behind `log-read-url`
+//! (archivist-style, no token, `offset`/`limit`), driven through this project's client.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::emulator::{TestEmulator, http_client};
+use serde_json::{Value, json};
+use tfe_client::*;
+
+const FAST: fn() -> Value = || json!({"plan_ms": 40, "apply_ms": 40});
+
+fn with_fast(extra: Value) -> Value {
+    let mut k = FAST();
+    for (key, v) in extra.as_object().cloned().unwrap_or_default() {
+        k[key] = v;
+    }
+    k
+}
+
+async fn wait_for(client: &TfeClient, run_id: &str, want: RunStatus) -> Run {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let run = client.run(run_id).await.expect("read run");
+        if run.attributes.status == want {
+            return run;
+        }
+        assert!(
+            Instant::now() < deadline && !run.attributes.status.is_final(),
+            "run {run_id} is {} (wanted {want})",
+            run.attributes.status
+        );
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+}
+
+fn run_for(ws: &str) -> CreateRun {
+    CreateRun {
+        workspace_id: ws.to_string(),
+        ..Default::default()
+    }
+}
+
+/// An HTTPS emulator (log URLs must work with its CA) with one workspace whose knobs are `FAST` plus `extra`.
+async fn setup(extra: Value) -> (TestEmulator, TfeClient, String) {
+    let emu = TestEmulator::start();
+    let ws = emu.seed_workspace("acme", "app");
+    emu.set_workspace_knobs(&ws, with_fast(extra));
+    let client = emu.client().await;
+    (emu, client, ws)
+}
+
+fn log_url(phase: &Plan) -> String {
+    phase
+        .attributes
+        .log_read_url
+        .clone()
+        .expect("a phase has a log-read-url")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_apply_logs_tell_what_the_run_did() {
+    let (emu, client, ws) = setup(json!({"resource_additions": 2, "resource_changes": 1,
+        "outputs": {"endpoint": "https://app.example"}}))
+    .await;
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Planned).await;
+    let plan = client
+        .plan(&format!("plan-{}", &run.id[4..]))
+        .await
+        .unwrap();
+    let url = log_url(&plan);
+    let prefix = format!("{}/_archivist/v1/object/", emu.base_url);
+    assert!(url.starts_with(&prefix), "absolute archivist URL: {url}");
+    assert!(
+        url[prefix.len()..].len() >= 40,
+        "an unguessable secret: {url}"
+    );
+
+    let log = client.read_log(&url).await.unwrap();
+    assert!(log.complete, "a finished plan's log ends with ETX: {log:?}");
+    for line in [
+        "Terraform v1.9.8",
+        "  # null_resource.emulated[0] will be updated in-place",
+        "  # null_resource.emulated[2] will be created",
+        "Plan: 2 to add, 1 to change, 0 to destroy.",
+        "Changes to Outputs:",
+    ] {
+        assert!(log.text.contains(line), "{line:?} in\n{}", log.text);
+    }
+
+    client.apply_run(&run.id, None).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Applied).await;
+    let apply = client
+        .apply(&format!("apply-{}", &run.id[4..]))
+        .await
+        .unwrap();
+    let apply_url = apply.attributes.log_read_url.clone().unwrap();
+    assert_ne!(apply_url, url);
+    let log = client.read_log(&apply_url).await.unwrap();
+    assert!(log.complete);
+    assert!(
+        log.text
+            .contains("Apply complete! Resources: 2 added, 1 changed, 0 destroyed."),
+        "{}",
+        log.text
+    );
+    assert_eq!(log.tail(1), "endpoint = \"https://app.example\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_errored_plan_logs_the_error_block_the_knob_names() {
+    let (_emu, client, ws) = setup(json!({"plan_outcome": "error",
+        "error_message": "Invalid provider configuration"}))
+    .await;
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Errored).await;
+    let plan = client
+        .plan(&format!("plan-{}", &run.id[4..]))
+        .await
+        .unwrap();
+    let log = client.read_log(&log_url(&plan)).await.unwrap();
+    assert!(log.complete);
+    assert!(
+        log.text
+            .contains("│ Error: Invalid provider configuration\n"),
+        "{}",
+        log.text
+    );
+    assert!(log.tail(1).starts_with('╵'), "{}", log.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_is_tailed_by_offset_and_limit_without_a_token() {
+    let (emu, client, ws) = setup(
+        json!({"plan_log_template": "plan of {workspace} in {organization}: {additions} to add\n"}),
+    )
+    .await;
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Planned).await;
+    let url = log_url(
+        &client
+            .plan(&format!("plan-{}", &run.id[4..]))
+            .await
+            .unwrap(),
+    );
+
+    // As go-tfe's log reader does: windows of a few bytes until the ETX marker.
+    let mut whole = Vec::new();
+    loop {
+        let chunk = client
+            .read_log_chunk(&url, whole.len() as u64, Some(7))
+            .await
+            .unwrap();
+        assert!(chunk.len() <= 7, "limit honoured: {chunk:?}");
+        assert!(!chunk.is_empty(), "the log ended without ETX: {whole:?}");
+        whole.extend_from_slice(&chunk);
+        if whole.last() == Some(&3) {
+            break;
+        }
+    }
+    assert_eq!(whole, b"\x02plan of app in acme: 1 to add\n\x03");
+    let past_end = client.read_log_chunk(&url, 500, Some(10)).await.unwrap();
+    assert!(past_end.is_empty());
+
+    // No Authorization header at all, as archivist URLs are read.
+    let raw = http_client(Some(&emu.ca_file));
+    let answer = raw.get(&url).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let unknown = raw
+        .get(format!("{}/_archivist/v1/object/nope", emu.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let bad = raw.get(format!("{url}?offset=-1")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("offset must be a non-negative integer"),
+        "{body}"
+    );
+}
