@@ -248,7 +248,7 @@ fn write_generated_seeds() {
             write("codec_json", &format!("{name}-{variant}.json"), &json);
         }
     }
-    let ty = tfe_provider::provider::resources::workspace_run::schema().value_type();
+    let ty = tfe_provider::provider::workspace_run_schema().value_type();
     let state = workspace_run_state();
     write(
         "codec_msgpack",

@@ -37,7 +37,7 @@ async fn connect_discovers_over_https_and_sizes_the_shared_limiter() {
     // The provider's User-Agent, as the provider configures its client (the client crate's own default
     // names the client, not the provider).
     let client = TfeClient::connect(TfeClientConfig {
-        user_agent: Some(tfe_provider::provider::client::user_agent()),
+        user_agent: Some(tfe_provider::provider::user_agent()),
         ..emu.client_config()
     })
     .await

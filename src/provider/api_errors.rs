@@ -6,12 +6,12 @@ use tfe_client::TfeError;
 use tfplugin::Diagnostics;
 
 /// The error with a hint for the statuses a user can do something about.
-pub fn explain(error: &TfeError) -> String {
+pub(crate) fn explain(error: &TfeError) -> String {
     format!("{error}{}", hint(error))
 }
 
 /// What to check, for the statuses a user can do something about; empty for the others.
-pub fn hint(error: &TfeError) -> &'static str {
+pub(crate) fn hint(error: &TfeError) -> &'static str {
     match error.status() {
         Some(401) => " (the API token was refused: check the provider's token)",
         Some(403) => " (the token is not allowed to do this: check its team's permissions)",
@@ -21,7 +21,7 @@ pub fn hint(error: &TfeError) -> &'static str {
 }
 
 /// An API error as one error diagnostic: `summary` says what failed, the detail is [`explain`]'s.
-pub fn api_error(summary: impl Into<String>, error: &TfeError) -> Diagnostics {
+pub(crate) fn api_error(summary: impl Into<String>, error: &TfeError) -> Diagnostics {
     Diagnostics::from_error(summary, explain(error))
 }
 

@@ -15,7 +15,7 @@ use super::config::{ClientTuning, ProviderConfig, TokenSource, client_tuning};
 
 /// Why no client could be built.
 #[derive(Debug, thiserror::Error)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     #[error("the provider is not configured")]
     NotConfigured,
     #[error(
@@ -38,7 +38,7 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    pub fn into_diagnostics(self) -> Diagnostics {
+    pub(crate) fn into_diagnostics(self) -> Diagnostics {
         let summary = match self {
             ClientError::NotConfigured => "Provider not configured",
             ClientError::MissingToken { .. } => "Missing API token",
@@ -55,15 +55,15 @@ impl ClientError {
 }
 
 /// The provider's lazily built client, shared by all resources.
-pub struct LazyClient {
+pub(crate) struct LazyClient {
     config: SharedConfig,
     cell: OnceCell<TfeClient>,
 }
 
-pub type SharedClient = Arc<LazyClient>;
+pub(crate) type SharedClient = Arc<LazyClient>;
 
 impl LazyClient {
-    pub fn new(config: SharedConfig) -> SharedClient {
+    pub(crate) fn new(config: SharedConfig) -> SharedClient {
         Arc::new(LazyClient {
             config,
             cell: OnceCell::new(),
@@ -72,7 +72,7 @@ impl LazyClient {
 
     /// The client, connecting (discovery and ping) on the first call. A failure is not cached,
     /// so a later call tries again.
-    pub async fn get(&self) -> Result<&TfeClient, ClientError> {
+    pub(crate) async fn get(&self) -> Result<&TfeClient, ClientError> {
         let config = self.config.get().ok_or(ClientError::NotConfigured)?;
         if config.token.is_empty() {
             return Err(ClientError::MissingToken {
@@ -113,7 +113,7 @@ pub fn user_agent() -> String {
 }
 
 /// The TFE client settings for a resolved provider configuration and the environment's tuning.
-pub fn client_config(config: &ProviderConfig, tuning: ClientTuning) -> TfeClientConfig {
+pub(crate) fn client_config(config: &ProviderConfig, tuning: ClientTuning) -> TfeClientConfig {
     TfeClientConfig {
         user_agent: Some(user_agent()),
         hostname: config.hostname.clone(),

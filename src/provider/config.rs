@@ -11,23 +11,23 @@ use super::credentials::{self, CredentialSources};
 use super::duration::parse_duration;
 use tfe_client::TfeClientConfig;
 
-pub const DEFAULT_HOSTNAME: &str = "app.terraform.io";
+pub(crate) const DEFAULT_HOSTNAME: &str = "app.terraform.io";
 
 /// An API token. Its Debug and Display never show it.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Token(String);
+pub(crate) struct Token(String);
 
 impl Token {
-    pub fn new(token: impl Into<String>) -> Self {
+    pub(crate) fn new(token: impl Into<String>) -> Self {
         Token(token.into())
     }
 
     /// The secret itself, for the Authorization header only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -44,7 +44,7 @@ impl fmt::Debug for Token {
 
 /// Where the token came from, for logs and hints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     Configuration,
     Environment,
     CliConfig,
@@ -54,7 +54,7 @@ pub enum TokenSource {
 
 /// The resolved provider configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderConfig {
+pub(crate) struct ProviderConfig {
     /// A bare host name, optionally with a port, e.g. `app.terraform.io`.
     pub hostname: String,
     pub token: Token,
@@ -63,14 +63,7 @@ pub struct ProviderConfig {
     pub ssl_skip_verify: bool,
 }
 
-impl ProviderConfig {
-    /// `https://<hostname>`.
-    pub fn base_url(&self) -> String {
-        format!("https://{}", self.hostname)
-    }
-}
-
-pub fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
@@ -93,7 +86,7 @@ pub fn schema() -> Schema {
 }
 
 /// Checks that can be made on the configuration alone.
-pub fn validate(config: &Value) -> Diagnostics {
+pub(crate) fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if let Some(host) = config.attr("hostname").as_str()
         && let Err(why) = check_hostname(host)
@@ -130,7 +123,7 @@ fn parse_go_bool(value: &str) -> Option<bool> {
 /// Client limits read from the provider process's environment (not provider arguments: they tune how the
 /// process talks to the API, like TF_LOG, and the official provider's schema has no place for them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientTuning {
+pub(crate) struct ClientTuning {
     /// `TFE_REQUEST_TIMEOUT`: one HTTP exchange.
     pub request_timeout: Duration,
     /// `TFE_RETRY_MAX_ELAPSED`: the retry budget of one request.
@@ -150,7 +143,9 @@ impl Default for ClientTuning {
 }
 
 /// Reads the tuning variables; unset or empty ones keep their defaults. Every bad value is reported.
-pub fn client_tuning(env: &dyn Fn(&str) -> Option<String>) -> Result<ClientTuning, Diagnostics> {
+pub(crate) fn client_tuning(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ClientTuning, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut tuning = ClientTuning::default();
     let fields: [(&str, &mut Duration, bool); 3] = [
@@ -179,7 +174,7 @@ pub fn client_tuning(env: &dyn Fn(&str) -> Option<String>) -> Result<ClientTunin
 }
 
 /// Resolves the provider block. `env` reads environment variables (injected for tests).
-pub fn resolve(
+pub(crate) fn resolve(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProviderConfig, Diagnostics> {

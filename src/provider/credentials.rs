@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Where to look, resolved from the environment like Terraform does.
 #[derive(Debug, Clone, Default)]
-pub struct CredentialSources {
+pub(crate) struct CredentialSources {
     /// TF_CLI_CONFIG_FILE, else TERRAFORM_CONFIG, else ~/.terraformrc.
     pub cli_config_file: Option<PathBuf>,
     /// ~/.terraform.d/credentials.tfrc.json.
@@ -15,7 +15,7 @@ pub struct CredentialSources {
 }
 
 impl CredentialSources {
-    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Self {
         let home = get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
         let cli_config_file = get("TF_CLI_CONFIG_FILE")
             .or_else(|| get("TERRAFORM_CONFIG"))
@@ -31,7 +31,7 @@ impl CredentialSources {
 
     /// The token for `hostname`, if any file has one. Unreadable or malformed files are skipped
     /// (Terraform itself reports those).
-    pub fn token_for(&self, hostname: &str) -> Option<String> {
+    pub(crate) fn token_for(&self, hostname: &str) -> Option<String> {
         let wanted = normalize_host(hostname);
         let from = |path: &Option<PathBuf>| -> Option<String> {
             let text = std::fs::read_to_string(path.as_deref()?).ok()?;
@@ -43,7 +43,7 @@ impl CredentialSources {
 
 /// Lower-case, without surrounding whitespace or the default HTTPS port. Idempotent, so a host read from a file
 /// and the provider's hostname compare equal however often either was normalised.
-pub fn normalize_host(host: &str) -> String {
+pub(crate) fn normalize_host(host: &str) -> String {
     let mut host = host.trim();
     while let Some(rest) = host.strip_suffix(":443") {
         host = rest.trim();
@@ -52,7 +52,7 @@ pub fn normalize_host(host: &str) -> String {
 }
 
 /// Host -> token from a CLI configuration or credentials file, in HCL or JSON syntax.
-pub fn parse_credentials(text: &str) -> HashMap<String, String> {
+pub(crate) fn parse_credentials(text: &str) -> HashMap<String, String> {
     if text.trim_start().starts_with('{') {
         return parse_json_credentials(text);
     }
@@ -215,7 +215,7 @@ fn block_token(tokens: &[Token], mut i: usize) -> (Option<String>, usize) {
 }
 
 /// For tests and diagnostics: the files consulted, as displayable paths.
-pub fn describe(sources: &CredentialSources) -> String {
+pub(crate) fn describe(sources: &CredentialSources) -> String {
     let show = |p: &Option<PathBuf>| p.as_deref().map(Path::display).map(|d| d.to_string());
     [
         show(&sources.cli_config_file),

@@ -7,12 +7,12 @@ use std::time::Duration;
 #[error(
     "{input:?} is not a valid duration: {reason}. Use a number followed by a unit (h, m, s, ms, us, ns), e.g. \"30m\", \"1h30m\" or \"45s\""
 )]
-pub struct DurationError {
+pub(crate) struct DurationError {
     pub input: String,
     pub reason: &'static str,
 }
 
-pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse_duration(input: &str) -> Result<Duration, DurationError> {
     let fail = |reason| DurationError {
         input: input.to_string(),
         reason,

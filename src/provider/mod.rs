@@ -1,13 +1,16 @@
 //! The provider: configuration and resources, described with the plugin layer's types.
 
-pub mod api_errors;
-pub mod client;
-pub mod config;
-pub mod credentials;
-pub mod data_sources;
-pub mod duration;
-pub mod resources;
-pub mod run_lifecycle;
+pub(crate) mod api_errors;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod credentials;
+pub(crate) mod data_sources;
+pub(crate) mod duration;
+pub(crate) mod resources;
+pub(crate) mod run_lifecycle;
+
+pub use client::user_agent;
+pub use resources::workspace_run::schema as workspace_run_schema;
 
 use std::sync::{Arc, OnceLock};
 
@@ -23,10 +26,10 @@ pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/hashicorp/tfe";
 pub const PROVIDER_NAME: &str = "tfe";
 
 /// The configuration resolved by ConfigureProvider, shared with every resource. Empty until then.
-pub type SharedConfig = Arc<OnceLock<ProviderConfig>>;
+pub(crate) type SharedConfig = Arc<OnceLock<ProviderConfig>>;
 
 /// Returns the configuration or an error diagnostic when ConfigureProvider has not run (or failed).
-pub fn configured(config: &SharedConfig) -> Result<&ProviderConfig, Diagnostics> {
+pub(crate) fn configured(config: &SharedConfig) -> Result<&ProviderConfig, Diagnostics> {
     config.get().ok_or_else(|| {
         Diagnostics::from_error(
             "Provider not configured",
@@ -35,22 +38,20 @@ pub fn configured(config: &SharedConfig) -> Result<&ProviderConfig, Diagnostics>
     })
 }
 
+/// The `tfe` provider: its configuration, resources and data sources, served by `tfplugin`.
 pub struct TfeProvider {
     config: SharedConfig,
     client: client::SharedClient,
 }
 
 impl TfeProvider {
+    /// A provider not yet configured: its API client connects on first use, after ConfigureProvider.
     pub fn new() -> Self {
         let config: SharedConfig = Arc::new(OnceLock::new());
         TfeProvider {
             client: client::LazyClient::new(config.clone()),
             config,
         }
-    }
-
-    pub fn shared_config(&self) -> SharedConfig {
-        self.config.clone()
     }
 }
 

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Which of the two runs the resource manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// Queued when the resource is created (`apply` block).
     Apply,
     /// Queued when the resource is destroyed (`destroy` block).
@@ -30,7 +30,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub fn is_destroy(self) -> bool {
+    pub(crate) fn is_destroy(self) -> bool {
         self == Operation::Destroy
     }
 }
@@ -46,7 +46,7 @@ impl fmt::Display for Operation {
 
 /// The settings of an `apply` or `destroy` block, in the units the documentation gives.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunSettings {
+pub(crate) struct RunSettings {
     pub manual_confirm: bool,
     pub message: Option<String>,
     pub retry: bool,
@@ -60,14 +60,14 @@ pub struct RunSettings {
 impl RunSettings {
     /// The run's `auto-apply`: only a fire-and-forget run is left to apply itself; when we wait,
     /// we confirm it ourselves (or leave it to a human).
-    pub fn auto_apply(&self) -> bool {
+    pub(crate) fn auto_apply(&self) -> bool {
         !self.wait_for_run && !self.manual_confirm
     }
 }
 
 /// What one poll saw of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunView {
+pub(crate) struct RunView {
     pub id: String,
     /// The API's status, e.g. `planning`; one this code does not know keeps its text.
     pub status: RunStatus,
@@ -77,7 +77,7 @@ pub struct RunView {
 
 /// Why the loop is waiting for a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HumanStep {
+pub(crate) enum HumanStep {
     /// `manual_confirm = true`: someone confirms or discards the plan.
     ConfirmOrDiscard,
     /// A soft-mandatory policy failed: someone overrides or discards, whatever `manual_confirm` says.
@@ -86,7 +86,7 @@ pub enum HumanStep {
 
 /// How a run ended well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Success {
+pub(crate) enum Success {
     Applied,
     /// `planned_and_finished`: the plan had nothing to apply.
     NoChanges,
@@ -94,7 +94,7 @@ pub enum Success {
 
 /// What to do after one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     KeepWaiting,
     Confirm,
     WaitForHuman(HumanStep),
@@ -109,7 +109,7 @@ pub enum Decision {
 
 /// The decision table: what the run's status and actions, right now, call for. The match names every
 /// status the client knows, so a status added to [`RunStatus`] does not compile until it is placed here.
-pub fn decide(run: &RunView, settings: &RunSettings) -> Decision {
+pub(crate) fn decide(run: &RunView, settings: &RunSettings) -> Decision {
     match &run.status {
         // The run is moving by itself.
         RunStatus::Pending
@@ -163,7 +163,7 @@ pub fn decide(run: &RunView, settings: &RunSettings) -> Decision {
 
 /// What to do about an errored run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorDecision {
+pub(crate) enum ErrorDecision {
     /// Queue a new run after this pause.
     RetryAfter(Duration),
     Fail,
@@ -171,7 +171,7 @@ pub enum ErrorDecision {
 
 /// An errored run is retried while `retry` is on and attempts remain, except after a hard policy
 /// failure, which a new run would only repeat. `retries_done` counts new runs already queued.
-pub fn after_error(
+pub(crate) fn after_error(
     settings: &RunSettings,
     retries_done: u32,
     hard_policy_failure: bool,
@@ -184,7 +184,7 @@ pub fn after_error(
 
 /// Exponential backoff in seconds before retry number `retry` (1-based): `min * 2^(retry-1)`, capped
 /// at `max`, with jitter that never goes below `min` nor above the capped value.
-pub fn retry_backoff(settings: &RunSettings, retry: u32, rng: &mut impl Rng) -> Duration {
+pub(crate) fn retry_backoff(settings: &RunSettings, retry: u32, rng: &mut impl Rng) -> Duration {
     let min = settings.retry_backoff_min;
     let max = settings.retry_backoff_max.max(min);
     let doubled = min.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
@@ -198,14 +198,14 @@ pub fn retry_backoff(settings: &RunSettings, retry: u32, rng: &mut impl Rng) -> 
 
 /// Pause before poll number `poll` (0-based) of one wait: quick at first, so short phases are seen
 /// at once, then every 3 s, so any change is noticed within 3 s with one request per poll.
-pub fn poll_interval(poll: u32) -> Duration {
+pub(crate) fn poll_interval(poll: u32) -> Duration {
     const SCHEDULE_MS: [u64; 2] = [1000, 3000];
     Duration::from_millis(SCHEDULE_MS[(poll as usize).min(SCHEDULE_MS.len() - 1)])
 }
 
 /// How an API call failed, as far as waiting is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiFailure {
+pub(crate) enum ApiFailure {
     /// 401, 403, 404 and other answers that asking again will not change.
     Fatal(String),
     /// 429, 5xx and transport errors: ask again, after `retry_after` when the server said so.
@@ -232,7 +232,7 @@ impl fmt::Display for ApiFailure {
 }
 
 /// The few API calls the lifecycle needs; implemented over the TFE client, and by fakes in tests.
-pub trait RunApi: Send + Sync {
+pub(crate) trait RunApi: Send + Sync {
     fn create_run(
         &self,
         operation: Operation,
@@ -260,19 +260,19 @@ pub trait RunApi: Send + Sync {
 }
 
 /// How long polls may keep failing with transient errors before the wait gives up.
-pub const TRANSIENT_ERROR_BUDGET: Duration = Duration::from_secs(300);
+pub(crate) const TRANSIENT_ERROR_BUDGET: Duration = Duration::from_secs(300);
 
 /// Why a wait did not end in success. `run_id` is the last run created, if any, so the caller can
 /// keep it in state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunFailure {
+pub(crate) struct RunFailure {
     pub run_id: Option<String>,
     pub reason: FailureReason,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FailureReason {
+pub(crate) enum FailureReason {
     /// The run could not be queued at all.
     NotQueued,
     /// The run could not be queued because the workspace has no configuration version.
@@ -295,7 +295,7 @@ impl fmt::Display for RunFailure {
 
 /// How a wait ended well.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunOutcome {
+pub(crate) struct RunOutcome {
     pub run_id: String,
     /// `None` when the run was queued without waiting (`wait_for_run = false`).
     pub success: Option<Success>,
@@ -308,7 +308,7 @@ pub struct RunOutcome {
 /// instead of queuing a second run beside it. Returns when the run succeeded, failed for good,
 /// Terraform asked to stop (`stop`), or `deadline` passed. The remote run is never canceled
 /// here: stopping only stops waiting.
-pub async fn drive(
+pub(crate) async fn drive(
     api: &impl RunApi,
     operation: Operation,
     settings: &RunSettings,
@@ -413,7 +413,7 @@ pub async fn drive(
 /// How long a create that was under way when Terraform asked to stop (or the deadline passed)
 /// may still take: the request may already be with the server, and a run it made must be
 /// reported so it is kept in state.
-pub const CREATE_GRACE: Duration = Duration::from_millis(800);
+pub(crate) const CREATE_GRACE: Duration = Duration::from_millis(800);
 
 /// Creates a run unless stopped first; on a stop, the create in flight gets [`CREATE_GRACE`] to
 /// answer. `Err` is the stop (naming the new run, or else `last_run`); `Ok` is the API's answer.
@@ -603,7 +603,7 @@ impl Progress {
 
 /// Why a guarded wait ended early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
+pub(crate) enum Ended {
     Stopped,
     TimedOut,
 }
@@ -636,7 +636,7 @@ impl Ended {
 }
 
 /// Run `work` unless Terraform asks to stop or the deadline passes first; dropping `work` aborts it.
-pub async fn guarded<T>(
+pub(crate) async fn guarded<T>(
     stop: &CancellationToken,
     deadline: Option<Instant>,
     work: impl Future<Output = T>,

@@ -1,3 +1,3 @@
 //! One module per data source type.
 
-pub mod workspace;
+pub(crate) mod workspace;

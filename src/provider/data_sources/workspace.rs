@@ -9,7 +9,7 @@ use crate::provider::resources::common::{connect, organization};
 use tfe_client::models::Workspace;
 use tfplugin::{Attribute, Block, DataSource, Diagnostics, ReadDataRequest, Schema, Type, Value};
 
-pub const TYPE_NAME: &str = "tfe_workspace";
+pub(crate) const TYPE_NAME: &str = "tfe_workspace";
 
 fn vcs_repo_type() -> Type {
     Type::list(Type::Object(
@@ -27,7 +27,7 @@ fn vcs_repo_type() -> Type {
     ))
 }
 
-pub fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     let computed = |name: &str, ty: Type| Attribute::computed(name, ty);
     Schema {
         version: 0,
@@ -58,7 +58,7 @@ pub fn schema() -> Schema {
 }
 
 /// The data source's state for `ws` (looked up in `org`).
-pub fn state_for(org: &str, ws: &Workspace, html_url: String) -> Value {
+pub(crate) fn state_for(org: &str, ws: &Workspace, html_url: String) -> Value {
     let a = &ws.attributes;
     let text = |s: &Option<String>| Value::string(s.clone().unwrap_or_default());
     let vcs = a.vcs_repo.iter().map(|r| {
@@ -88,13 +88,13 @@ pub fn state_for(org: &str, ws: &Workspace, html_url: String) -> Value {
     ])
 }
 
-pub struct WorkspaceDataSource {
+pub(crate) struct WorkspaceDataSource {
     client: SharedClient,
     config: SharedConfig,
 }
 
 impl WorkspaceDataSource {
-    pub fn new(client: SharedClient, config: SharedConfig) -> Self {
+    pub(crate) fn new(client: SharedClient, config: SharedConfig) -> Self {
         WorkspaceDataSource { client, config }
     }
 }

@@ -7,16 +7,16 @@ use tfe_client::{TfeClient, TfeError};
 use tfplugin::{AttributePath, Diagnostics, Value};
 
 /// The shared client, or the diagnostics saying why there is none.
-pub async fn connect(client: &LazyClient) -> Result<&TfeClient, Diagnostics> {
+pub(crate) async fn connect(client: &LazyClient) -> Result<&TfeClient, Diagnostics> {
     client.get().await.map_err(|e| e.into_diagnostics())
 }
 
-pub fn is_not_found(error: &TfeError) -> bool {
+pub(crate) fn is_not_found(error: &TfeError) -> bool {
     error.status() == Some(404)
 }
 
 /// The resource's `organization`, else the provider's (argument or TFE_ORGANIZATION).
-pub fn organization(value: &Value, config: &SharedConfig) -> Result<String, Diagnostics> {
+pub(crate) fn organization(value: &Value, config: &SharedConfig) -> Result<String, Diagnostics> {
     if let Some(org) = value
         .attr("organization")
         .as_str()
@@ -37,7 +37,7 @@ pub fn organization(value: &Value, config: &SharedConfig) -> Result<String, Diag
 }
 
 /// In a plan: an unknown `organization` (not configured) becomes the provider's, when it is set.
-pub fn plan_organization_fallback(
+pub(crate) fn plan_organization_fallback(
     planned: &mut Value,
     config_value: &Value,
     config: &SharedConfig,
@@ -53,7 +53,7 @@ pub fn plan_organization_fallback(
 
 /// Warns about each configured attribute whose value differs from `accepted` (its default, or
 /// null): the API subset this provider speaks has no field for it, so it is only kept in state.
-pub fn warn_unsupported(config: &Value, names: &[(&str, Value)], diags: &mut Diagnostics) {
+pub(crate) fn warn_unsupported(config: &Value, names: &[(&str, Value)], diags: &mut Diagnostics) {
     for (name, accepted) in names {
         let v = config.attr(name);
         if v.is_null() || v.is_unknown() || v == accepted || is_empty_collection(v) {
@@ -77,7 +77,7 @@ fn is_empty_collection(v: &Value) -> bool {
 
 /// `api` for state, but an empty or missing API string stays unset when the prior value was unset,
 /// so an unset optional attribute shows no diff.
-pub fn refreshed_string(prior: Option<&str>, api: Option<&str>) -> Option<String> {
+pub(crate) fn refreshed_string(prior: Option<&str>, api: Option<&str>) -> Option<String> {
     match api {
         Some(s) if !s.is_empty() || prior.is_some() => Some(s.to_owned()),
         _ => prior.map(|_| String::new()),
@@ -85,7 +85,7 @@ pub fn refreshed_string(prior: Option<&str>, api: Option<&str>) -> Option<String
 }
 
 /// A known, non-null value of `state`, or `fallback` (for unknowns after create or nulls after import).
-pub fn known_or(value: &Value, fallback: Value) -> Value {
+pub(crate) fn known_or(value: &Value, fallback: Value) -> Value {
     if value.is_null() || value.is_unknown() {
         fallback
     } else {
@@ -93,7 +93,7 @@ pub fn known_or(value: &Value, fallback: Value) -> Value {
     }
 }
 
-pub fn path(name: &str) -> AttributePath {
+pub(crate) fn path(name: &str) -> AttributePath {
     AttributePath::root(name)
 }
 

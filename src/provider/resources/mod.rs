@@ -1,7 +1,7 @@
 //! One module per resource type.
 
-pub mod common;
-pub mod oauth_client;
-pub mod organization;
-pub mod workspace;
-pub mod workspace_run;
+pub(crate) mod common;
+pub(crate) mod oauth_client;
+pub(crate) mod organization;
+pub(crate) mod workspace;
+pub(crate) mod workspace_run;

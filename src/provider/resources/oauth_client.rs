@@ -19,9 +19,9 @@ use tfplugin::{
     ReadResponse, Resource, Schema, Type, Value,
 };
 
-pub const TYPE_NAME: &str = "tfe_oauth_client";
+pub(crate) const TYPE_NAME: &str = "tfe_oauth_client";
 
-pub const SERVICE_PROVIDERS: [&str; 10] = [
+pub(crate) const SERVICE_PROVIDERS: [&str; 10] = [
     "ado_server",
     "ado_services",
     "bitbucket_hosted",
@@ -44,7 +44,7 @@ fn unsupported_attributes() -> Vec<(&'static str, Value)> {
     ]
 }
 
-pub fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     let optional_computed = |name: &str, ty: Type| Attribute {
         computed: true,
         ..Attribute::optional(name, ty)
@@ -115,7 +115,7 @@ pub fn schema() -> Schema {
 }
 
 /// `rsa_public_key` needs both `key` and `secret` (as the official schema's RequiredWith).
-pub fn validate(config: &Value) -> Diagnostics {
+pub(crate) fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if !config.attr("rsa_public_key").is_null() {
         for needed in ["key", "secret"] {
@@ -149,7 +149,7 @@ tfplugin::value_model! {
 }
 
 /// State from the API's client over `base`: URLs, provider and token ID come from the server.
-pub fn state_from(base: &Value, client: &OAuthClient) -> Value {
+pub(crate) fn state_from(base: &Value, client: &OAuthClient) -> Value {
     let mut state = base.clone();
     let prior = OAuthClientModel::from_value(&state);
     let a = &client.attributes;
@@ -171,13 +171,13 @@ pub fn state_from(base: &Value, client: &OAuthClient) -> Value {
     state
 }
 
-pub struct OAuthClientResource {
+pub(crate) struct OAuthClientResource {
     client: SharedClient,
     config: SharedConfig,
 }
 
 impl OAuthClientResource {
-    pub fn new(client: SharedClient, config: SharedConfig) -> Self {
+    pub(crate) fn new(client: SharedClient, config: SharedConfig) -> Self {
         OAuthClientResource { client, config }
     }
 }

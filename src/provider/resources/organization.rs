@@ -14,7 +14,7 @@ use tfplugin::{
     ImportedResource, PlanRequest, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
 
-pub const TYPE_NAME: &str = "tfe_organization";
+pub(crate) const TYPE_NAME: &str = "tfe_organization";
 
 fn optional_computed(name: &str, ty: Type) -> Attribute {
     Attribute {
@@ -45,7 +45,7 @@ fn unsupported_attributes() -> Vec<(&'static str, Value)> {
     ]
 }
 
-pub fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     let default = |name: &str, v: Value| {
         let ty = match v {
             Value::Bool(_) => Type::Bool,
@@ -109,7 +109,7 @@ tfplugin::value_model! {
 }
 
 /// State from the API's organization over `base` (planned or prior state; null after import).
-pub fn state_from(base: &Value, org: &Organization) -> Value {
+pub(crate) fn state_from(base: &Value, org: &Organization) -> Value {
     let mut state = if base.is_null() {
         let block = schema().block;
         Value::object(
@@ -145,12 +145,12 @@ pub fn state_from(base: &Value, org: &Organization) -> Value {
     state
 }
 
-pub struct OrganizationResource {
+pub(crate) struct OrganizationResource {
     client: SharedClient,
 }
 
 impl OrganizationResource {
-    pub fn new(client: SharedClient) -> Self {
+    pub(crate) fn new(client: SharedClient) -> Self {
         OrganizationResource { client }
     }
 }

@@ -21,9 +21,9 @@ use tfplugin::{
     ReadResponse, Resource, Schema, Type, Value,
 };
 
-pub const TYPE_NAME: &str = "tfe_workspace";
-pub const SCHEMA_VERSION: i64 = 1;
-pub const EXECUTION_MODES: [&str; 3] = ["agent", "local", "remote"];
+pub(crate) const TYPE_NAME: &str = "tfe_workspace";
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const EXECUTION_MODES: [&str; 3] = ["agent", "local", "remote"];
 
 /// Attributes kept in state only: the API subset has no field for them.
 const STATE_ONLY: [&str; 9] = [
@@ -93,7 +93,7 @@ impl VcsRepoModel {
 
 impl WorkspaceModel {
     /// What create and update send: every supported attribute with a known value.
-    pub fn options(&self) -> WorkspaceOptions {
+    pub(crate) fn options(&self) -> WorkspaceOptions {
         WorkspaceOptions {
             name: self.name.clone(),
             auto_apply: self.auto_apply,
@@ -144,7 +144,7 @@ fn vcs_repo_block() -> Block {
     }
 }
 
-pub fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     let bool_default = |name: &str, v: bool, d: &str| {
         Attribute::with_default(name, Type::Bool, Value::Bool(v)).describe(d)
     };
@@ -224,11 +224,11 @@ fn warn_github_app(config: &Value, diags: &mut Diagnostics) {
 }
 
 /// What create and update send: every supported attribute with a known value.
-pub fn options_from(planned: &Value) -> WorkspaceOptions {
+pub(crate) fn options_from(planned: &Value) -> WorkspaceOptions {
     WorkspaceModel::from_value(planned).options()
 }
 
-pub fn html_url(client: &TfeClient, ws: &Workspace, org: &str) -> String {
+pub(crate) fn html_url(client: &TfeClient, ws: &Workspace, org: &str) -> String {
     ws.links
         .as_ref()
         .and_then(|l| l.get("self-html"))
@@ -266,7 +266,7 @@ fn vcs_repo_state(prior: &[VcsRepoModel], api: Option<&VcsRepo>) -> Vec<VcsRepoM
 
 /// State from the API's view of the workspace, keeping `base`'s state-only attributes (filled
 /// with their defaults when missing, as after import).
-pub fn state_from(base: &Value, ws: &Workspace, html_url: String) -> Value {
+pub(crate) fn state_from(base: &Value, ws: &Workspace, html_url: String) -> Value {
     let a = &ws.attributes;
     let mut state = if base.is_null() {
         schema_nulls()
@@ -336,13 +336,13 @@ fn schema_nulls() -> Value {
 
 // ------------------------------------------------------------------ resource
 
-pub struct WorkspaceResource {
+pub(crate) struct WorkspaceResource {
     client: SharedClient,
     config: SharedConfig,
 }
 
 impl WorkspaceResource {
-    pub fn new(client: SharedClient, config: SharedConfig) -> Self {
+    pub(crate) fn new(client: SharedClient, config: SharedConfig) -> Self {
         WorkspaceResource { client, config }
     }
 
@@ -359,7 +359,7 @@ impl WorkspaceResource {
 }
 
 /// `org/name` or a workspace ID.
-pub fn parse_import_id(id: &str) -> Result<(Option<&str>, &str), String> {
+pub(crate) fn parse_import_id(id: &str) -> Result<(Option<&str>, &str), String> {
     match id.split_once('/') {
         Some((org, name)) if !org.is_empty() && !name.is_empty() && !name.contains('/') => {
             Ok((Some(org), name))

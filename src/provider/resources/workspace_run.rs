@@ -20,14 +20,14 @@ use tfplugin::{
     Schema, Type, Value,
 };
 
-pub const TYPE_NAME: &str = "tfe_workspace_run";
-pub const SCHEMA_VERSION: i64 = 1;
+pub(crate) const TYPE_NAME: &str = "tfe_workspace_run";
+pub(crate) const SCHEMA_VERSION: i64 = 1;
 
-pub const DEFAULT_RETRY: bool = true;
-pub const DEFAULT_RETRY_ATTEMPTS: i64 = 3;
-pub const DEFAULT_RETRY_BACKOFF_MIN: i64 = 1;
-pub const DEFAULT_RETRY_BACKOFF_MAX: i64 = 30;
-pub const DEFAULT_WAIT_FOR_RUN: bool = true;
+pub(crate) const DEFAULT_RETRY: bool = true;
+pub(crate) const DEFAULT_RETRY_ATTEMPTS: i64 = 3;
+pub(crate) const DEFAULT_RETRY_BACKOFF_MIN: i64 = 1;
+pub(crate) const DEFAULT_RETRY_BACKOFF_MAX: i64 = 30;
+pub(crate) const DEFAULT_WAIT_FOR_RUN: bool = true;
 
 // ------------------------------------------------------------------ schema
 
@@ -89,6 +89,7 @@ fn check_workspace_id(id: &str) -> Result<(), String> {
     ))
 }
 
+/// The `tfe_workspace_run` schema: HashiCorp's (version 1, the same blocks and defaults) plus `timeouts`.
 pub fn schema() -> Schema {
     let single_item_list = |name: &str, description: &str| NestedBlock {
         type_name: name.to_string(),
@@ -147,7 +148,7 @@ pub fn schema() -> Schema {
 
 /// One `apply` or `destroy` block, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunBlock {
+pub(crate) struct RunBlock {
     pub manual_confirm: bool,
     pub message: Option<String>,
     pub retry: bool,
@@ -159,7 +160,7 @@ pub struct RunBlock {
 
 impl RunBlock {
     /// Reads a block instance; None when the list is empty or the value is not known.
-    pub fn from_block_list(list: &Value) -> Option<RunBlock> {
+    pub(crate) fn from_block_list(list: &Value) -> Option<RunBlock> {
         let block = list.elements().first()?;
         if !block.is_wholly_known() {
             return None;
@@ -195,7 +196,7 @@ impl RunBlock {
 impl RunBlock {
     /// The settings [`run_lifecycle::drive`](crate::provider::run_lifecycle::drive) works with:
     /// backoff in seconds, as documented (validation already refused negative numbers).
-    pub fn to_settings(&self) -> crate::provider::run_lifecycle::RunSettings {
+    pub(crate) fn to_settings(&self) -> crate::provider::run_lifecycle::RunSettings {
         let non_negative = |n: i64| u64::try_from(n).unwrap_or(0);
         crate::provider::run_lifecycle::RunSettings {
             manual_confirm: self.manual_confirm,
@@ -211,23 +212,23 @@ impl RunBlock {
 
 /// The `timeouts` block, parsed. None means wait without limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     pub create: Option<Duration>,
     pub delete: Option<Duration>,
 }
 
 impl Timeouts {
     /// The deadline for the apply run, counted from now.
-    pub fn create_deadline(&self) -> Option<tokio::time::Instant> {
+    pub(crate) fn create_deadline(&self) -> Option<tokio::time::Instant> {
         self.create.map(|d| tokio::time::Instant::now() + d)
     }
 
     /// The deadline for the destroy run, counted from now.
-    pub fn delete_deadline(&self) -> Option<tokio::time::Instant> {
+    pub(crate) fn delete_deadline(&self) -> Option<tokio::time::Instant> {
         self.delete.map(|d| tokio::time::Instant::now() + d)
     }
 
-    pub fn from_value(v: &Value) -> Timeouts {
+    pub(crate) fn from_value(v: &Value) -> Timeouts {
         let read = |name: &str| v.attr(name).as_str().and_then(|s| parse_duration(s).ok());
         Timeouts {
             create: read("create"),
@@ -238,7 +239,7 @@ impl Timeouts {
 
 /// The whole resource, typed; built from planned state or prior state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkspaceRun {
+pub(crate) struct WorkspaceRun {
     pub id: Option<String>,
     pub workspace_id: String,
     pub apply: Option<RunBlock>,
@@ -247,7 +248,7 @@ pub struct WorkspaceRun {
 }
 
 impl WorkspaceRun {
-    pub fn from_value(v: &Value) -> WorkspaceRun {
+    pub(crate) fn from_value(v: &Value) -> WorkspaceRun {
         WorkspaceRun {
             id: v.attr("id").as_str().map(str::to_string),
             workspace_id: v
@@ -264,14 +265,14 @@ impl WorkspaceRun {
 
 /// Returns `state` with `id` set: what create returns on success, and with an error on failure
 /// (Terraform then keeps the run ID and taints the instance).
-pub fn with_id(state: &Value, id: &str) -> Value {
+pub(crate) fn with_id(state: &Value, id: &str) -> Value {
     let mut state = state.clone();
     state.set_attr("id", Value::string(id));
     state
 }
 
 /// Checks that need more than one attribute: backoff bounds in each block.
-pub fn validate_run_config(config: &Value) -> Diagnostics {
+pub(crate) fn validate_run_config(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for phase in ["apply", "destroy"] {
         for (i, block) in config.attr(phase).elements().iter().enumerate() {
@@ -303,7 +304,7 @@ pub fn validate_run_config(config: &Value) -> Diagnostics {
 /// shows no diff: an unset `message` is "" (as SDKv2 writes it; state from official releases
 /// before `message` existed has none at all), and state without `timeouts` already decodes with
 /// `timeouts` null.
-pub fn upgrade_run_state(mut state: Value) -> Value {
+pub(crate) fn upgrade_run_state(mut state: Value) -> Value {
     for phase in ["apply", "destroy"] {
         if let Some(Value::List(blocks)) = state.attr_mut(phase) {
             for block in blocks.iter_mut() {
@@ -317,7 +318,7 @@ pub fn upgrade_run_state(mut state: Value) -> Value {
 }
 
 /// The resource as the plugin layer sees it.
-pub struct WorkspaceRunResource {
+pub(crate) struct WorkspaceRunResource {
     client: SharedClient,
     /// The runs this process created or adopted, shared by all instances.
     claims: ownership::Claims,
@@ -326,7 +327,7 @@ pub struct WorkspaceRunResource {
 }
 
 impl WorkspaceRunResource {
-    pub fn new(client: SharedClient) -> Self {
+    pub(crate) fn new(client: SharedClient) -> Self {
         WorkspaceRunResource {
             client,
             claims: ownership::Claims::default(),
@@ -409,8 +410,6 @@ mod poller;
 mod remote;
 mod run_api;
 mod run_logs;
-
-pub use run_api::default_message;
 
 #[cfg(test)]
 mod tests {

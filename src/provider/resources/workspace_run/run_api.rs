@@ -52,7 +52,7 @@ fn today() -> String {
 
 /// The message sent when the block sets none (the official provider documents a default but
 /// sends nothing). The run's tag is appended to it, as to a message the block sets.
-pub fn default_message(operation: Operation) -> String {
+pub(crate) fn default_message(operation: Operation) -> String {
     format!("{operation} run queued by {ACTOR} on {}", today())
 }
 
