@@ -191,3 +191,98 @@ async fn a_log_is_tailed_by_offset_and_limit_without_a_token() {
         "{body}"
     );
 }
+
+// ---------- the web page ----------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_is_served_to_loopback_and_its_actions_are_the_apis() {
+    let (emu, client, ws) = setup(json!({})).await;
+    let raw = http_client(Some(&emu.ca_file));
+    for path in ["/", "/app/acme/workspaces/app"] {
+        let page = raw
+            .get(format!("{}{path}", emu.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert!(page.text().await.unwrap().contains("/_ui/app.js"));
+    }
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::Planned).await;
+    let action = format!("{}/_ui/api/runs/{}/actions/apply", emu.base_url, run.id);
+    let forged = raw.post(&action).send().await.unwrap();
+    assert_eq!(forged.status(), 403, "an action without the page's header");
+    let confirmed = raw
+        .post(&action)
+        .header("x-tfe-emulator-ui", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    wait_for(&client, &run.id, RunStatus::Applied).await;
+    // The same refusal as the API's: the run is no longer paused.
+    let again = raw
+        .post(&action)
+        .header("x-tfe-emulator-ui", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "Run was not paused for confirmation; apply not allowed."
+    );
+    let detail: Value = raw
+        .get(format!("{}/_ui/api/runs/{}", emu.base_url, run.id))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "pending",
+            "plan_queued",
+            "planning",
+            "planned",
+            "confirmed",
+            "apply_queued",
+            "applying",
+            "applied"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn other_addresses_need_the_admin_token() {
+    use tower::ServiceExt;
+    let ask = |admin_token: Option<&str>, bearer: Option<&str>| {
+        let mut emulator =
+            tfe_emulator::Emulator::new(vec!["t".into()], tfe_emulator::knobs::Knobs::default());
+        emulator.admin_token = admin_token.map(str::to_string);
+        let app = tfe_emulator::server::app(std::sync::Arc::new(emulator));
+        let mut request = axum::http::Request::get("/_ui/api/overview");
+        if let Some(b) = bearer {
+            request = request.header("authorization", format!("Bearer {b}"));
+        }
+        let mut request = request.body(axum::body::Body::empty()).unwrap();
+        let peer: std::net::SocketAddr = "192.0.2.7:40000".parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        async move { app.oneshot(request).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(ask(None, None).await, 401, "no admin token: loopback only");
+    assert_eq!(ask(Some("adm"), None).await, 401);
+    assert_eq!(ask(Some("adm"), Some("wrong")).await, 401);
+    assert_eq!(ask(Some("adm"), Some("adm")).await, 200);
+}

@@ -8,6 +8,10 @@
 #   3. terraform apply, then terraform destroy, of examples/demo/main.tf with dev_overrides -> target/debug
 #   4. print every run the emulator saw; stop the emulator whatever happened
 #
+# The emulator's web page (runs, timelines, logs, Confirm & apply) is at the printed address; open it in a
+# browser on this machine to watch the runs (it trusts loopback clients; accept the emulator's certificate or
+# import .demo/emulator-ca.pem). DEMO_KEEP=1 on a terminal keeps the emulator up after the demo until Enter.
+#
 # Needs cargo, terraform, python3 and curl on PATH. Everything it writes goes to .demo/ (git-ignored).
 set -euo pipefail
 
@@ -55,6 +59,7 @@ done
 url=$(sed -n 's/^tfe-emulator ready at //p' "$demo_dir/emulator.out")
 [[ -n "$url" ]] || fail "tfe-emulator printed no ready line within 10 s"
 echo "    $url (CA: .demo/emulator-ca.pem, log: .demo/emulator.log)"
+echo "    web page: $url/  (runs, timelines, logs; DEMO_KEEP=1 keeps it up after the demo)"
 
 export EMULATOR_URL=$url EMULATOR_CA=$demo_dir/emulator-ca.pem
 admin() { curl --silent --show-error --fail --cacert "$EMULATOR_CA" -H 'content-type: application/json' "$@"; }
@@ -100,6 +105,16 @@ terraform_step destroy destroy || failed=1
 
 step "Runs seen by tfe-emulator"
 python3 "$example_dir/emulator_admin.py" report 4 || failed=1
+
+# DEMO_KEEP=1 on a terminal: leave the emulator up so a person can look at the runs on the page.
+if [[ ${DEMO_KEEP:-} == 1 ]]; then
+  if [[ -t 0 ]]; then
+    printf '\n==> The emulator keeps running: open %s/ (press Enter to stop it)\n' "$url"
+    read -r _ || true
+  else
+    echo "    DEMO_KEEP=1 needs a terminal on standard input to wait for Enter; stopping the emulator now"
+  fi
+fi
 
 if [[ $failed -ne 0 ]]; then
   fail "see the messages above and the logs in .demo/"
