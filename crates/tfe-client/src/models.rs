@@ -611,6 +611,25 @@ pub struct CapacityAttributes {
 
 pub type OrganizationCapacity = Resource<CapacityAttributes>;
 
+/// What an organization may use (`GET /organizations/:org/entitlement-set`); entitlements the server does
+/// not send are false.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct EntitlementSetAttributes {
+    pub agents: bool,
+    pub audit_logging: bool,
+    pub cost_estimation: bool,
+    pub operations: bool,
+    pub private_module_registry: bool,
+    pub sso: bool,
+    pub sentinel: bool,
+    pub state_storage: bool,
+    pub teams: bool,
+    pub vcs_integrations: bool,
+}
+
+pub type EntitlementSet = Resource<EntitlementSetAttributes>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ pub mod run_machine;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod terraform_versions;
 pub mod ui;
 
 use std::path::PathBuf;

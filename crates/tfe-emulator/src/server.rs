@@ -24,6 +24,20 @@ pub fn app(emu: Shared) -> Router {
         .merge(admin::admin_router(emu.clone()))
         .merge(ui::ui_router(emu.clone()))
         .fallback(|| async { ApiError::not_found("route").into_response() })
+        .method_not_allowed_fallback(|request: axum::extract::Request| async move {
+            ApiError::new(
+                405,
+                format!(
+                    "method {} is not allowed on {}",
+                    request.method(),
+                    request.uri().path()
+                ),
+            )
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn(
+            super::http::body_drain::body_drain,
+        ))
         .with_state(emu)
 }
 

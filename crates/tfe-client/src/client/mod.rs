@@ -6,6 +6,7 @@ mod configuration_versions;
 mod envelope;
 mod logs;
 mod oauth_clients;
+mod organization_reads;
 mod organizations;
 mod run_children;
 mod runs;

@@ -3,8 +3,10 @@
 
 mod configuration_versions;
 mod discovery;
+mod entitlements;
 mod logs;
 mod oauth_clients;
+mod organization_list;
 mod organizations;
 mod runs;
 mod workspaces;
@@ -34,7 +36,11 @@ pub fn api_router() -> Router<Shared> {
         .route("/api/v2/ping", get(discovery::ping))
         .route(
             "/api/v2/organizations",
-            post(organizations::create_organization),
+            post(organizations::create_organization).get(organization_list::list_organizations),
+        )
+        .route(
+            "/api/v2/organizations/{org}/entitlement-set",
+            get(entitlements::entitlement_set),
         )
         .route(
             "/api/v2/organizations/{org}",

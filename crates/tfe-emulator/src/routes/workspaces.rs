@@ -91,6 +91,9 @@ pub(super) fn apply_workspace_attributes(
             "execution-mode {mode:?} is invalid; allowed: remote, local, agent"
         )));
     }
+    if let Some(version) = attr_string(attrs, "terraform-version")? {
+        crate::terraform_versions::check(&version).map_err(ApiError::unprocessable)?;
+    }
     let new_name = attr_string(attrs, "name")?;
     let ws = &store.workspaces[ws_id];
     if let Some(name) = new_name.as_ref().filter(|name| {
