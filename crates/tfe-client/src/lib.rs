@@ -9,6 +9,7 @@ pub mod error;
 #[cfg(feature = "http")]
 pub mod limiter;
 pub mod models;
+pub mod requests;
 #[cfg(feature = "http")]
 mod tls;
 #[cfg(feature = "http")]
@@ -16,8 +17,11 @@ pub mod untrusted;
 
 #[cfg(feature = "http")]
 pub use client::{
-    CreateOAuthClient, CreateRun, PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient,
-    TfeClientConfig, WorkspaceOptions, default_user_agent,
+    PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig, default_user_agent,
 };
 pub use error::TfeError;
 pub use models::*;
+pub use requests::{
+    ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OrganizationOptions,
+    RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
+};

@@ -64,6 +64,7 @@ pub mod diagnostics;
 mod framework;
 pub mod handshake;
 pub mod logging;
+pub mod model;
 pub mod plan;
 /// The generated protobuf code, with the gRPC client stubs: public only with the `test-client` feature, for
 /// tests that play Terraform's side. Everything else sees this crate's own types.

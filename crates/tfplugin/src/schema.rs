@@ -156,6 +156,13 @@ impl Block {
     pub fn nested_block(&self, name: &str) -> Option<&NestedBlock> {
         self.blocks.iter().find(|b| b.type_name == name)
     }
+
+    /// The default of attribute `name`, or null when it has none (or is not declared).
+    pub fn default_of(&self, name: &str) -> Value {
+        self.attribute(name)
+            .and_then(|a| a.default.clone())
+            .unwrap_or(Value::Null)
+    }
 }
 
 impl NestedBlock {

@@ -75,14 +75,12 @@ fn is_empty_collection(v: &Value) -> bool {
         || matches!(v, Value::Map(m) if m.is_empty())
 }
 
-/// `api` for state, but an empty or missing API string stays null when the prior value was null,
+/// `api` for state, but an empty or missing API string stays unset when the prior value was unset,
 /// so an unset optional attribute shows no diff.
-pub fn refreshed_string(prior: &Value, api: Option<&str>) -> Value {
+pub fn refreshed_string(prior: Option<&str>, api: Option<&str>) -> Option<String> {
     match api {
-        Some(s) if !s.is_empty() => Value::string(s),
-        Some(s) if !prior.is_null() => Value::string(s),
-        _ if prior.is_null() => Value::Null,
-        _ => Value::string(""),
+        Some(s) if !s.is_empty() || prior.is_some() => Some(s.to_owned()),
+        _ => prior.map(|_| String::new()),
     }
 }
 
@@ -105,20 +103,14 @@ mod tests {
 
     #[test]
     fn an_empty_api_string_keeps_an_unset_attribute_null() {
-        assert_eq!(refreshed_string(&Value::Null, Some("")), Value::Null);
-        assert_eq!(refreshed_string(&Value::Null, None), Value::Null);
+        assert_eq!(refreshed_string(None, Some("")), None);
+        assert_eq!(refreshed_string(None, None), None);
         assert_eq!(
-            refreshed_string(&Value::Null, Some("main")),
-            Value::string("main")
+            refreshed_string(None, Some("main")).as_deref(),
+            Some("main")
         );
-        assert_eq!(
-            refreshed_string(&Value::string("dev"), Some("")),
-            Value::string("")
-        );
-        assert_eq!(
-            refreshed_string(&Value::string("dev"), None),
-            Value::string("")
-        );
+        assert_eq!(refreshed_string(Some("dev"), Some("")).as_deref(), Some(""));
+        assert_eq!(refreshed_string(Some("dev"), None).as_deref(), Some(""));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::models::{VcsRepo, Workspace};
 use tfe_client::{TfeClient, WorkspaceOptions};
+use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
@@ -24,19 +25,86 @@ pub const TYPE_NAME: &str = "tfe_workspace";
 pub const SCHEMA_VERSION: i64 = 1;
 pub const EXECUTION_MODES: [&str; 3] = ["agent", "local", "remote"];
 
-/// Attributes kept in state only, with the value that needs no warning.
+/// Attributes kept in state only: the API subset has no field for them.
+const STATE_ONLY: [&str; 9] = [
+    "description",
+    "project_id",
+    "tag_names",
+    "tags",
+    "file_triggers_enabled",
+    "speculative_enabled",
+    "structured_run_output_enabled",
+    "auto_apply_run_trigger",
+    "ssh_key_id",
+];
+
+/// The state-only attributes with the value that needs no warning: the schema's default, or null.
 fn unsupported_attributes() -> Vec<(&'static str, Value)> {
-    vec![
-        ("description", Value::Null),
-        ("project_id", Value::Null),
-        ("tag_names", Value::Null),
-        ("tags", Value::Null),
-        ("file_triggers_enabled", Value::Bool(true)),
-        ("speculative_enabled", Value::Bool(true)),
-        ("structured_run_output_enabled", Value::Bool(true)),
-        ("auto_apply_run_trigger", Value::Bool(false)),
-        ("ssh_key_id", Value::string("")),
-    ]
+    let block = schema().block;
+    STATE_ONLY
+        .iter()
+        .map(|name| (*name, block.default_of(name)))
+        .collect()
+}
+
+tfplugin::value_model! {
+    /// The values of a `tfe_workspace` that the API has fields for, plus its computed attributes.
+    pub struct WorkspaceModel {
+        pub id: Option<String> = "id",
+        pub name: Option<String> = "name",
+        pub organization: Option<String> = "organization",
+        pub queue_all_runs: Option<bool> = "queue_all_runs",
+        pub auto_apply: Option<bool> = "auto_apply",
+        pub terraform_version: Option<String> = "terraform_version",
+        pub execution_mode: Option<String> = "execution_mode",
+        pub working_directory: Option<String> = "working_directory",
+        pub allow_destroy_plan: Option<bool> = "allow_destroy_plan",
+        pub resource_count: Option<i64> = "resource_count",
+        pub html_url: Option<String> = "html_url",
+        pub vcs_repo: Vec<VcsRepoModel> = "vcs_repo",
+    }
+}
+
+tfplugin::value_model! {
+    /// One `vcs_repo` block.
+    pub struct VcsRepoModel {
+        pub identifier: Option<String> = "identifier",
+        pub branch: Option<String> = "branch",
+        pub oauth_token_id: Option<String> = "oauth_token_id",
+        /// Kept as configured (no API field); raw, so an unknown stays unknown.
+        pub github_app_installation_id: Value = "github_app_installation_id",
+        pub ingress_submodules: Option<bool> = "ingress_submodules",
+        pub tags_regex: Option<String> = "tags_regex",
+    }
+}
+
+impl VcsRepoModel {
+    fn to_api(&self) -> VcsRepo {
+        VcsRepo {
+            identifier: self.identifier.clone().unwrap_or_default(),
+            branch: self.branch.clone(),
+            oauth_token_id: self.oauth_token_id.clone(),
+            ingress_submodules: self.ingress_submodules.unwrap_or(false),
+            tags_regex: self.tags_regex.clone(),
+            ..VcsRepo::default()
+        }
+    }
+}
+
+impl WorkspaceModel {
+    /// What create and update send: every supported attribute with a known value.
+    pub fn options(&self) -> WorkspaceOptions {
+        WorkspaceOptions {
+            name: self.name.clone(),
+            auto_apply: self.auto_apply,
+            execution_mode: self.execution_mode.clone(),
+            queue_all_runs: self.queue_all_runs,
+            allow_destroy_plan: self.allow_destroy_plan,
+            terraform_version: self.terraform_version.clone(),
+            working_directory: self.working_directory.clone(),
+            vcs_repo: self.vcs_repo.first().map(VcsRepoModel::to_api),
+        }
+    }
 }
 
 fn optional_computed(name: &str, ty: Type) -> Attribute {
@@ -141,22 +209,6 @@ pub fn schema() -> Schema {
 
 // ------------------------------------------------------------------ values <-> API
 
-fn opt_str(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
-}
-
-fn vcs_repo_from(value: &Value) -> Option<VcsRepo> {
-    let block = value.attr("vcs_repo").elements().first()?;
-    Some(VcsRepo {
-        identifier: block.attr("identifier").as_str().unwrap_or_default().into(),
-        branch: opt_str(block.attr("branch")),
-        oauth_token_id: opt_str(block.attr("oauth_token_id")),
-        ingress_submodules: block.attr("ingress_submodules").as_bool().unwrap_or(false),
-        tags_regex: opt_str(block.attr("tags_regex")),
-        ..VcsRepo::default()
-    })
-}
-
 /// `vcs_repo.github_app_installation_id` has no field in the API subset: say so.
 fn warn_github_app(config: &Value, diags: &mut Diagnostics) {
     if let Some(block) = config.attr("vcs_repo").elements().first()
@@ -173,16 +225,7 @@ fn warn_github_app(config: &Value, diags: &mut Diagnostics) {
 
 /// What create and update send: every supported attribute with a known value.
 pub fn options_from(planned: &Value) -> WorkspaceOptions {
-    WorkspaceOptions {
-        name: opt_str(planned.attr("name")),
-        auto_apply: planned.attr("auto_apply").as_bool(),
-        execution_mode: opt_str(planned.attr("execution_mode")),
-        queue_all_runs: planned.attr("queue_all_runs").as_bool(),
-        allow_destroy_plan: planned.attr("allow_destroy_plan").as_bool(),
-        terraform_version: opt_str(planned.attr("terraform_version")),
-        working_directory: opt_str(planned.attr("working_directory")),
-        vcs_repo: vcs_repo_from(planned),
-    }
+    WorkspaceModel::from_value(planned).options()
 }
 
 pub fn html_url(client: &TfeClient, ws: &Workspace, org: &str) -> String {
@@ -202,100 +245,79 @@ pub fn html_url(client: &TfeClient, ws: &Workspace, org: &str) -> String {
         })
 }
 
-fn vcs_repo_state(prior: &Value, api: Option<&VcsRepo>) -> Value {
+/// The `vcs_repo` blocks from the API's repository, keeping what the API does not return as it was.
+fn vcs_repo_state(prior: &[VcsRepoModel], api: Option<&VcsRepo>) -> Vec<VcsRepoModel> {
     let Some(repo) = api else {
-        return Value::List(Vec::new());
+        return Vec::new();
     };
-    let prior_block = prior
-        .attr("vcs_repo")
-        .elements()
-        .first()
-        .cloned()
-        .unwrap_or_default();
-    Value::List(vec![Value::object([
-        ("identifier", Value::string(&repo.identifier)),
-        (
-            "branch",
-            refreshed_string(prior_block.attr("branch"), repo.branch.as_deref()),
+    let prior = prior.first().cloned().unwrap_or_default();
+    vec![VcsRepoModel {
+        identifier: Some(repo.identifier.clone()),
+        branch: refreshed_string(prior.branch.as_deref(), repo.branch.as_deref()),
+        oauth_token_id: refreshed_string(
+            prior.oauth_token_id.as_deref(),
+            repo.oauth_token_id.as_deref(),
         ),
-        (
-            "oauth_token_id",
-            refreshed_string(
-                prior_block.attr("oauth_token_id"),
-                repo.oauth_token_id.as_deref(),
-            ),
-        ),
-        (
-            "github_app_installation_id",
-            prior_block.attr("github_app_installation_id").clone(),
-        ),
-        ("ingress_submodules", Value::Bool(repo.ingress_submodules)),
-        (
-            "tags_regex",
-            refreshed_string(prior_block.attr("tags_regex"), repo.tags_regex.as_deref()),
-        ),
-    ])])
+        github_app_installation_id: prior.github_app_installation_id,
+        ingress_submodules: Some(repo.ingress_submodules),
+        tags_regex: refreshed_string(prior.tags_regex.as_deref(), repo.tags_regex.as_deref()),
+    }]
 }
 
 /// State from the API's view of the workspace, keeping `base`'s state-only attributes (filled
 /// with their defaults when missing, as after import).
 pub fn state_from(base: &Value, ws: &Workspace, html_url: String) -> Value {
     let a = &ws.attributes;
-    let org = ws.organization_name().map(Value::string);
     let mut state = if base.is_null() {
         schema_nulls()
     } else {
         base.clone()
     };
-    let set = |state: &mut Value, name: &str, v: Value| state.set_attr(name, v);
-    set(&mut state, "id", Value::string(&ws.id));
-    set(&mut state, "name", Value::string(&a.name));
-    if let Some(org) = org {
-        set(&mut state, "organization", org);
-    }
-    set(&mut state, "queue_all_runs", Value::Bool(a.queue_all_runs));
-    set(&mut state, "auto_apply", Value::Bool(a.auto_apply));
-    let tf_version = a.terraform_version.clone().unwrap_or_default();
-    set(&mut state, "terraform_version", Value::string(tf_version));
-    let mode = a.execution_mode.clone().unwrap_or_else(|| "remote".into());
-    set(&mut state, "execution_mode", Value::string(mode));
-    set(
-        &mut state,
-        "working_directory",
-        Value::string(a.working_directory.clone().unwrap_or_default()),
-    );
-    set(
-        &mut state,
-        "allow_destroy_plan",
-        Value::Bool(a.allow_destroy_plan),
-    );
-    let vcs = vcs_repo_state(base, a.vcs_repo.as_ref());
-    set(&mut state, "vcs_repo", vcs);
-    set(
-        &mut state,
-        "resource_count",
-        Value::int(a.resource_count as i64),
-    );
-    set(&mut state, "html_url", Value::string(html_url));
-    for (name, fallback) in [
-        ("file_triggers_enabled", Value::Bool(true)),
-        ("speculative_enabled", Value::Bool(true)),
-        ("structured_run_output_enabled", Value::Bool(true)),
-        ("auto_apply_run_trigger", Value::Bool(false)),
-        ("force_delete", Value::Bool(false)),
-        ("ssh_key_id", Value::string("")),
+    let prior = WorkspaceModel::from_value(&state);
+    let model = WorkspaceModel {
+        id: Some(ws.id.clone()),
+        name: Some(a.name.clone()),
+        organization: ws
+            .organization_name()
+            .map(str::to_owned)
+            .or(prior.organization),
+        queue_all_runs: Some(a.queue_all_runs),
+        auto_apply: Some(a.auto_apply),
+        terraform_version: Some(a.terraform_version.clone().unwrap_or_default()),
+        execution_mode: Some(a.execution_mode.clone().unwrap_or_else(|| "remote".into())),
+        working_directory: Some(a.working_directory.clone().unwrap_or_default()),
+        allow_destroy_plan: Some(a.allow_destroy_plan),
+        resource_count: Some(a.resource_count as i64),
+        html_url: Some(html_url),
+        vcs_repo: vcs_repo_state(&prior.vcs_repo, a.vcs_repo.as_ref()),
+    };
+    model.write_to(&mut state);
+    // What an import stores for the attributes the API does not return: the schema's default, else
+    // the official provider's empty value.
+    let block = schema().block;
+    for (name, empty) in [
+        ("file_triggers_enabled", Value::Null),
+        ("speculative_enabled", Value::Null),
+        ("structured_run_output_enabled", Value::Null),
+        ("auto_apply_run_trigger", Value::Null),
+        ("force_delete", Value::Null),
+        ("ssh_key_id", Value::Null),
         ("description", Value::string("")),
         ("tag_names", Value::Set(Vec::new())),
         ("tags", Value::Map(Default::default())),
         ("hyok_enabled", Value::Bool(false)),
     ] {
+        let fallback = match block.default_of(name) {
+            Value::Null => empty,
+            default => default,
+        };
         let v = known_or(state.attr(name), fallback);
-        set(&mut state, name, v);
+        state.set_attr(name, v);
     }
     let effective = state.attr("tags").clone();
-    set(&mut state, "effective_tags", effective);
+    state.set_attr("effective_tags", effective);
     if state.attr("project_id").is_unknown() {
-        set(&mut state, "project_id", Value::Null);
+        state.set_attr("project_id", Value::Null);
     }
     state
 }
@@ -556,6 +578,27 @@ impl Resource for WorkspaceResource {
 mod tests {
     use super::*;
     use tfplugin::plan::plan_resource;
+
+    #[test]
+    fn the_models_name_only_what_the_schema_declares() {
+        let schema = schema();
+        assert!(tfplugin::model::undeclared_attributes::<WorkspaceModel>(&schema).is_empty());
+        let vcs = Schema {
+            version: 0,
+            block: vcs_repo_block(),
+        };
+        assert!(tfplugin::model::undeclared_attributes::<VcsRepoModel>(&vcs).is_empty());
+    }
+
+    #[test]
+    fn state_only_attributes_accept_the_schema_default_without_a_warning() {
+        let accepted: std::collections::HashMap<_, _> =
+            unsupported_attributes().into_iter().collect();
+        assert_eq!(accepted["speculative_enabled"], Value::Bool(true));
+        assert_eq!(accepted["auto_apply_run_trigger"], Value::Bool(false));
+        assert_eq!(accepted["ssh_key_id"], Value::string(""));
+        assert_eq!(accepted["description"], Value::Null);
+    }
 
     #[test]
     fn import_ids_are_a_workspace_id_or_org_slash_name() {

@@ -9,8 +9,12 @@ impl TfeClient {
         auto_queue_runs: bool,
         speculative: bool,
     ) -> Result<ConfigurationVersion, TfeError> {
-        let body = json!({"data": {"type": "configuration-versions",
-            "attributes": {"auto-queue-runs": auto_queue_runs, "speculative": speculative}}});
+        let body = ConfigurationVersionOptions {
+            auto_queue_runs: Some(auto_queue_runs),
+            speculative: Some(speculative),
+            provisional: None,
+        }
+        .to_document();
         self.write(
             Method::POST,
             &format!("workspaces/{}/configuration-versions", seg(workspace_id)),

@@ -33,12 +33,11 @@ use super::models::*;
 use super::tls;
 use super::untrusted::{self, MAX_BODY_BYTES};
 
+use super::requests::*;
 use envelope::*;
 pub use logs::RunLog;
-pub use oauth_clients::CreateOAuthClient;
-pub use runs::{CreateRun, RunWithIncludes};
+pub use runs::RunWithIncludes;
 use transport::*;
-pub use workspaces::WorkspaceOptions;
 
 /// How to reach one TFE host.
 #[derive(Clone)]
@@ -255,11 +254,4 @@ fn seg(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
-}
-
-/// Sets `key` when the option has a value (unset fields are not sent).
-fn set_opt<T: serde::Serialize>(obj: &mut Value, key: &str, value: &Option<T>) {
-    if let Some(v) = value {
-        obj[key] = json!(v);
-    }
 }

@@ -12,7 +12,12 @@ impl TfeClient {
         name: &str,
         email: &str,
     ) -> Result<Organization, TfeError> {
-        let body = json!({"data": {"type": "organizations", "attributes": {"name": name, "email": email}}});
+        let body = OrganizationOptions {
+            name: Some(name.into()),
+            email: Some(email.into()),
+            ..Default::default()
+        }
+        .to_document();
         self.write(Method::POST, "organizations", body).await
     }
 
@@ -23,14 +28,12 @@ impl TfeClient {
         email: Option<&str>,
         cost_estimation_enabled: Option<bool>,
     ) -> Result<Organization, TfeError> {
-        let mut attrs = json!({});
-        set_opt(&mut attrs, "email", &email);
-        set_opt(
-            &mut attrs,
-            "cost-estimation-enabled",
-            &cost_estimation_enabled,
-        );
-        let body = json!({"data": {"type": "organizations", "attributes": attrs}});
+        let body = OrganizationOptions {
+            email: email.map(str::to_owned),
+            cost_estimation_enabled,
+            ..Default::default()
+        }
+        .to_document();
         let raw = self
             .send(
                 Method::PATCH,

@@ -2,21 +2,6 @@
 
 use super::*;
 
-/// Parameters of `POST /runs`.
-#[derive(Debug, Clone, Default)]
-pub struct CreateRun {
-    pub workspace_id: String,
-    pub is_destroy: bool,
-    /// `None` uses the workspace's setting.
-    pub auto_apply: Option<bool>,
-    pub message: Option<String>,
-    pub plan_only: bool,
-    pub allow_empty_apply: bool,
-    pub configuration_version_id: Option<String>,
-    pub target_addrs: Vec<String>,
-    pub replace_addrs: Vec<String>,
-}
-
 /// A run with the resources requested through `include`.
 #[derive(Debug, Clone)]
 pub struct RunWithIncludes {
@@ -37,28 +22,8 @@ impl RunWithIncludes {
 
 impl TfeClient {
     pub async fn create_run(&self, options: CreateRun) -> Result<Run, TfeError> {
-        let mut attrs = json!({
-            "is-destroy": options.is_destroy,
-            "plan-only": options.plan_only,
-            "allow-empty-apply": options.allow_empty_apply,
-        });
-        set_opt(&mut attrs, "auto-apply", &options.auto_apply);
-        set_opt(&mut attrs, "message", &options.message);
-        if !options.target_addrs.is_empty() {
-            attrs["target-addrs"] = json!(options.target_addrs);
-        }
-        if !options.replace_addrs.is_empty() {
-            attrs["replace-addrs"] = json!(options.replace_addrs);
-        }
-        let mut relationships =
-            json!({"workspace": {"data": {"type": "workspaces", "id": options.workspace_id}}});
-        if let Some(cv) = &options.configuration_version_id {
-            relationships["configuration-version"] =
-                json!({"data": {"type": "configuration-versions", "id": cv}});
-        }
-        let body =
-            json!({"data": {"type": "runs", "attributes": attrs, "relationships": relationships}});
-        self.write(Method::POST, "runs", body).await
+        self.write(Method::POST, "runs", options.to_document())
+            .await
     }
 
     /// `GET /runs/:id`: one request (plus bounded retries of 429/5xx/transport failures).
@@ -137,10 +102,10 @@ impl TfeClient {
         action: &str,
         comment: Option<&str>,
     ) -> Result<(), TfeError> {
-        let body = match comment {
-            Some(c) => json!({"comment": c}),
-            None => json!({}),
-        };
+        let body = RunActionOptions {
+            comment: comment.map(str::to_owned),
+        }
+        .to_body();
         self.send(
             Method::POST,
             &format!("runs/{}/actions/{action}", seg(id)),

@@ -2,19 +2,6 @@
 
 use super::*;
 
-/// Parameters of workspace create and update (unset fields are not sent).
-#[derive(Debug, Clone, Default)]
-pub struct WorkspaceOptions {
-    pub name: Option<String>,
-    pub auto_apply: Option<bool>,
-    pub execution_mode: Option<String>,
-    pub queue_all_runs: Option<bool>,
-    pub allow_destroy_plan: Option<bool>,
-    pub terraform_version: Option<String>,
-    pub working_directory: Option<String>,
-    pub vcs_repo: Option<VcsRepo>,
-}
-
 impl TfeClient {
     pub async fn workspace(&self, id: &str) -> Result<Workspace, TfeError> {
         self.get(&format!("workspaces/{}", seg(id)), &[]).await
@@ -63,8 +50,7 @@ impl TfeClient {
         if options.name.as_deref().unwrap_or("").is_empty() {
             return Err(TfeError::Config("a workspace needs a name".into()));
         }
-        let body =
-            json!({"data": {"type": "workspaces", "attributes": workspace_attributes(options)}});
+        let body = options.to_document();
         self.write(
             Method::POST,
             &format!("organizations/{}/workspaces", seg(organization)),
@@ -78,8 +64,7 @@ impl TfeClient {
         id: &str,
         options: &WorkspaceOptions,
     ) -> Result<Workspace, TfeError> {
-        let body =
-            json!({"data": {"type": "workspaces", "attributes": workspace_attributes(options)}});
+        let body = options.to_document();
         let raw = self
             .send(
                 Method::PATCH,
@@ -148,17 +133,4 @@ impl TfeClient {
         self.list(&format!("workspaces/{}/runs", seg(workspace_id)), page, &[])
             .await
     }
-}
-
-fn workspace_attributes(o: &WorkspaceOptions) -> Value {
-    let mut attrs = json!({});
-    set_opt(&mut attrs, "name", &o.name);
-    set_opt(&mut attrs, "auto-apply", &o.auto_apply);
-    set_opt(&mut attrs, "execution-mode", &o.execution_mode);
-    set_opt(&mut attrs, "queue-all-runs", &o.queue_all_runs);
-    set_opt(&mut attrs, "allow-destroy-plan", &o.allow_destroy_plan);
-    set_opt(&mut attrs, "terraform-version", &o.terraform_version);
-    set_opt(&mut attrs, "working-directory", &o.working_directory);
-    set_opt(&mut attrs, "vcs-repo", &o.vcs_repo);
-    attrs
 }

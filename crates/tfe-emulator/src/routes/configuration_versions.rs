@@ -7,15 +7,15 @@ pub(super) async fn create_cv(
     Path(ws_id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let attrs = attributes(&body_json(&body)?);
-    let auto_queue = attr_bool(&attrs, "auto-queue-runs")?.unwrap_or(true);
-    let speculative = attr_bool(&attrs, "speculative")?.unwrap_or(false);
+    let request: ConfigurationVersionOptions = document(&body)?;
+    let auto_queue = request.auto_queue_runs.unwrap_or(true);
+    let speculative = request.speculative.unwrap_or(false);
     let mut store = emu.store.lock().unwrap();
     if !store.workspaces.contains_key(&ws_id) {
         return Err(ApiError::not_found("workspace"));
     }
     let id = store.new_configuration_version(&ws_id, "tfe-api", false, speculative, auto_queue);
-    if let Some(p) = attr_bool(&attrs, "provisional")? {
+    if let Some(p) = request.provisional {
         store
             .configuration_versions
             .get_mut(&id)

@@ -21,7 +21,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use tfe_client::models::VcsRepo;
+use tfe_client::requests::{
+    ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OrganizationOptions,
+    RequestDocument, RunActionOptions, WorkspaceOptions,
+};
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
 use super::store::{OAuthClient, Store, new_suffix, now};
@@ -137,39 +140,10 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::new(422, format!("request body is not valid JSON: {e}")))
 }
 
-/// `data.attributes` of a JSON:API body, or `{}`.
-fn attributes(body: &Value) -> Value {
-    body.pointer("/data/attributes")
-        .cloned()
-        .unwrap_or_else(|| json!({}))
-}
-
-/// An attribute by its kebab-case name, also accepting snake_case (pytfe sends some that way).
-fn attr<'a>(attrs: &'a Value, name: &str) -> Option<&'a Value> {
-    attrs
-        .get(name)
-        .or_else(|| attrs.get(name.replace('-', "_")))
-        .filter(|v| !v.is_null())
-}
-
-fn attr_bool(attrs: &Value, name: &str) -> Result<Option<bool>, ApiError> {
-    match attr(attrs, name) {
-        None => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(ApiError::unprocessable(format!(
-            "attribute {name} must be a boolean, got {other}"
-        ))),
-    }
-}
-
-fn attr_string(attrs: &Value, name: &str) -> Result<Option<String>, ApiError> {
-    match attr(attrs, name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ApiError::unprocessable(format!(
-            "attribute {name} must be a string, got {other}"
-        ))),
-    }
+/// Reads a request document (the client's typed documents, read leniently); a malformed one is a 422
+/// naming the attribute and what it must be.
+fn document<T: RequestDocument>(body: &Bytes) -> Result<T, ApiError> {
+    T::from_document(&body_json(body)?).map_err(|e| ApiError::unprocessable(e.to_string()))
 }
 
 /// A query parameter, treating empty values as absent (pytfe sends `filter[status]=`).

@@ -7,16 +7,14 @@ pub(super) async fn create_oauth_client(
     Path(org): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let attrs = attributes(&body_json(&body)?);
-    let required = |name: &str| -> Result<String, ApiError> {
-        attr_string(&attrs, name)?
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::unprocessable(format!("{name} is required")))
-    };
-    let service_provider = required("service-provider")?;
-    let http_url = required("http-url")?;
-    let api_url = required("api-url")?;
-    let token = attr_string(&attrs, "oauth-token-string")?;
+    let CreateOAuthClient {
+        service_provider,
+        http_url,
+        api_url,
+        oauth_token_string: token,
+        name,
+        organization_scoped,
+    } = document(&body)?;
     let mut store = emu.store.lock().unwrap();
     if !store.organizations.contains_key(&org) {
         return Err(ApiError::not_found("organization"));
@@ -24,11 +22,11 @@ pub(super) async fn create_oauth_client(
     let client = OAuthClient {
         id: format!("oc-{}", new_suffix()),
         organization: org,
-        name: attr_string(&attrs, "name")?,
+        name,
         service_provider,
         http_url,
         api_url,
-        organization_scoped: attr_bool(&attrs, "organization-scoped")?.unwrap_or(true),
+        organization_scoped: organization_scoped.unwrap_or(true),
         token_id: token
             .filter(|t| !t.is_empty())
             .map(|_| format!("ot-{}", new_suffix())),

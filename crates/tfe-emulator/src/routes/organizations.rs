@@ -3,8 +3,9 @@
 use super::*;
 
 pub(super) async fn create_organization(State(emu): State<Shared>, body: Bytes) -> ApiResult {
-    let attrs = attributes(&body_json(&body)?);
-    let name = attr_string(&attrs, "name")?
+    let request: OrganizationOptions = document(&body)?;
+    let name = request
+        .name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::unprocessable("Name can't be blank"))?;
     if !name
@@ -15,10 +16,11 @@ pub(super) async fn create_organization(State(emu): State<Shared>, body: Bytes) 
             "Name {name:?} is invalid: only letters, numbers, - and _ are allowed"
         )));
     }
-    let email = attr_string(&attrs, "email")?
+    let email = request
+        .email
         .filter(|e| !e.is_empty())
         .ok_or_else(|| ApiError::unprocessable("Email can't be blank"))?;
-    let cost = attr_bool(&attrs, "cost-estimation-enabled")?.unwrap_or(false);
+    let cost = request.cost_estimation_enabled.unwrap_or(false);
     let mut store = emu.store.lock().unwrap();
     if store.organizations.contains_key(&name) {
         return Err(ApiError::unprocessable(format!(
@@ -46,12 +48,14 @@ pub(super) async fn update_organization(
     Path(org): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let attrs = attributes(&body_json(&body)?);
-    let email = attr_string(&attrs, "email")?;
+    let OrganizationOptions {
+        email,
+        cost_estimation_enabled: cost,
+        ..
+    } = document(&body)?;
     if email.as_deref() == Some("") {
         return Err(ApiError::unprocessable("Email can't be blank"));
     }
-    let cost = attr_bool(&attrs, "cost-estimation-enabled")?;
     let mut store = emu.store.lock().unwrap();
     let o = store
         .organizations

@@ -83,31 +83,20 @@ pub(super) async fn create_run(
     user_ext: Option<Extension<UserId>>,
     body: Bytes,
 ) -> ApiResult {
-    let body = body_json(&body)?;
-    let attrs = attributes(&body);
-    let ws_id = body
-        .pointer("/data/relationships/workspace/data/id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::unprocessable("relationships.workspace.data.id is required"))?
-        .to_string();
-    let cv_requested = body
-        .pointer("/data/relationships/configuration-version/data/id")
-        .and_then(Value::as_str);
-    let is_destroy = attr_bool(&attrs, "is-destroy")?.unwrap_or(false);
-    let plan_only_attr = attr_bool(&attrs, "plan-only")?.unwrap_or(false);
-    let auto_apply_attr = attr_bool(&attrs, "auto-apply")?;
-    let message = attr_string(&attrs, "message")?;
-    let allow_empty = attr_bool(&attrs, "allow-empty-apply")?.unwrap_or(false);
-    let refresh = attr_bool(&attrs, "refresh")?.unwrap_or(true);
-    let refresh_only = attr_bool(&attrs, "refresh-only")?.unwrap_or(false);
-    let addrs = |name: &str| -> Result<Vec<String>, ApiError> {
-        match attr(&attrs, name) {
-            None => Ok(Vec::new()),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|_| ApiError::unprocessable(format!("{name} must be a list of strings"))),
-        }
-    };
-    let (targets, replaces) = (addrs("target-addrs")?, addrs("replace-addrs")?);
+    let CreateRun {
+        is_destroy,
+        auto_apply: auto_apply_attr,
+        message,
+        plan_only: plan_only_attr,
+        allow_empty_apply: allow_empty,
+        refresh,
+        refresh_only,
+        target_addrs: targets,
+        replace_addrs: replaces,
+        workspace_id: ws_id,
+        configuration_version_id: cv_requested,
+    } = document(&body)?;
+    let refresh = refresh.unwrap_or(true);
 
     let mut store = emu.store.lock().unwrap();
     let ws = store
@@ -115,7 +104,7 @@ pub(super) async fn create_run(
         .get(&ws_id)
         .ok_or_else(|| ApiError::not_found("workspace"))?;
     let ws_auto_apply = ws.auto_apply;
-    let cv = match cv_requested {
+    let cv = match cv_requested.as_deref() {
         Some(cv_id) => store
             .configuration_versions
             .get(cv_id)
@@ -234,7 +223,9 @@ pub(super) async fn run_action(
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    body_json(&body)?;
+    // Only a comment can come with an action; this emulator does not keep it.
+    RunActionOptions::from_body(&body_json(&body)?)
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let mut store = emu.store.lock().unwrap();
     if !store.runs.contains_key(&id) {
         return Err(ApiError::not_found("run"));

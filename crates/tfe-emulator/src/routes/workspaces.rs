@@ -73,28 +73,23 @@ pub(super) fn ws_id_by_name(store: &Store, org: &str, name: &str) -> Result<Stri
 pub(super) fn apply_workspace_attributes(
     store: &mut Store,
     ws_id: &str,
-    attrs: &Value,
+    request: WorkspaceOptions,
 ) -> Result<(), ApiError> {
-    let vcs = match attr(attrs, "vcs-repo") {
-        None => None,
-        Some(v) => Some(
-            serde_json::from_value::<VcsRepo>(v.clone())
-                .map_err(|e| ApiError::unprocessable(format!("vcs-repo: {e}")))?,
-        ),
-    };
     // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace.
-    let vcs = vcs.filter(|r: &VcsRepo| !r.identifier.is_empty());
-    if let Some(mode) = attr_string(attrs, "execution-mode")?
+    let vcs = request.vcs_repo.filter(|r| !r.identifier.is_empty());
+    if let Some(mode) = request
+        .execution_mode
+        .as_ref()
         .filter(|m| !["remote", "local", "agent"].contains(&m.as_str()))
     {
         return Err(ApiError::unprocessable(format!(
             "execution-mode {mode:?} is invalid; allowed: remote, local, agent"
         )));
     }
-    if let Some(version) = attr_string(attrs, "terraform-version")? {
-        crate::terraform_versions::check(&version).map_err(ApiError::unprocessable)?;
+    if let Some(version) = &request.terraform_version {
+        crate::terraform_versions::check(version).map_err(ApiError::unprocessable)?;
     }
-    let new_name = attr_string(attrs, "name")?;
+    let new_name = request.name;
     let ws = &store.workspaces[ws_id];
     if let Some(name) = new_name.as_ref().filter(|name| {
         *name != &ws.name && store.workspace_by_name(&ws.organization, name).is_some()
@@ -107,22 +102,22 @@ pub(super) fn apply_workspace_attributes(
     if let Some(name) = new_name {
         ws.name = name;
     }
-    if let Some(b) = attr_bool(attrs, "auto-apply")? {
+    if let Some(b) = request.auto_apply {
         ws.auto_apply = b;
     }
-    if let Some(b) = attr_bool(attrs, "queue-all-runs")? {
+    if let Some(b) = request.queue_all_runs {
         ws.queue_all_runs = b;
     }
-    if let Some(b) = attr_bool(attrs, "allow-destroy-plan")? {
+    if let Some(b) = request.allow_destroy_plan {
         ws.allow_destroy_plan = b;
     }
-    if let Some(s) = attr_string(attrs, "execution-mode")? {
+    if let Some(s) = request.execution_mode {
         ws.execution_mode = s;
     }
-    if let Some(s) = attr_string(attrs, "terraform-version")? {
+    if let Some(s) = request.terraform_version {
         ws.terraform_version = s;
     }
-    if let Some(s) = attr_string(attrs, "working-directory")? {
+    if let Some(s) = request.working_directory {
         ws.working_directory = s;
     }
     let linked = vcs.is_some() && ws.vcs_repo.is_none();
@@ -142,8 +137,10 @@ pub(super) async fn create_workspace(
     user_ext: Option<Extension<UserId>>,
     body: Bytes,
 ) -> ApiResult {
-    let attrs = attributes(&body_json(&body)?);
-    let name = attr_string(&attrs, "name")?
+    let request: WorkspaceOptions = document(&body)?;
+    let name = request
+        .name
+        .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::unprocessable("Name can't be blank"))?;
     let mut store = emu.store.lock().unwrap();
@@ -156,7 +153,7 @@ pub(super) async fn create_workspace(
         )));
     }
     let id = store.new_workspace(&org, &name);
-    if let Err(e) = apply_workspace_attributes(&mut store, &id, &attrs) {
+    if let Err(e) = apply_workspace_attributes(&mut store, &id, request) {
         store.workspaces.remove(&id);
         return Err(e);
     }
@@ -222,12 +219,12 @@ pub(super) async fn read_workspace_by_name(
 }
 
 pub(super) fn update_ws(emu: &Shared, id: &str, body: &Bytes) -> ApiResult {
-    let attrs = attributes(&body_json(body)?);
+    let request: WorkspaceOptions = document(body)?;
     let mut store = emu.store.lock().unwrap();
     if !store.workspaces.contains_key(id) {
         return Err(ApiError::not_found("workspace"));
     }
-    apply_workspace_attributes(&mut store, id, &attrs)?;
+    apply_workspace_attributes(&mut store, id, request)?;
     ok(workspace_doc(&store, id, &HashMap::new(), emu.base_url())?)
 }
 

@@ -1,0 +1,455 @@
+//! The request documents the client sends and the emulator reads: each attribute's wire name is spelled
+//! once, here.
+//!
+//! A request type is declared with [`request_document!`]: its attributes (`data.attributes`) and
+//! relationships (`data.relationships.<name>.data.id`). The field's Rust type says what an absent attribute
+//! means: `Option<T>` is "not sent", `bool` is `false`, `Vec<String>` is empty, `String` is required.
+//! Reading is lenient the way the real API is: snake_case names are accepted beside kebab-case (pytfe sends
+//! some that way) and `null` counts as absent.
+
+use serde_json::{Map, Value, json};
+
+use crate::models::VcsRepo;
+
+/// Why a request document could not be read; the text is what the API answers with its 422.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// An attribute has the wrong JSON type.
+    #[error("attribute {name} must be {expected}, got {got}")]
+    WrongType {
+        /// The attribute's wire name.
+        name: &'static str,
+        /// What it must be, for example "a boolean".
+        expected: &'static str,
+        /// The value sent, cut to a readable length.
+        got: String,
+    },
+    /// A required attribute is absent, null or empty.
+    #[error("{name} is required")]
+    Missing {
+        /// The attribute's wire name.
+        name: &'static str,
+    },
+    /// A required relationship is absent.
+    #[error("relationships.{name}.data.id is required")]
+    MissingRelationship {
+        /// The relationship's wire name.
+        name: &'static str,
+    },
+}
+
+/// One attribute value type: how it reads from and writes to JSON.
+pub trait AttributeValue: Sized {
+    /// Named in the error when a value has another type, e.g. "a boolean".
+    const EXPECTED: &'static str;
+    /// The value, or `None` when the JSON has another type.
+    fn from_json(value: &Value) -> Option<Self>;
+    /// The JSON sent.
+    fn to_json(&self) -> Value;
+}
+
+impl AttributeValue for bool {
+    const EXPECTED: &'static str = "a boolean";
+    fn from_json(value: &Value) -> Option<Self> {
+        value.as_bool()
+    }
+    fn to_json(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl AttributeValue for String {
+    const EXPECTED: &'static str = "a string";
+    fn from_json(value: &Value) -> Option<Self> {
+        value.as_str().map(str::to_owned)
+    }
+    fn to_json(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl AttributeValue for Vec<String> {
+    const EXPECTED: &'static str = "a list of strings";
+    fn from_json(value: &Value) -> Option<Self> {
+        value
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+    fn to_json(&self) -> Value {
+        json!(self)
+    }
+}
+
+impl AttributeValue for VcsRepo {
+    const EXPECTED: &'static str = "a VCS repository object";
+    fn from_json(value: &Value) -> Option<Self> {
+        serde_json::from_value(value.clone()).ok()
+    }
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// A field of a request type: what absence means for it, and whether it is sent.
+pub trait RequestField: Sized {
+    /// Reads the field from the attribute's JSON (`None`: absent or null).
+    fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError>;
+    /// The JSON to send, or `None` to leave the attribute out.
+    fn write(&self) -> Option<Value>;
+}
+
+fn typed<T: AttributeValue>(name: &'static str, value: &Value) -> Result<T, RequestError> {
+    T::from_json(value).ok_or_else(|| {
+        let mut got = value.to_string();
+        if got.len() > 80 {
+            let cut = (0..=80)
+                .rev()
+                .find(|i| got.is_char_boundary(*i))
+                .unwrap_or(0);
+            got.truncate(cut);
+            got.push_str("...");
+        }
+        RequestError::WrongType {
+            name,
+            expected: T::EXPECTED,
+            got,
+        }
+    })
+}
+
+impl<T: AttributeValue> RequestField for Option<T> {
+    fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError> {
+        value.map(|v| typed(name, v)).transpose()
+    }
+    fn write(&self) -> Option<Value> {
+        self.as_ref().map(T::to_json)
+    }
+}
+
+impl RequestField for bool {
+    fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError> {
+        Ok(<Option<bool> as RequestField>::read(name, value)?.unwrap_or(false))
+    }
+    fn write(&self) -> Option<Value> {
+        Some(Value::Bool(*self))
+    }
+}
+
+impl RequestField for Vec<String> {
+    fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError> {
+        Ok(<Option<Vec<String>> as RequestField>::read(name, value)?.unwrap_or_default())
+    }
+    fn write(&self) -> Option<Value> {
+        (!self.is_empty()).then(|| self.to_json())
+    }
+}
+
+impl RequestField for String {
+    fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError> {
+        <Option<String> as RequestField>::read(name, value)?
+            .filter(|s| !s.is_empty())
+            .ok_or(RequestError::Missing { name })
+    }
+    fn write(&self) -> Option<Value> {
+        Some(self.to_json())
+    }
+}
+
+/// A relationship field: `String` is required, `Option<String>` optional.
+pub trait RelationshipField: Sized {
+    /// Reads the related id (`None`: the relationship is absent).
+    fn read(name: &'static str, id: Option<&str>) -> Result<Self, RequestError>;
+    /// The related id to send, if any.
+    fn id(&self) -> Option<&str>;
+}
+
+impl RelationshipField for String {
+    fn read(name: &'static str, id: Option<&str>) -> Result<Self, RequestError> {
+        id.map(str::to_owned)
+            .ok_or(RequestError::MissingRelationship { name })
+    }
+    fn id(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl RelationshipField for Option<String> {
+    fn read(_name: &'static str, id: Option<&str>) -> Result<Self, RequestError> {
+        Ok(id.map(str::to_owned))
+    }
+    fn id(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+/// An attribute by its kebab-case name, or its snake_case spelling; `null` is absent.
+pub fn attribute<'a>(attributes: &'a Value, name: &str) -> Option<&'a Value> {
+    attributes
+        .get(name)
+        .or_else(|| attributes.get(name.replace('-', "_")))
+        .filter(|v| !v.is_null())
+}
+
+/// A request document type: its JSON:API resource type and how it reads and writes.
+pub trait RequestDocument: Sized {
+    /// The JSON:API `type` of `data`.
+    const RESOURCE_TYPE: &'static str;
+    /// `data.attributes` as sent.
+    fn attributes(&self) -> Map<String, Value>;
+    /// `data.relationships` as sent (empty when the type has none).
+    fn relationships(&self) -> Map<String, Value>;
+    /// Reads a whole request body (a missing `data` or `attributes` reads as `{}`).
+    fn from_document(body: &Value) -> Result<Self, RequestError>;
+
+    /// The whole request body.
+    fn to_document(&self) -> Value {
+        let mut data = json!({"type": Self::RESOURCE_TYPE, "attributes": self.attributes()});
+        let relationships = self.relationships();
+        if !relationships.is_empty() {
+            data["relationships"] = Value::Object(relationships);
+        }
+        json!({ "data": data })
+    }
+}
+
+/// Declares a request type with its JSON:API resource type, attributes and relationships.
+macro_rules! request_document {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident = $resource_type:literal {
+            $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty = $wire:literal, )*
+        }
+        $( relationships {
+            $( $(#[$rel_meta:meta])* pub $rel:ident : $rel_ty:ty = $rel_wire:literal of $rel_type:literal, )*
+        } )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+            $( $( $(#[$rel_meta])* pub $rel: $rel_ty, )* )?
+        }
+
+        impl RequestDocument for $name {
+            const RESOURCE_TYPE: &'static str = $resource_type;
+
+            fn attributes(&self) -> Map<String, Value> {
+                let mut attributes = Map::new();
+                $( if let Some(v) = RequestField::write(&self.$field) {
+                    attributes.insert($wire.into(), v);
+                } )*
+                attributes
+            }
+
+            #[allow(unused_mut)]
+            fn relationships(&self) -> Map<String, Value> {
+                let mut relationships = Map::new();
+                $( $( if let Some(id) = RelationshipField::id(&self.$rel) {
+                    relationships.insert(
+                        $rel_wire.into(),
+                        json!({"data": {"type": $rel_type, "id": id}}),
+                    );
+                } )* )?
+                relationships
+            }
+
+            fn from_document(body: &Value) -> Result<Self, RequestError> {
+                let empty = Value::Object(Map::new());
+                let attributes = body.pointer("/data/attributes").unwrap_or(&empty);
+                Ok(Self {
+                    $( $field: RequestField::read($wire, attribute(attributes, $wire))?, )*
+                    $( $( $rel: RelationshipField::read(
+                        $rel_wire,
+                        body.pointer(concat!("/data/relationships/", $rel_wire, "/data/id"))
+                            .and_then(Value::as_str),
+                    )?, )* )?
+                })
+            }
+        }
+    };
+}
+
+request_document! {
+    /// `POST /organizations` and `PATCH /organizations/:name` (unset fields are not sent).
+    pub struct OrganizationOptions = "organizations" {
+        pub name: Option<String> = "name",
+        pub email: Option<String> = "email",
+        pub cost_estimation_enabled: Option<bool> = "cost-estimation-enabled",
+    }
+}
+
+request_document! {
+    /// `POST /organizations/:org/workspaces` and `PATCH /workspaces/:id` (unset fields are not sent).
+    pub struct WorkspaceOptions = "workspaces" {
+        pub name: Option<String> = "name",
+        pub auto_apply: Option<bool> = "auto-apply",
+        /// `remote`, `local` or `agent`.
+        pub execution_mode: Option<String> = "execution-mode",
+        pub queue_all_runs: Option<bool> = "queue-all-runs",
+        pub allow_destroy_plan: Option<bool> = "allow-destroy-plan",
+        pub terraform_version: Option<String> = "terraform-version",
+        pub working_directory: Option<String> = "working-directory",
+        pub vcs_repo: Option<VcsRepo> = "vcs-repo",
+    }
+}
+
+request_document! {
+    /// `POST /workspaces/:id/configuration-versions`.
+    pub struct ConfigurationVersionOptions = "configuration-versions" {
+        /// `None`: the API's default, true.
+        pub auto_queue_runs: Option<bool> = "auto-queue-runs",
+        pub speculative: Option<bool> = "speculative",
+        pub provisional: Option<bool> = "provisional",
+    }
+}
+
+request_document! {
+    /// `POST /runs`.
+    pub struct CreateRun = "runs" {
+        pub is_destroy: bool = "is-destroy",
+        /// `None` uses the workspace's setting.
+        pub auto_apply: Option<bool> = "auto-apply",
+        /// `None`: the API's "Triggered via API".
+        pub message: Option<String> = "message",
+        pub plan_only: bool = "plan-only",
+        pub allow_empty_apply: bool = "allow-empty-apply",
+        /// `None`: the API's default, true.
+        pub refresh: Option<bool> = "refresh",
+        pub refresh_only: bool = "refresh-only",
+        pub target_addrs: Vec<String> = "target-addrs",
+        pub replace_addrs: Vec<String> = "replace-addrs",
+    }
+    relationships {
+        pub workspace_id: String = "workspace" of "workspaces",
+        /// `None`: the workspace's latest configuration version.
+        pub configuration_version_id: Option<String> = "configuration-version" of "configuration-versions",
+    }
+}
+
+request_document! {
+    /// `POST /organizations/:org/oauth-clients`.
+    pub struct CreateOAuthClient = "oauth-clients" {
+        /// `github`, `gitlab_hosted`, ...
+        pub service_provider: String = "service-provider",
+        pub http_url: String = "http-url",
+        pub api_url: String = "api-url",
+        pub oauth_token_string: Option<String> = "oauth-token-string",
+        pub name: Option<String> = "name",
+        pub organization_scoped: Option<bool> = "organization-scoped",
+    }
+}
+
+/// The body of a run action (`apply`, `discard`, `cancel`, `force-cancel`): a plain object, not JSON:API.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunActionOptions {
+    /// Shown in the run's timeline.
+    pub comment: Option<String>,
+}
+
+impl RunActionOptions {
+    /// The body sent.
+    pub fn to_body(&self) -> Value {
+        let mut body = Map::new();
+        if let Some(comment) = &self.comment {
+            body.insert("comment".into(), comment.to_json());
+        }
+        Value::Object(body)
+    }
+
+    /// Reads a body (`{}` or no body: no comment).
+    pub fn from_body(body: &Value) -> Result<Self, RequestError> {
+        Ok(Self {
+            comment: RequestField::read("comment", attribute(body, "comment"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_create_round_trips_with_its_relationships() {
+        let run = CreateRun {
+            workspace_id: "ws-1".into(),
+            is_destroy: true,
+            message: Some("hello".into()),
+            target_addrs: vec!["null_resource.a".into()],
+            ..Default::default()
+        };
+        let body = run.to_document();
+        assert_eq!(body["data"]["type"], "runs");
+        assert_eq!(body["data"]["attributes"]["is-destroy"], true);
+        assert_eq!(body["data"]["attributes"]["plan-only"], false);
+        assert!(body["data"]["attributes"].get("auto-apply").is_none());
+        assert!(body["data"]["attributes"].get("replace-addrs").is_none());
+        assert_eq!(
+            body["data"]["relationships"]["workspace"]["data"],
+            json!({"type": "workspaces", "id": "ws-1"})
+        );
+        assert!(
+            body["data"]["relationships"]
+                .get("configuration-version")
+                .is_none()
+        );
+        assert_eq!(CreateRun::from_document(&body).unwrap(), run);
+    }
+
+    #[test]
+    fn reading_is_lenient_about_spelling_nulls_and_absent_parts() {
+        let body = json!({"data": {"attributes": {"auto_apply": true, "name": null},
+            "relationships": {}}});
+        let ws = WorkspaceOptions::from_document(&body).unwrap();
+        assert_eq!(ws.auto_apply, Some(true));
+        assert_eq!(ws.name, None);
+        assert_eq!(
+            WorkspaceOptions::from_document(&json!({})).unwrap(),
+            WorkspaceOptions::default()
+        );
+    }
+
+    #[test]
+    fn errors_name_the_attribute_and_what_it_must_be() {
+        let wrong = json!({"data": {"attributes": {"is-destroy": "yes"},
+            "relationships": {"workspace": {"data": {"id": "ws-1"}}}}});
+        assert_eq!(
+            CreateRun::from_document(&wrong).unwrap_err().to_string(),
+            r#"attribute is-destroy must be a boolean, got "yes""#
+        );
+        let list = json!({"data": {"attributes": {"target-addrs": ["a", 1]},
+            "relationships": {"workspace": {"data": {"id": "ws-1"}}}}});
+        assert_eq!(
+            CreateRun::from_document(&list).unwrap_err().to_string(),
+            r#"attribute target-addrs must be a list of strings, got ["a",1]"#
+        );
+        assert_eq!(
+            CreateRun::from_document(&json!({}))
+                .unwrap_err()
+                .to_string(),
+            "relationships.workspace.data.id is required"
+        );
+        let blank = json!({"data": {"attributes": {"service-provider": "", "http-url": "h"}}});
+        assert_eq!(
+            CreateOAuthClient::from_document(&blank)
+                .unwrap_err()
+                .to_string(),
+            "service-provider is required"
+        );
+        let long = json!({"data": {"attributes": {"name": "x".repeat(500)}}});
+        let e =
+            OrganizationOptions::from_document(&json!({"data": {"attributes": {"email": long}}}));
+        assert!(e.unwrap_err().to_string().len() < 160);
+    }
+
+    #[test]
+    fn run_action_bodies_carry_only_a_comment() {
+        assert_eq!(RunActionOptions::default().to_body(), json!({}));
+        let with = RunActionOptions {
+            comment: Some("ok".into()),
+        };
+        assert_eq!(with.to_body(), json!({"comment": "ok"}));
+        assert_eq!(RunActionOptions::from_body(&with.to_body()).unwrap(), with);
+    }
+}
