@@ -443,3 +443,261 @@ fn over_http2_an_early_answer_still_reaches_the_client() {
         assert_eq!(curl_status(&emu, "/api/v2/no-such-route", &body), "404 2");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_is_renamed_and_keeps_its_session_settings() {
+    let emu = TestEmulator::start();
+    let ws = emu.seed_workspace("acme", "app");
+    let client = emu.client().await;
+    let updated = client
+        .update_organization_with(
+            "acme",
+            &OrganizationOptions {
+                name: Some("acme-two".into()),
+                session_timeout: Some(20160),
+                session_remember: Some(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.id, "acme-two");
+    assert_eq!(updated.attributes.session_timeout, Some(20160));
+    let read = client.organization("acme-two").await.unwrap();
+    assert_eq!(read.attributes.name, "acme-two");
+    assert_eq!(read.attributes.session_remember, Some(30));
+    assert_eq!(
+        client.organization("acme").await.unwrap_err().status(),
+        Some(404)
+    );
+    // What belonged to it moved along.
+    let w = client.workspace(&ws).await.unwrap();
+    assert_eq!(w.organization_name(), Some("acme-two"));
+    client.workspace_by_name("acme-two", "app").await.unwrap();
+    client
+        .create_organization("taken", "t@x.test")
+        .await
+        .unwrap();
+    let clash = client
+        .update_organization_with(
+            "acme-two",
+            &OrganizationOptions {
+                name: Some("taken".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(clash.status(), Some(422), "{clash}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_settings_are_stored_and_returned() {
+    let emu = TestEmulator::start();
+    emu.seed_workspace("acme", "seed");
+    let client = emu.client().await;
+    let plain = client
+        .create_workspace(
+            "acme",
+            &WorkspaceOptions {
+                name: Some("defaults".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let a = &plain.attributes;
+    assert_eq!(
+        (
+            a.file_triggers_enabled,
+            a.speculative_enabled,
+            a.operations,
+            a.structured_run_output_enabled
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    assert_eq!(a.trigger_prefixes, Some(vec![]));
+
+    let ws = client
+        .create_workspace(
+            "acme",
+            &WorkspaceOptions {
+                name: Some("set".into()),
+                file_triggers_enabled: Some(false),
+                trigger_prefixes: Some(vec!["modules/".into()]),
+                operations: Some(false),
+                structured_run_output_enabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ws.attributes.execution_mode.as_deref(), Some("local"));
+    assert_eq!(ws.attributes.operations, Some(false));
+    let updated = client
+        .update_workspace(
+            &ws.id,
+            &WorkspaceOptions {
+                speculative_enabled: Some(false),
+                trigger_prefixes: Some(vec![]),
+                execution_mode: Some("remote".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let read = client.workspace(&ws.id).await.unwrap();
+    for w in [&updated, &read] {
+        let a = &w.attributes;
+        assert_eq!(a.file_triggers_enabled, Some(false));
+        assert_eq!(a.speculative_enabled, Some(false));
+        assert_eq!(a.trigger_prefixes, Some(vec![]));
+        assert_eq!(a.operations, Some(true), "mirrors execution-mode remote");
+        assert_eq!(a.structured_run_output_enabled, Some(false));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vcs_repo_null_unlinks_and_the_list_includes_the_organization() {
+    let emu = TestEmulator::start();
+    let ws = emu.seed_workspace("acme", "app");
+    let client = emu.client().await;
+    assert!(
+        client
+            .workspace(&ws)
+            .await
+            .unwrap()
+            .attributes
+            .vcs_repo
+            .is_some()
+    );
+    let unlinked = client
+        .update_workspace(
+            &ws,
+            &WorkspaceOptions {
+                clear_vcs_repo: Cleared(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlinked.attributes.vcs_repo, None);
+    assert_eq!(
+        client.workspace(&ws).await.unwrap().attributes.vcs_repo,
+        None
+    );
+
+    let raw = http_client(Some(&emu.ca_file));
+    let list: Value = raw
+        .get(format!(
+            "{}/api/v2/organizations/acme/workspaces?include=organization",
+            emu.base_url
+        ))
+        .bearer_auth(&emu.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"][0]["id"], ws.as_str());
+    assert_eq!(list["included"][0]["type"], "organizations", "{list}");
+    assert_eq!(list["included"][0]["id"], "acme");
+}
+
+const SSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_clients_and_tokens_are_listed_updated_and_deleted() {
+    let emu = TestEmulator::start();
+    emu.seed_workspace("acme", "app");
+    let client = emu.client().await;
+    let oc = client
+        .create_oauth_client(
+            "acme",
+            &CreateOAuthClient {
+                service_provider: "github".into(),
+                http_url: "https://github.com".into(),
+                api_url: "https://api.github.com".into(),
+                oauth_token_string: Some("ghp_secret".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let listed = client
+        .oauth_clients("acme", PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let token_id = listed.items[0]
+        .related_ids("oauth-tokens")
+        .first()
+        .map(|s| s.to_string())
+        .expect("the client lists its token");
+    let tokens = client
+        .organization_oauth_tokens("acme", PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(tokens.items[0].id, token_id);
+    assert!(!tokens.items[0].attributes.has_ssh_key);
+
+    let set = client
+        .update_oauth_token(
+            &token_id,
+            &OAuthTokenOptions {
+                ssh_key: Some(SSH_KEY.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(set.attributes.has_ssh_key);
+    assert!(
+        client
+            .oauth_token(&token_id)
+            .await
+            .unwrap()
+            .attributes
+            .has_ssh_key
+    );
+    let bad = client
+        .update_oauth_token(
+            &token_id,
+            &OAuthTokenOptions {
+                ssh_key: Some("ssh-rsa AAAAB3NzaC1yc2E me@host".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    assert!(bad.to_string().contains("Ssh key is invalid"), "{bad}");
+    let cleared = client
+        .update_oauth_token(
+            &token_id,
+            &OAuthTokenOptions {
+                clear_ssh_key: Cleared(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!cleared.attributes.has_ssh_key);
+
+    client.delete_oauth_token(&token_id).await.unwrap();
+    assert_eq!(
+        client.oauth_token(&token_id).await.unwrap_err().status(),
+        Some(404)
+    );
+    assert_eq!(
+        client
+            .delete_oauth_token(&token_id)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+    let after = client.oauth_client(&oc.id).await.unwrap();
+    assert!(after.related_ids("oauth-tokens").is_empty());
+}

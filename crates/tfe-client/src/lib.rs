@@ -17,11 +17,12 @@ pub mod untrusted;
 
 #[cfg(feature = "http")]
 pub use client::{
-    PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig, default_user_agent,
+    PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig,
+    default_user_agent,
 };
 pub use error::TfeError;
 pub use models::*;
 pub use requests::{
-    ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OrganizationOptions,
-    RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
+    Cleared, ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OAuthTokenOptions,
+    OrganizationOptions, RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
 };

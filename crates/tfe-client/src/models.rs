@@ -449,6 +449,12 @@ pub struct WorkspaceAttributes {
     pub vcs_repo: Option<VcsRepo>,
     pub actions: WorkspaceActions,
     pub permissions: WorkspacePermissions,
+    pub file_triggers_enabled: Option<bool>,
+    pub speculative_enabled: Option<bool>,
+    pub trigger_prefixes: Option<Vec<String>>,
+    /// Deprecated: mirrors `execution-mode` (true unless it is `local`).
+    pub operations: Option<bool>,
+    pub structured_run_output_enabled: Option<bool>,
 }
 
 pub type Workspace = Resource<WorkspaceAttributes>;
@@ -469,6 +475,10 @@ pub struct OrganizationAttributes {
     pub email: Option<String>,
     pub cost_estimation_enabled: bool,
     pub created_at: Option<String>,
+    /// Minutes of inactivity after which a session ends (`null`: the default).
+    pub session_timeout: Option<u64>,
+    /// Minutes a session lasts at most (`null`: the default).
+    pub session_remember: Option<u64>,
 }
 
 pub type Organization = Resource<OrganizationAttributes>;
@@ -629,6 +639,19 @@ pub struct EntitlementSetAttributes {
 }
 
 pub type EntitlementSet = Resource<EntitlementSetAttributes>;
+
+/// An OAuth client's token (`/oauth-tokens/:id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct OAuthTokenAttributes {
+    pub uid: Option<String>,
+    pub created_at: Option<String>,
+    /// A private SSH key is set for cloning.
+    pub has_ssh_key: bool,
+    pub service_provider_user: Option<String>,
+}
+
+pub type OAuthToken = Resource<OAuthTokenAttributes>;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
-//! Reads around organizations that Terraform's own backends and other clients make: the list of
-//! organizations and an organization's entitlement set.
+//! Calls around organizations that Terraform's own backends and other clients make: the list of
+//! organizations, an organization's entitlement set, and an update with every field (a rename, the session
+//! settings).
 
 use super::*;
 
@@ -25,5 +26,24 @@ impl TfeClient {
             &[],
         )
         .await
+    }
+
+    /// `PATCH /organizations/:name` with any of [`OrganizationOptions`]' fields; a new `name` renames the
+    /// organization (its id is its name, so later calls use the new one).
+    pub async fn update_organization_with(
+        &self,
+        name: &str,
+        options: &OrganizationOptions,
+    ) -> Result<Organization, TfeError> {
+        let raw = self
+            .send(
+                Method::PATCH,
+                &format!("organizations/{}", seg(name)),
+                &[],
+                Some(options.to_document()),
+                Retry::Idempotent,
+            )
+            .await?;
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 }
