@@ -12,6 +12,7 @@ use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::CreateOAuthClient;
 use tfe_client::models::OAuthClient;
+use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, PlanRequest, ReadRequest,
@@ -130,31 +131,41 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
+tfplugin::value_model! {
+    /// The values of a `tfe_oauth_client` that the API has fields for, plus its computed attributes.
+    pub struct OAuthClientModel {
+        pub id: Option<String> = "id",
+        pub name: Option<String> = "name",
+        /// Raw, so that an organization still unknown at create time can be told from a null one.
+        pub organization: Value = "organization",
+        pub api_url: Option<String> = "api_url",
+        pub http_url: Option<String> = "http_url",
+        pub service_provider: Option<String> = "service_provider",
+        /// The VCS provider's token, sent once at create time (sensitive).
+        pub oauth_token: Option<String> = "oauth_token",
+        pub organization_scoped: Option<bool> = "organization_scoped",
+        pub oauth_token_id: Option<String> = "oauth_token_id",
+    }
+}
+
 /// State from the API's client over `base`: URLs, provider and token ID come from the server.
 pub fn state_from(base: &Value, client: &OAuthClient) -> Value {
     let mut state = base.clone();
+    let prior = OAuthClientModel::from_value(&state);
     let a = &client.attributes;
-    state.set_attr("id", Value::string(&client.id));
-    for (name, api) in [
-        ("api_url", &a.api_url),
-        ("http_url", &a.http_url),
-        ("service_provider", &a.service_provider),
-    ] {
-        if let Some(v) = api {
-            state.set_attr(name, Value::string(v));
-        }
+    OAuthClientModel {
+        id: Some(client.id.clone()),
+        api_url: a.api_url.clone().or(prior.api_url),
+        http_url: a.http_url.clone().or(prior.http_url),
+        service_provider: a.service_provider.clone().or(prior.service_provider),
+        organization: client
+            .related_id("organization")
+            .map_or(prior.organization, Value::string),
+        organization_scoped: Some(a.organization_scoped),
+        oauth_token_id: client.oauth_token_id().map(str::to_owned),
+        ..prior
     }
-    if let Some(org) = client.related_id("organization") {
-        state.set_attr("organization", Value::string(org));
-    }
-    state.set_attr("organization_scoped", Value::Bool(a.organization_scoped));
-    state.set_attr(
-        "oauth_token_id",
-        client
-            .oauth_token_id()
-            .map(Value::string)
-            .unwrap_or_default(),
-    );
+    .write_to(&mut state);
     let agent_pool = known_or(state.attr("agent_pool_id"), Value::Null);
     state.set_attr("agent_pool_id", agent_pool);
     state
@@ -191,7 +202,7 @@ impl Resource for OAuthClientResource {
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         let prior = request.current_state;
-        let id = prior.attr("id").as_str().unwrap_or_default().to_string();
+        let id = OAuthClientModel::from_value(&prior).id.unwrap_or_default();
         let result = async {
             let client = connect(&self.client).await?;
             match client.oauth_client(&id).await {
@@ -208,14 +219,14 @@ impl Resource for OAuthClientResource {
         let planned = request.planned_state;
         let mut diags = Diagnostics::new();
         warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
-        let text = |name: &str| planned.attr(name).as_str().unwrap_or_default().to_string();
+        let model = OAuthClientModel::from_value(&planned);
         let options = CreateOAuthClient {
-            service_provider: text("service_provider"),
-            http_url: text("http_url"),
-            api_url: text("api_url"),
-            oauth_token_string: planned.attr("oauth_token").as_str().map(str::to_string),
-            name: planned.attr("name").as_str().map(str::to_string),
-            organization_scoped: planned.attr("organization_scoped").as_bool(),
+            service_provider: model.service_provider.unwrap_or_default(),
+            http_url: model.http_url.unwrap_or_default(),
+            api_url: model.api_url.unwrap_or_default(),
+            oauth_token_string: model.oauth_token,
+            name: model.name,
+            organization_scoped: model.organization_scoped,
         };
         let result = async {
             let org = organization(&planned, &self.config)?;
@@ -259,12 +270,9 @@ impl Resource for OAuthClientResource {
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        let id = request
-            .prior_state
-            .attr("id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let id = OAuthClientModel::from_value(&request.prior_state)
+            .id
+            .unwrap_or_default();
         let client = match connect(&self.client).await {
             Ok(c) => c,
             Err(d) => return d,
@@ -282,6 +290,11 @@ mod tests {
     use super::*;
     use tfplugin::AttributePath;
     use tfplugin::validate::validate_block;
+
+    #[test]
+    fn the_model_names_only_what_the_schema_declares() {
+        assert!(tfplugin::model::undeclared_attributes::<OAuthClientModel>(&schema()).is_empty());
+    }
 
     fn config(provider: &str) -> Value {
         let mut v = Value::object(

@@ -7,6 +7,7 @@ use super::common::{connect, is_not_found, known_or, path, warn_unsupported};
 use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::models::Organization;
+use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, ImportRequest, ImportResponse,
@@ -94,6 +95,19 @@ pub fn schema() -> Schema {
     }
 }
 
+tfplugin::value_model! {
+    /// The values of a `tfe_organization` that the API has fields for, plus its computed attributes.
+    pub struct OrganizationModel {
+        /// The organization's name, as the API uses it for an id.
+        pub id: Option<String> = "id",
+        pub name: Option<String> = "name",
+        pub email: Option<String> = "email",
+        pub cost_estimation_enabled: Option<bool> = "cost_estimation_enabled",
+        /// Always "" here: the API subset has no projects.
+        pub default_project_id: Option<String> = "default_project_id",
+    }
+}
+
 /// State from the API's organization over `base` (planned or prior state; null after import).
 pub fn state_from(base: &Value, org: &Organization) -> Value {
     let mut state = if base.is_null() {
@@ -107,22 +121,20 @@ pub fn state_from(base: &Value, org: &Organization) -> Value {
     } else {
         base.clone()
     };
-    state.set_attr("id", Value::string(&org.id));
-    // Keep the configured spelling when only the case differs.
-    if !state
-        .attr("name")
-        .as_str()
-        .is_some_and(|n| n.eq_ignore_ascii_case(&org.attributes.name))
-    {
-        state.set_attr("name", Value::string(&org.attributes.name));
+    let prior = OrganizationModel::from_value(&state);
+    let a = &org.attributes;
+    OrganizationModel {
+        id: Some(org.id.clone()),
+        // Keep the configured spelling when only the case differs.
+        name: prior
+            .name
+            .filter(|n| n.eq_ignore_ascii_case(&a.name))
+            .or_else(|| Some(a.name.clone())),
+        email: a.email.clone().or(prior.email),
+        cost_estimation_enabled: Some(a.cost_estimation_enabled),
+        default_project_id: Some(String::new()),
     }
-    if let Some(email) = &org.attributes.email {
-        state.set_attr("email", Value::string(email));
-    }
-    state.set_attr(
-        "cost_estimation_enabled",
-        Value::Bool(org.attributes.cost_estimation_enabled),
-    );
+    .write_to(&mut state);
     for name in [
         "send_passing_statuses_for_untriggered_speculative_plans",
         "aggregated_commit_status_enabled",
@@ -130,7 +142,6 @@ pub fn state_from(base: &Value, org: &Organization) -> Value {
         let v = known_or(state.attr(name), Value::Bool(false));
         state.set_attr(name, v);
     }
-    state.set_attr("default_project_id", Value::string(""));
     state
 }
 
@@ -183,7 +194,7 @@ impl Resource for OrganizationResource {
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         let prior = request.current_state;
-        let name = prior.attr("id").as_str().unwrap_or_default().to_string();
+        let name = OrganizationModel::from_value(&prior).id.unwrap_or_default();
         let result = async {
             let client = connect(&self.client).await?;
             match client.organization(&name).await {
@@ -200,17 +211,10 @@ impl Resource for OrganizationResource {
         let planned = request.planned_state;
         let mut diags = Diagnostics::new();
         warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
-        let name = planned
-            .attr("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let email = planned
-            .attr("email")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let cost = request.config.attr("cost_estimation_enabled").as_bool();
+        let OrganizationModel { name, email, .. } = OrganizationModel::from_value(&planned);
+        let (name, email) = (name.unwrap_or_default(), email.unwrap_or_default());
+        // Only a configured value is sent: the API decides the default.
+        let cost = OrganizationModel::from_value(&request.config).cost_estimation_enabled;
         let result = async {
             let client = connect(&self.client).await?;
             let mut org = client
@@ -244,18 +248,18 @@ impl Resource for OrganizationResource {
         let planned = request.planned_state;
         let mut diags = Diagnostics::new();
         warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
-        let id = request
-            .prior_state
-            .attr("id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let email = planned.attr("email").as_str();
-        let cost = planned.attr("cost_estimation_enabled").as_bool();
+        let id = OrganizationModel::from_value(&request.prior_state)
+            .id
+            .unwrap_or_default();
+        let OrganizationModel {
+            email,
+            cost_estimation_enabled: cost,
+            ..
+        } = OrganizationModel::from_value(&planned);
         let result = async {
             let client = connect(&self.client).await?;
             client
-                .update_organization(&id, email, cost)
+                .update_organization(&id, email.as_deref(), cost)
                 .await
                 .map_err(|e| api_error(format!("Could not update organization {id}"), &e))
         }
@@ -270,12 +274,9 @@ impl Resource for OrganizationResource {
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        let id = request
-            .prior_state
-            .attr("id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let id = OrganizationModel::from_value(&request.prior_state)
+            .id
+            .unwrap_or_default();
         let client = match connect(&self.client).await {
             Ok(c) => c,
             Err(d) => return d,
@@ -360,6 +361,11 @@ mod tests {
         assert!(diags.has_errors());
         assert!(diags.0[0].detail.contains("\"acme-two\""), "{diags:?}");
         assert!(plan_rename("acme", "ACME").is_empty());
+    }
+
+    #[test]
+    fn the_model_names_only_what_the_schema_declares() {
+        assert!(tfplugin::model::undeclared_attributes::<OrganizationModel>(&schema()).is_empty());
     }
 
     #[test]
