@@ -285,6 +285,98 @@ async fn other_addresses_need_the_admin_token() {
     assert_eq!(ask(Some("adm"), None).await, 401);
     assert_eq!(ask(Some("adm"), Some("wrong")).await, 401);
     assert_eq!(ask(Some("adm"), Some("adm")).await, 200);
+
+    // Opened once with ?admin_token=, the page keeps the token in a cookie and drops it from the address.
+    let mut emulator =
+        tfe_emulator::Emulator::new(vec!["t".into()], tfe_emulator::knobs::Knobs::default());
+    emulator.admin_token = Some("adm".into());
+    let app = tfe_emulator::server::app(std::sync::Arc::new(emulator));
+    let peer: std::net::SocketAddr = "192.0.2.7:40000".parse().unwrap();
+    let get = |uri: &str, cookie: Option<&str>| {
+        let mut request = axum::http::Request::get(uri);
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        let mut request = request.body(axum::body::Body::empty()).unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        app.clone().oneshot(request)
+    };
+    let opened = get("/?admin_token=adm", None).await.unwrap();
+    assert_eq!(opened.status(), 303);
+    assert_eq!(opened.headers()["location"], "/");
+    let cookie = opened.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap();
+    assert_eq!(get("/", Some(pair)).await.unwrap().status(), 200);
+    assert_eq!(
+        get("/", Some("tfe_emulator_admin=wrong"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_lock_override_cancel_and_force_cancel_go_through_the_run_machine() {
+    let (emu, client, ws) =
+        setup(json!({"policy": "soft_fail", "force_cancel_cooloff_ms": 50})).await;
+    let raw = http_client(Some(&emu.ca_file));
+    let act = |path: String| {
+        raw.post(format!("{}/_ui/api/{path}", emu.base_url))
+            .header("x-tfe-emulator-ui", "1")
+            .send()
+    };
+    let run = client.create_run(run_for(&ws)).await.unwrap();
+    wait_for(&client, &run.id, RunStatus::PolicyOverride).await;
+    let answer = act(format!("runs/{}/actions/override-policy", run.id))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    wait_for(&client, &run.id, RunStatus::PolicyChecked).await;
+    act(format!("runs/{}/actions/discard", run.id))
+        .await
+        .unwrap();
+    wait_for(&client, &run.id, RunStatus::Discarded).await;
+
+    // A page lock holds the next run pending; the page unlocks it.
+    let locked = act(format!("workspaces/{ws}/actions/lock")).await.unwrap();
+    assert_eq!(locked.status(), 200);
+    assert!(client.workspace(&ws).await.unwrap().attributes.locked);
+    // The next plan is long and its cancel never completes, so only force cancel ends it.
+    emu.set_workspace_knobs(
+        &ws,
+        with_fast(json!({"plan_ms": 10000, "cancel_stuck": true, "force_cancel_cooloff_ms": 50})),
+    );
+    let held = client.create_run(run_for(&ws)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        client.run(&held.id).await.unwrap().attributes.status,
+        RunStatus::Pending
+    );
+    let unlocked = act(format!("workspaces/{ws}/actions/unlock"))
+        .await
+        .unwrap();
+    assert_eq!(unlocked.status(), 200);
+    wait_for(&client, &held.id, RunStatus::Planning).await;
+
+    let canceled = act(format!("runs/{}/actions/cancel", held.id))
+        .await
+        .unwrap();
+    assert_eq!(canceled.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        client.run(&held.id).await.unwrap().attributes.status,
+        RunStatus::Planning,
+        "a stuck cancel leaves the run planning"
+    );
+    let forced = act(format!("runs/{}/actions/force-cancel", held.id))
+        .await
+        .unwrap();
+    assert_eq!(forced.status(), 200, "{:?}", forced.text().await);
+    wait_for(&client, &held.id, RunStatus::Canceled).await;
 }
 
 // ---------- API gaps clients of the real API hit ----------
