@@ -534,6 +534,22 @@ fn over_http2_an_early_answer_still_reaches_the_client() {
         assert_eq!(curl_status(&emu, "/api/v2/runs", &body), "401 2");
         assert_eq!(curl_status(&emu, "/api/v2/no-such-route", &body), "404 2");
     }
+    // This project's client (HTTP/2 too) gets the 401 of a create sent with a token the server does not know.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut config = emu.client_config();
+        config.token = "not-a-token".into();
+        let client = TfeClient::connect(config).await.unwrap();
+        let err = client
+            .create_run(CreateRun {
+                workspace_id: "ws-none".into(),
+                message: Some("x".repeat(512 * 1024)),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(401), "{err}");
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

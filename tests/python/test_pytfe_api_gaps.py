@@ -65,13 +65,18 @@ def test_unknown_terraform_version_is_refused(emulator, tfe):
     assert ws.terraform_version == "1.5.7"
 
 
-def test_a_405_is_a_json_api_error_document(emulator):
+def test_a_405_is_a_json_api_error_document(emulator, tfe):
     from conftest import TOKEN
 
     status, body = fetch(emulator, emulator.base_url + "/api/v2/organizations", method="PUT", token=TOKEN)
     assert status == 405
     errors = json.loads(body)["errors"]
     assert errors[0]["status"] == "405" and "not allowed" in errors[0]["detail"]
+    # pytfe's transport reads the document into its error.
+    with pytest.raises(TFEError) as refused:
+        tfe._transport.request("PUT", "/api/v2/organizations", json_body={})
+    assert refused.value.status == 405
+    assert "PUT is not allowed on /api/v2/organizations" in str(refused.value)
 
 
 def test_plan_and_apply_logs(emulator, tfe):
