@@ -493,6 +493,22 @@ async fn a_405_is_a_json_api_error_document() {
             .contains("PUT is not allowed on /api/v2/organizations"),
         "{body}"
     );
+    // Errors axum itself makes (here a path segment that is not a number) are documents too.
+    let rejected = raw
+        .delete(format!("{}/_emulator/faults/not-a-number", emu.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), 400);
+    let body: Value = rejected.json().await.unwrap();
+    assert_eq!(body["errors"][0]["status"], "400", "{body}");
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("parse"),
+        "{body}"
+    );
 }
 
 /// `curl --http2` POSTing 3 MB to `path` without a token: the status it printed (`000` for none).

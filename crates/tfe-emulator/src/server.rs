@@ -36,6 +36,9 @@ pub fn app(emu: Shared) -> Router {
             .into_response()
         })
         .layer(axum::middleware::from_fn(
+            super::http::error_documents::error_documents,
+        ))
+        .layer(axum::middleware::from_fn(
             super::http::body_drain::body_drain,
         ))
         .with_state(emu)

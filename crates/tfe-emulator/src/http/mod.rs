@@ -10,6 +10,7 @@
 
 mod auth;
 pub(crate) mod body_drain;
+pub(crate) mod error_documents;
 mod fault_injection;
 mod late_commit;
 mod rate_limit;
