@@ -56,9 +56,9 @@ check-net-tools:
 	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
 	done
 
-# The web page's end-to-end test (tests/e2e_web_page.rs): Debian's chromium and node (apt, as root like
-# check-net-tools) and playwright-core, pinned, from npm into .tools/node (no browser download: the test
-# launches /usr/bin/chromium).
+## browser-tools: for the web page's end-to-end test (tests/e2e_web_page.rs): Debian's chromium and node (apt, as
+## root like check-net-tools) and playwright-core, pinned, from npm into .tools/node (no browser download: the
+## test launches /usr/bin/chromium).
 PLAYWRIGHT_CORE_VERSION := 1.65.1
 PLAYWRIGHT_CORE := $(TOOLS)/node/node_modules/playwright-core/package.json
 BROWSER_TOOLS := chromium:chromium node:nodejs npm:npm
