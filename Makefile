@@ -169,7 +169,7 @@ install:
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
 
 ## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
-## It prints the web page's address; DEMO_KEEP=1 (on a terminal) keeps the emulator up until Enter.
+## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
 DEMO_KEEP ?=
 demo: check-terraform
 	DEMO_KEEP=$(DEMO_KEEP) bash examples/demo/run.sh
