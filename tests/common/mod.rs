@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub(crate) mod emulator;
+pub(crate) mod https_mirror;
+pub(crate) mod mirror;
 pub(crate) mod netns;
 pub(crate) mod runs;
 pub(crate) mod session;

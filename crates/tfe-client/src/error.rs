@@ -7,38 +7,92 @@ use std::time::Duration;
 /// An error from a TFE API call.
 #[derive(Debug, thiserror::Error)]
 pub enum TfeError {
+    /// 401: the token is missing, invalid or expired.
     #[error("unauthorized (401): {detail}")]
-    Unauthorized { detail: String },
+    Unauthorized {
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
+        detail: String,
+    },
+    /// 403: the token may not do this.
     #[error("forbidden (403): {detail}")]
-    Forbidden { detail: String },
+    Forbidden {
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
+        detail: String,
+    },
+    /// 404: no such object, or the token may not see it (TFE answers 404 rather than 403 then).
     #[error("not found (404): {detail}")]
-    NotFound { detail: String },
+    NotFound {
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
+        detail: String,
+    },
+    /// 409: the object is not in a state that allows this (a run not awaiting confirmation, a workspace already
+    /// locked...).
     #[error("conflict (409): {detail}")]
-    Conflict { detail: String },
+    Conflict {
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
+        detail: String,
+    },
+    /// 422: the server refused the request body.
     #[error("unprocessable (422): {detail}")]
-    Unprocessable { detail: String },
+    Unprocessable {
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none. A 422 usually names the attribute.
+        detail: String,
+    },
     /// `retry_after` is the pause the client honours: the server's, capped by the client's maximum pause.
     #[error("rate limited (429){}: {detail}", AskedToWait(*retry_after))]
     RateLimited {
+        /// The pause before the next attempt, if the server asked for one.
         retry_after: Option<Duration>,
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
         detail: String,
     },
+    /// A 5xx answer.
     #[error("server error ({status}): {detail}")]
-    Server { status: u16, detail: String },
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
+        detail: String,
+    },
+    /// Any other status the client does not expect.
     #[error("unexpected HTTP status {status}: {detail}")]
-    UnexpectedStatus { status: u16, detail: String },
+    UnexpectedStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error messages (joined by `; `), or the status's reason phrase when it sent none.
+        detail: String,
+    },
+    /// The request got no answer: connection refused or reset, DNS failure...
     #[error("transport error talking to {url}: {detail}")]
-    Transport { url: String, detail: String },
+    Transport {
+        /// The URL requested.
+        url: String,
+        /// What the HTTP stack said.
+        detail: String,
+    },
     /// The TLS handshake failed (untrusted certificate, wrong name...): not retried.
     #[error("TLS error talking to {url}: {detail}")]
-    Tls { url: String, detail: String },
+    Tls {
+        /// The URL requested.
+        url: String,
+        /// What the TLS stack said.
+        detail: String,
+    },
+    /// No answer within the client's `request_timeout`.
     #[error("request to {url} timed out after {}", Readable(*timeout))]
-    Timeout { url: String, timeout: Duration },
+    Timeout {
+        /// The URL requested.
+        url: String,
+        /// The limit that passed.
+        timeout: Duration,
+    },
     /// A request that creates something failed in a way that leaves its effect unknown (timeout, 5xx,
     /// connection lost after sending). It was not retried, because a retry could create a duplicate.
     #[error("outcome of {request} is unknown (not retried, it may have taken effect): {source}")]
     OutcomeUnknown {
+        /// Method and path, e.g. `POST /api/v2/runs`.
         request: String,
+        /// What went wrong.
         source: Box<TfeError>,
     },
     /// The retry budget of one request ran out; `source` is the last failure.
@@ -47,9 +101,13 @@ pub enum TfeError {
         Readable(*elapsed)
     )]
     RetriesExhausted {
+        /// Method and path, e.g. `GET /api/v2/runs/run-123`.
         request: String,
+        /// Attempts made, the first included.
         attempts: u32,
+        /// Time from the first attempt to giving up.
         elapsed: Duration,
+        /// The last failure.
         source: Box<TfeError>,
     },
     /// The server sent more than the client is willing to buffer.
@@ -57,11 +115,30 @@ pub enum TfeError {
         "the response of {url} is larger than {} MiB; refusing to read it",
         limit / (1024 * 1024)
     )]
-    BodyTooLarge { url: String, limit: u64 },
+    BodyTooLarge {
+        /// The URL requested.
+        url: String,
+        /// The most the client reads, in bytes.
+        limit: u64,
+    },
+    /// The answer is not the JSON:API document expected.
     #[error("could not decode the response of {url}: {detail}")]
-    Decode { url: String, detail: String },
+    Decode {
+        /// The URL requested.
+        url: String,
+        /// What did not fit.
+        detail: String,
+    },
+    /// `/.well-known/terraform.json` could not be read or names no usable API.
     #[error("service discovery at {url} failed: {detail}")]
-    Discovery { url: String, detail: String },
+    Discovery {
+        /// The discovery URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The client cannot be built, or a request cannot be made, from what it was given (empty token, bad
+    /// hostname or path...).
     #[error("invalid client configuration: {0}")]
     Config(String),
 }

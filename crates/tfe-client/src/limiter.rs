@@ -20,6 +20,32 @@ struct BucketState {
     last_refill: Instant,
     /// Set by a 429: nobody sends before this instant.
     paused_until: Option<Instant>,
+    /// Callers inside [`with_priority`] now waiting for a token: the others wait until they are served.
+    priority_waiting: usize,
+}
+
+tokio::task_local! {
+    static PRIORITY: ();
+}
+
+/// Runs `work` with its requests served before the others waiting for this process's tokens (the
+/// run poller's reads: one of them reports many runs, so it must not queue behind hundreds of creates).
+pub async fn with_priority<F: std::future::Future>(work: F) -> F::Output {
+    PRIORITY.scope((), work).await
+}
+
+fn has_priority() -> bool {
+    PRIORITY.try_with(|_| ()).is_ok()
+}
+
+/// Counts a priority caller as waiting while it lives.
+struct Waiting<'a>(&'a Mutex<BucketState>);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        s.priority_waiting = s.priority_waiting.saturating_sub(1);
+    }
 }
 
 /// A token bucket; unlimited until sized from `X-RateLimit-Limit`.
@@ -37,6 +63,7 @@ impl RateLimiter {
                 tokens: f64::INFINITY,
                 last_refill: Instant::now(),
                 paused_until: None,
+                priority_waiting: 0,
             }),
         }
     }
@@ -73,8 +100,14 @@ impl RateLimiter {
         (s.rate_per_sec, s.burst)
     }
 
-    /// Waits for a token. Cancel-safe: dropping the future takes nothing.
+    /// Waits for a token; inside [`with_priority`], ahead of the callers outside it. Cancel-safe:
+    /// dropping the future takes nothing.
     pub async fn acquire(&self) {
+        let priority = has_priority();
+        let _waiting = priority.then(|| {
+            self.state.lock().unwrap().priority_waiting += 1;
+            Waiting(&self.state)
+        });
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap();
@@ -88,12 +121,20 @@ impl RateLimiter {
                         let elapsed = now.duration_since(s.last_refill).as_secs_f64();
                         s.tokens = (s.tokens + elapsed * s.rate_per_sec).min(s.burst);
                         s.last_refill = now;
-                        if s.tokens >= 1.0 {
+                        // Tokens needed by priority callers are left to them.
+                        let ahead = if priority {
+                            0.0
+                        } else {
+                            s.priority_waiting as f64
+                        };
+                        if s.tokens >= 1.0 + ahead {
                             s.tokens -= 1.0;
                             return;
                         }
-                        Duration::try_from_secs_f64((1.0 - s.tokens) / s.rate_per_sec)
-                            .unwrap_or(Duration::from_secs(1))
+                        Duration::try_from_secs_f64(
+                            ((1.0 + ahead - s.tokens) / s.rate_per_sec).max(0.001),
+                        )
+                        .unwrap_or(Duration::from_secs(1))
                     }
                 }
             };
@@ -141,6 +182,32 @@ mod tests {
         let elapsed = start.elapsed();
         assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
         assert!(elapsed <= Duration::from_millis(1100), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn priority_callers_are_served_before_the_queue() {
+        let limiter = Arc::new(RateLimiter::unlimited());
+        limiter.configure_from_limit(30.0); // 19.8/s, burst 9
+        for _ in 0..9 {
+            limiter.acquire().await; // the burst is used up
+        }
+        // Forty ordinary requests queue up, then one with priority arrives.
+        let queue: Vec<_> = (0..40)
+            .map(|_| {
+                let l = limiter.clone();
+                tokio::spawn(async move { l.acquire().await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let start = Instant::now();
+        with_priority(limiter.acquire()).await;
+        let waited = start.elapsed();
+        // Behind the queue it would wait about 2 s (40 tokens at 19.8/s); ahead of it, one token.
+        assert!(waited <= Duration::from_millis(150), "{waited:?}");
+        for task in queue {
+            task.await.unwrap();
+        }
+        assert_eq!(limiter.state.lock().unwrap().priority_waiting, 0);
     }
 
     #[tokio::test(start_paused = true)]

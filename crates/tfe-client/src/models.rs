@@ -12,8 +12,10 @@ use serde_json::Value;
 /// One relationship: `{"data": null | {type,id} | [{type,id}...]}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Relationship {
+    /// The related resource(s).
     #[serde(default)]
     pub data: RelationshipData,
+    /// The relationship's `links` as the server sent them; the client does not read them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Value>,
 }
@@ -22,21 +24,27 @@ pub struct Relationship {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RelationshipData {
+    /// `null` or absent: no related resource.
     #[default]
     Null,
+    /// A to-one relationship that is set.
     One(ResourceId),
+    /// A to-many relationship (possibly empty).
     Many(Vec<ResourceId>),
 }
 
 /// A resource identifier `{type, id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceId {
+    /// The resource's JSON:API `type`, e.g. `workspaces`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The resource's id, e.g. `ws-…`.
     pub id: String,
 }
 
 impl Relationship {
+    /// A to-one relationship to the `kind` resource `id`.
     pub fn one(kind: &str, id: impl Into<String>) -> Self {
         Relationship {
             data: RelationshipData::One(ResourceId {
@@ -46,12 +54,14 @@ impl Relationship {
             links: None,
         }
     }
+    /// A to-one relationship to `id` when there is one, else `data: null`.
     pub fn maybe_one(kind: &str, id: Option<impl Into<String>>) -> Self {
         match id {
             Some(id) => Self::one(kind, id),
             None => Relationship::default(),
         }
     }
+    /// A to-many relationship to the `kind` resources `ids`, in that order.
     pub fn many(kind: &str, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let ids = ids
             .into_iter()
@@ -70,12 +80,17 @@ impl Relationship {
 /// A JSON:API resource object with typed attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource<A> {
+    /// The resource's id (an organization's is its name).
     pub id: String,
+    /// The JSON:API `type`, e.g. `runs`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The `attributes` object.
     pub attributes: A,
+    /// The relationships by name, e.g. `workspace`, `current-run`.
     #[serde(default)]
     pub relationships: BTreeMap<String, Relationship>,
+    /// The resource's `links` as the server sent them; the client does not read them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Value>,
 }
@@ -112,8 +127,10 @@ pub struct Pagination {
     /// 0 when the server sent no usable number.
     #[serde(default, deserialize_with = "lenient_page_number")]
     pub current_page: u32,
+    /// The previous page's number; `None` on the first page.
     #[serde(default, deserialize_with = "lenient_count")]
     pub prev_page: Option<u32>,
+    /// The next page's number; `None` on the last page.
     #[serde(default, deserialize_with = "lenient_count")]
     pub next_page: Option<u32>,
     #[serde(
@@ -121,12 +138,14 @@ pub struct Pagination {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_count"
     )]
+    /// `None` when the server leaves it out, as the organization-wide run list does.
     pub total_pages: Option<u32>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_count"
     )]
+    /// The number of items over all pages; `None` when the server leaves it out.
     pub total_count: Option<u32>,
 }
 
@@ -144,28 +163,37 @@ fn lenient_page_number<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error>
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
+    /// This page's items, decoded.
     pub items: Vec<T>,
+    /// Where this page sits in the list.
     pub pagination: Pagination,
 }
 
 /// `{"errors":[...]}`: accepts objects or bare strings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ErrorDocument {
+    /// The errors, in the server's order.
     #[serde(default)]
     pub errors: Vec<ApiErrorItem>,
 }
 
+/// One entry of `errors`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ApiErrorItem {
+    /// The JSON:API error object.
     Object {
+        /// The HTTP status, as the server wrote it: a string in TFE's answers, a number from some servers.
         #[serde(default)]
         status: Option<Value>,
+        /// A short name of the error, e.g. `conflict`.
         #[serde(default)]
         title: Option<String>,
+        /// What went wrong, in a sentence.
         #[serde(default)]
         detail: Option<String>,
     },
+    /// A bare message, as some servers send instead of an object.
     Text(String),
 }
 
@@ -183,19 +211,22 @@ impl ApiErrorItem {
 }
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
-            $($variant,)+
+            $($(#[$vm])* $variant,)+
             /// A value this version does not know; kept verbatim so parsing never fails.
             Unknown(String),
         }
         impl $name {
+            /// Every known value, in declaration order ([`Unknown`](Self::Unknown) not included).
             pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+            /// The wire text.
             pub fn as_str(&self) -> &str {
                 match self { $($name::$variant => $text,)+ $name::Unknown(s) => s }
             }
+            /// Reads wire text; a text this version does not know becomes [`Unknown`](Self::Unknown).
             pub fn parse(s: &str) -> Self {
                 match s { $($text => $name::$variant,)+ other => $name::Unknown(other.to_string()) }
             }
@@ -221,41 +252,76 @@ macro_rules! string_enum {
 string_enum!(
     /// A run's status (tfe-api.md section 3).
     RunStatus {
+        /// Created; waiting for the workspace's queue or lock.
         Pending = "pending",
+        /// Fetching the configuration from VCS.
         Fetching = "fetching",
+        /// The configuration is fetched.
         FetchingCompleted = "fetching_completed",
+        /// Pre-plan run tasks are running.
         PrePlanRunning = "pre_plan_running",
+        /// Pre-plan run tasks are done.
         PrePlanCompleted = "pre_plan_completed",
+        /// Queuing to plan.
         Queuing = "queuing",
+        /// Waiting for a worker to plan.
         PlanQueued = "plan_queued",
+        /// The plan is running.
         Planning = "planning",
+        /// The plan is done; pauses here for confirmation when no later stage is enabled.
         Planned = "planned",
+        /// Post-plan run tasks are running.
         PostPlanRunning = "post_plan_running",
+        /// Post-plan run tasks are done.
         PostPlanCompleted = "post_plan_completed",
+        /// A post-plan run task waits for someone's decision.
         PostPlanAwaitingDecision = "post_plan_awaiting_decision",
+        /// The cost estimate is running.
         CostEstimating = "cost_estimating",
+        /// The cost estimate is done.
         CostEstimated = "cost_estimated",
+        /// Sentinel policies are being checked.
         PolicyChecking = "policy_checking",
+        /// The policy checks passed or were overridden.
         PolicyChecked = "policy_checked",
+        /// A soft-mandatory policy failed on a run that could apply: paused until someone overrides or discards.
         PolicyOverride = "policy_override",
         // The tf_ names: what some TFE releases report for policy_checked and policy_override.
+        /// [`PolicyChecked`](RunStatus::PolicyChecked) under its `tf_` name.
         TfPolicyChecked = "tf_policy_checked",
+        /// [`PolicyOverride`](RunStatus::PolicyOverride) under its `tf_` name.
         TfPolicyOverride = "tf_policy_override",
+        /// A soft-mandatory policy failed on a plan-only run. Final.
         PolicySoftFailed = "policy_soft_failed",
+        /// A saved-plan run finished its checks; it can be confirmed later.
         PlannedAndSaved = "planned_and_saved",
+        /// The plan had no changes, or the run is plan-only. Final.
         PlannedAndFinished = "planned_and_finished",
+        /// The apply was confirmed (by a user or by auto-apply).
         Confirmed = "confirmed",
+        /// Pre-apply run tasks are running.
         PreApplyRunning = "pre_apply_running",
+        /// Pre-apply run tasks are done.
         PreApplyCompleted = "pre_apply_completed",
+        /// Queuing to apply.
         QueuingApply = "queuing_apply",
+        /// Waiting for a worker to apply.
         ApplyQueued = "apply_queued",
+        /// The apply is running.
         Applying = "applying",
+        /// The apply is done. Final.
         Applied = "applied",
+        /// Post-apply run tasks are running.
         PostApplyRunning = "post_apply_running",
+        /// Post-apply run tasks are done.
         PostApplyCompleted = "post_apply_completed",
+        /// The plan, a policy check or the apply failed. Final.
         Errored = "errored",
+        /// Discarded before it applied. Final.
         Discarded = "discarded",
+        /// Canceled. Final.
         Canceled = "canceled",
+        /// Force-canceled. Final. Listed in the API docs, but go-tfe and pytfe do not know it.
         ForceCanceled = "force_canceled",
     }
 );
@@ -279,14 +345,23 @@ impl RunStatus {
 string_enum!(
     /// Status of a plan or an apply.
     PhaseStatus {
+        /// Not started.
         Pending = "pending",
+        /// Waiting for a worker.
         Queued = "queued",
+        /// Terraform is running.
         Running = "running",
+        /// Done without error. Final.
         Finished = "finished",
+        /// Failed. Final.
         Errored = "errored",
+        /// Canceled. Final.
         Canceled = "canceled",
+        /// Will not run, because an earlier stage ended the run. Final.
         Unreachable = "unreachable",
+        /// Created, not yet pending. Not in the API docs' list; go-tfe knows it.
         Created = "created",
+        /// Waiting for the user's multi-factor authentication. Not in the API docs' list; go-tfe knows it.
         MfaWaiting = "mfa_waiting",
     }
 );
@@ -294,14 +369,23 @@ string_enum!(
 string_enum!(
     /// Status of a policy check.
     PolicyCheckStatus {
+        /// Not started.
         Pending = "pending",
+        /// Waiting to be evaluated.
         Queued = "queued",
+        /// Every policy passed.
         Passed = "passed",
+        /// A soft-mandatory policy failed; an override lets the run go on.
         SoftFailed = "soft_failed",
+        /// A hard-mandatory policy failed; the run errors.
         HardFailed = "hard_failed",
+        /// A soft failure was overridden.
         Overridden = "overridden",
+        /// The check itself failed.
         Errored = "errored",
+        /// Canceled with its run.
         Canceled = "canceled",
+        /// Will not run, because an earlier stage ended the run.
         Unreachable = "unreachable",
     }
 );
@@ -310,9 +394,13 @@ string_enum!(
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct RunActions {
+    /// A cancel is allowed now (the run is pending, queued, planning or applying).
     pub is_cancelable: bool,
+    /// The run waits for confirmation: an apply is allowed now.
     pub is_confirmable: bool,
+    /// A discard is allowed now (the run is pending or paused).
     pub is_discardable: bool,
+    /// A force-cancel is allowed now: a cancel was sent and its cool-off has passed.
     pub is_force_cancelable: bool,
 }
 
@@ -320,49 +408,73 @@ pub struct RunActions {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct RunPermissions {
+    /// The token may confirm the run.
     pub can_apply: bool,
+    /// The token may cancel the run.
     pub can_cancel: bool,
+    /// The token may discard the run.
     pub can_discard: bool,
+    /// The token may force-cancel the run.
     pub can_force_cancel: bool,
+    /// The token may force-execute the run (discard the run blocking it).
     pub can_force_execute: bool,
 }
 
+/// The `attributes` of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct RunAttributes {
+    /// Where the run is in its lifecycle.
     pub status: RunStatus,
+    /// When the run reached each status: `<status>-at` keys (`planned-at`, `errored-at`...) to RFC 3339 times.
     #[serde(default)]
     pub status_timestamps: BTreeMap<String, String>,
+    /// What may be done with the run now.
     #[serde(default)]
     pub actions: RunActions,
+    /// What the token may do with the run.
     #[serde(default)]
     pub permissions: RunPermissions,
+    /// Whether the plan found changes; meaningful once the plan is done.
     #[serde(default)]
     pub has_changes: bool,
+    /// A destroy run: plans to destroy every resource of the workspace.
     #[serde(default)]
     pub is_destroy: bool,
+    /// Applies without confirmation after a successful plan; defaults to the workspace's setting.
     #[serde(default)]
     pub auto_apply: bool,
+    /// A speculative run: it plans and can never apply.
     #[serde(default)]
     pub plan_only: bool,
+    /// The run's message, shown in the UI.
     #[serde(default)]
     pub message: Option<String>,
+    /// What created the run, e.g. `tfe-api` or `tfe-configuration-version`.
     #[serde(default)]
     pub source: Option<String>,
+    /// When the run was created: UTC, RFC 3339 with a `Z`.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// After a cancel: when a force-cancel becomes allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_cancel_available_at: Option<String>,
+    /// The run's place in the organization's queue; only in the run queue listing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position_in_queue: Option<u32>,
+    /// Whether the plan refreshes state first; true when absent.
     #[serde(default = "default_true")]
     pub refresh: bool,
+    /// A refresh-only run: it updates state to match the real resources and changes nothing.
     #[serde(default)]
     pub refresh_only: bool,
+    /// Whether a plan without changes may still be applied (to update outputs, for one).
     #[serde(default)]
     pub allow_empty_apply: bool,
+    /// Resource addresses to limit the run to (`-target`); `None` for all.
     #[serde(default)]
     pub target_addrs: Option<Vec<String>>,
+    /// Resource addresses to replace even if unchanged (`-replace`).
     #[serde(default)]
     pub replace_addrs: Option<Vec<String>>,
 }
@@ -371,24 +483,31 @@ fn default_true() -> bool {
     true
 }
 
+/// A run (`runs`).
 pub type Run = Resource<RunAttributes>;
 
 impl Run {
+    /// The run's status.
     pub fn status(&self) -> &RunStatus {
         &self.attributes.status
     }
+    /// The id of the run's workspace; every run has one.
     pub fn workspace_id(&self) -> Option<&str> {
         self.related_id("workspace")
     }
+    /// The id of the run's plan.
     pub fn plan_id(&self) -> Option<&str> {
         self.related_id("plan")
     }
+    /// The id of the run's apply.
     pub fn apply_id(&self) -> Option<&str> {
         self.related_id("apply")
     }
+    /// The id of the run's cost estimate; `None` when cost estimation is off.
     pub fn cost_estimate_id(&self) -> Option<&str> {
         self.related_id("cost-estimate")
     }
+    /// The ids of the run's policy checks; empty when there are none.
     pub fn policy_check_ids(&self) -> Vec<&str> {
         self.related_ids("policy-checks")
     }
@@ -398,82 +517,129 @@ impl Run {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct VcsRepo {
+    /// The repository, as `owner/name` on the VCS host.
     pub identifier: String,
+    /// The branch runs follow; `None` for the repository's default branch.
     pub branch: Option<String>,
+    /// The OAuth token (`ot-…`) the workspace reaches the VCS with.
     pub oauth_token_id: Option<String>,
+    /// Whether git submodules are fetched with the configuration.
     pub ingress_submodules: bool,
+    /// A regular expression: when set, runs start for pushed tags that match instead of for branch pushes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags_regex: Option<String>,
+    /// The repository as the UI shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_identifier: Option<String>,
+    /// The VCS kind, e.g. `github`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_provider: Option<String>,
+    /// The repository's web URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository_http_url: Option<String>,
 }
 
+/// `actions` of a workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct WorkspaceActions {
+    /// Whether the workspace may be deleted now.
     pub is_destroyable: bool,
 }
 
+/// `permissions` of a workspace: what the token may do with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct WorkspacePermissions {
+    /// Lock it.
     pub can_lock: bool,
+    /// Unlock it when it holds the lock.
     pub can_unlock: bool,
+    /// Unlock it whoever holds the lock.
     pub can_force_unlock: bool,
+    /// Queue plans.
     pub can_queue_run: bool,
+    /// Confirm applies.
     pub can_queue_apply: bool,
+    /// Queue destroy plans.
     pub can_queue_destroy: bool,
+    /// Change its settings.
     pub can_update: bool,
+    /// Delete it.
     pub can_destroy: bool,
+    /// Delete it even while it manages resources.
     pub can_force_delete: bool,
 }
 
+/// The `attributes` of a workspace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct WorkspaceAttributes {
+    /// The workspace's name, unique in its organization.
     pub name: String,
+    /// Whether runs apply without confirmation after a successful plan.
     pub auto_apply: bool,
+    /// Whether the workspace is locked, by a user, a team or a run (see the `locked-by` relationship).
     pub locked: bool,
+    /// Where runs execute: `remote`, `local` or `agent`.
     pub execution_mode: Option<String>,
+    /// How many resources its state holds; safe delete needs 0.
     pub resource_count: u64,
+    /// Whether a run is queued as soon as the workspace is created, instead of waiting for the first run queued by hand.
     pub queue_all_runs: bool,
+    /// Whether destroy plans may be queued.
     pub allow_destroy_plan: bool,
+    /// The Terraform version runs use, e.g. `1.9.5`.
     pub terraform_version: Option<String>,
+    /// The directory of the configuration, relative to its root, that Terraform runs in; `None` or empty for the root.
     pub working_directory: Option<String>,
+    /// When the workspace was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
+    /// When the workspace last changed: UTC, RFC 3339 with a `Z`.
     pub updated_at: Option<String>,
+    /// The linked repository; `None` for a workspace that takes uploaded configurations.
     pub vcs_repo: Option<VcsRepo>,
+    /// What may be done with the workspace now.
     pub actions: WorkspaceActions,
+    /// What the token may do with the workspace.
     pub permissions: WorkspacePermissions,
+    /// Runs start only for changes under the working directory or the trigger prefixes.
     pub file_triggers_enabled: Option<bool>,
+    /// Pull requests get speculative plans.
     pub speculative_enabled: Option<bool>,
+    /// Directories whose changes start runs, beside the working directory.
     pub trigger_prefixes: Option<Vec<String>>,
     /// Deprecated: mirrors `execution-mode` (true unless it is `local`).
     pub operations: Option<bool>,
+    /// Runs show structured (JSON) output in the UI.
     pub structured_run_output_enabled: Option<bool>,
 }
 
+/// A workspace (`workspaces`).
 pub type Workspace = Resource<WorkspaceAttributes>;
 
 impl Workspace {
+    /// The id of the `organization` relationship, which is the organization's name.
     pub fn organization_name(&self) -> Option<&str> {
         self.related_id("organization")
     }
+    /// The id of the `current-run` relationship: the run that last left the queue, kept after it finishes until the next one starts.
     pub fn current_run_id(&self) -> Option<&str> {
         self.related_id("current-run")
     }
 }
 
+/// The `attributes` of an organization.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct OrganizationAttributes {
+    /// The organization's name, which is also its id.
     pub name: String,
+    /// The owners' notification email.
     pub email: Option<String>,
+    /// Whether runs get a cost estimate after the plan.
     pub cost_estimation_enabled: bool,
+    /// When the organization was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
     /// Minutes of inactivity after which a session ends (`null`: the default).
     pub session_timeout: Option<u64>,
@@ -481,19 +647,28 @@ pub struct OrganizationAttributes {
     pub session_remember: Option<u64>,
 }
 
+/// An organization (`organizations`).
 pub type Organization = Resource<OrganizationAttributes>;
 
+/// The `attributes` of an OAuth client: a connection to a VCS provider.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct OAuthClientAttributes {
+    /// The name shown in the UI.
     pub name: Option<String>,
+    /// The VCS kind, e.g. `github` or `gitlab_hosted`.
     pub service_provider: Option<String>,
+    /// The VCS provider's web URL, e.g. `https://github.com`.
     pub http_url: Option<String>,
+    /// The VCS provider's API URL, e.g. `https://api.github.com`.
     pub api_url: Option<String>,
+    /// Whether every project and workspace of the organization may use the client.
     pub organization_scoped: bool,
+    /// When the client was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
 }
 
+/// An OAuth client (`oauth-clients`).
 pub type OAuthClient = Resource<OAuthClientAttributes>;
 
 impl OAuthClient {
@@ -503,122 +678,183 @@ impl OAuthClient {
     }
 }
 
+/// The `attributes` of a configuration version: one upload (or VCS fetch) of a workspace's configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct ConfigurationVersionAttributes {
+    /// `pending` (awaiting the upload), `fetching`, `uploaded`, `archived` or `errored`.
     pub status: String,
+    /// Where it came from, e.g. `tfe-api`, or a VCS kind such as `github`.
     pub source: Option<String>,
+    /// Runs made from it are plan-only.
     pub speculative: bool,
+    /// Whether a run is queued as soon as the upload is processed.
     pub auto_queue_runs: bool,
+    /// Whether it stays out of the workspace's current configuration until a run using it applies.
     pub provisional: bool,
+    /// Where to `PUT` the tar.gz, without a token; the API shows it only when the version is created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
+    /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
 }
 
+/// A configuration version (`configuration-versions`).
 pub type ConfigurationVersion = Resource<ConfigurationVersionAttributes>;
 
 /// Attributes shared by plans and applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct PhaseAttributes {
+    /// Where the phase is.
     pub status: PhaseStatus,
+    /// Plans only: whether the plan found changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_changes: Option<bool>,
+    /// Resources to create (plan) or created (apply).
     #[serde(default)]
     pub resource_additions: u32,
+    /// Resources to change in place, or changed.
     #[serde(default)]
     pub resource_changes: u32,
+    /// Resources to destroy, or destroyed.
     #[serde(default)]
     pub resource_destructions: u32,
+    /// Resources to import, or imported.
     #[serde(default)]
     pub resource_imports: u32,
+    /// A short-lived URL the Terraform log can be read from without a token, so as good as a secret.
     #[serde(default)]
     pub log_read_url: Option<String>,
+    /// When the phase reached each status: `<status>-at` keys to RFC 3339 times.
     #[serde(default)]
     pub status_timestamps: BTreeMap<String, String>,
 }
 
+/// A run's plan (`plans`).
 pub type Plan = Resource<PhaseAttributes>;
+/// A run's apply (`applies`).
 pub type Apply = Resource<PhaseAttributes>;
 
+/// The `attributes` of a cost estimate.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct CostEstimateAttributes {
+    /// `pending`, `queued`, `finished`, `errored`, `canceled` or `skipped_due_to_targeting`.
     pub status: String,
+    /// The monthly cost of the resources before the run, in US dollars, as a decimal string.
     pub prior_monthly_cost: Option<String>,
+    /// The monthly cost after the run, in US dollars, as a decimal string.
     pub proposed_monthly_cost: Option<String>,
+    /// Proposed minus prior, in US dollars, as a decimal string.
     pub delta_monthly_cost: Option<String>,
+    /// Resources in the plan.
     pub resources_count: u32,
+    /// Resources the estimate could price.
     pub matched_resources_count: u32,
+    /// Resources it could not price.
     pub unmatched_resources_count: u32,
+    /// Why the estimate failed, when it did; a failed estimate does not fail the run.
     pub error_message: Option<String>,
+    /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
 }
 
+/// A run's cost estimate (`cost-estimates`).
 pub type CostEstimate = Resource<CostEstimateAttributes>;
 
+/// The outcome of a policy check, in counts of policies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct PolicyResult {
+    /// Whether the check passed as a whole.
     pub result: bool,
+    /// Policies that passed.
     pub passed: u32,
+    /// Policies that failed, at any enforcement level.
     pub total_failed: u32,
+    /// Hard-mandatory policies that failed.
     pub hard_failed: u32,
+    /// Soft-mandatory policies that failed.
     pub soft_failed: u32,
+    /// Advisory policies that failed (they only warn).
     pub advisory_failed: u32,
+    /// How long the evaluation took, as the server reports it (the API does not document the unit).
     pub duration: u32,
 }
 
+/// `actions` of a policy check.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct PolicyCheckActions {
+    /// Whether an override is allowed now (the check soft-failed).
     pub is_overridable: bool,
 }
 
+/// `permissions` of a policy check.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct PolicyCheckPermissions {
+    /// The token may override the check.
     pub can_override: bool,
 }
 
+/// The `attributes` of a policy check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct PolicyCheckAttributes {
+    /// Where the check is, and how it ended.
     pub status: PolicyCheckStatus,
+    /// `organization` or `workspace`.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The counts, once the check has run.
     #[serde(default)]
     pub result: Option<PolicyResult>,
+    /// What may be done with the check now.
     #[serde(default)]
     pub actions: PolicyCheckActions,
+    /// What the token may do with the check.
     #[serde(default)]
     pub permissions: PolicyCheckPermissions,
+    /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     #[serde(default)]
     pub status_timestamps: BTreeMap<String, String>,
 }
 
+/// A run's Sentinel policy check (`policy-checks`).
 pub type PolicyCheck = Resource<PolicyCheckAttributes>;
 
+/// The `attributes` of a task stage: the run tasks of one point in a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct TaskStageAttributes {
+    /// `pre_plan`, `post_plan`, `pre_apply` or `post_apply`.
     pub stage: String,
+    /// `pending`, `running`, `passed`, `failed`, `awaiting_override`, `canceled`, `errored` or `unreachable`.
     pub status: String,
+    /// When the stage was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
+    /// When the stage last changed: UTC, RFC 3339 with a `Z`.
     pub updated_at: Option<String>,
+    /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
 }
 
+/// A run's task stage (`task-stages`).
 pub type TaskStage = Resource<TaskStageAttributes>;
 
+/// The `attributes` of an organization's capacity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct CapacityAttributes {
+    /// Runs of the organization waiting for a worker.
     pub pending: u32,
+    /// Runs of the organization a worker is executing.
     pub running: u32,
 }
 
+/// An organization's run capacity (`organization-capacity`).
 pub type OrganizationCapacity = Resource<CapacityAttributes>;
 
 /// What an organization may use (`GET /organizations/:org/entitlement-set`); entitlements the server does
@@ -626,31 +862,46 @@ pub type OrganizationCapacity = Resource<CapacityAttributes>;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct EntitlementSetAttributes {
+    /// Self-hosted agents.
     pub agents: bool,
+    /// The audit trail.
     pub audit_logging: bool,
+    /// Cost estimates of plans.
     pub cost_estimation: bool,
+    /// Remote operations (runs): what the `cloud` and `remote` backends check.
     pub operations: bool,
+    /// The private module registry.
     pub private_module_registry: bool,
+    /// Single sign-on.
     pub sso: bool,
+    /// Sentinel policies.
     pub sentinel: bool,
+    /// Remote state storage.
     pub state_storage: bool,
+    /// Teams and their permissions.
     pub teams: bool,
+    /// VCS connections.
     pub vcs_integrations: bool,
 }
 
+/// `GET /organizations/:org/entitlement-set`: id `org-…`, type `entitlement-sets`.
 pub type EntitlementSet = Resource<EntitlementSetAttributes>;
 
 /// An OAuth client's token (`/oauth-tokens/:id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct OAuthTokenAttributes {
+    /// The token's unique id at the VCS provider.
     pub uid: Option<String>,
+    /// When the token was created (RFC 3339).
     pub created_at: Option<String>,
     /// A private SSH key is set for cloning.
     pub has_ssh_key: bool,
+    /// The VCS user the token acts as.
     pub service_provider_user: Option<String>,
 }
 
+/// An OAuth token, related to its `oauth-client`.
 pub type OAuthToken = Resource<OAuthTokenAttributes>;
 
 #[cfg(test)]

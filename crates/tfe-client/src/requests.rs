@@ -1,7 +1,7 @@
 //! The request documents the client sends and the emulator reads: each attribute's wire name is spelled
 //! once, here.
 //!
-//! A request type is declared with [`request_document!`]: its attributes (`data.attributes`) and
+//! A request type is declared with the `request_document!` macro: its attributes (`data.attributes`) and
 //! relationships (`data.relationships.<name>.data.id`). The field's Rust type says what an absent attribute
 //! means: `Option<T>` is "not sent", `bool` is `false`, `Vec<String>` is empty, `String` is required.
 //! Reading is lenient the way the real API is: snake_case names are accepted beside kebab-case (pytfe sends
@@ -253,7 +253,7 @@ pub trait RequestDocument: Sized {
 macro_rules! request_document {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident = $resource_type:literal {
+        pub struct $name:ident = $resource_type:literal $( redacting [$($redacted:literal),*] )? {
             $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty = $wire:literal, )*
         }
         $( relationships {
@@ -261,10 +261,26 @@ macro_rules! request_document {
         } )?
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Clone, Default, PartialEq)]
         pub struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
             $( $( $(#[$rel_meta])* pub $rel: $rel_ty, )* )?
+        }
+
+        /// Shows every field but the redacted ones (secrets such as VCS tokens), so that logging a
+        /// request cannot leak them.
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let redacted: &[&str] = &[$($($redacted),*)?];
+                let mut out = f.debug_struct(stringify!($name));
+                $( if redacted.contains(&$wire) {
+                    out.field(stringify!($field), &"<redacted>");
+                } else {
+                    out.field(stringify!($field), &self.$field);
+                } )*
+                $( $( out.field(stringify!($rel), &self.$rel); )* )?
+                out.finish()
+            }
         }
 
         impl RequestDocument for $name {
@@ -309,8 +325,11 @@ macro_rules! request_document {
 request_document! {
     /// `POST /organizations` and `PATCH /organizations/:name` (unset fields are not sent).
     pub struct OrganizationOptions = "organizations" {
+        /// The organization's name, which becomes its id.
         pub name: Option<String> = "name",
+        /// The owners' notification email; required on create.
         pub email: Option<String> = "email",
+        /// Whether runs get a cost estimate after the plan.
         pub cost_estimation_enabled: Option<bool> = "cost-estimation-enabled",
         /// Minutes of inactivity after which a session ends (`None`: not sent).
         pub session_timeout: Option<u64> = "session-timeout",
@@ -322,14 +341,21 @@ request_document! {
 request_document! {
     /// `POST /organizations/:org/workspaces` and `PATCH /workspaces/:id` (unset fields are not sent).
     pub struct WorkspaceOptions = "workspaces" {
+        /// The workspace's name, unique in its organization; required on create.
         pub name: Option<String> = "name",
+        /// Whether runs apply without confirmation after a successful plan.
         pub auto_apply: Option<bool> = "auto-apply",
         /// `remote`, `local` or `agent`.
         pub execution_mode: Option<String> = "execution-mode",
+        /// Whether a run is queued as soon as the workspace is created.
         pub queue_all_runs: Option<bool> = "queue-all-runs",
+        /// Whether destroy plans may be queued.
         pub allow_destroy_plan: Option<bool> = "allow-destroy-plan",
+        /// The Terraform version runs use, e.g. `1.9.5`.
         pub terraform_version: Option<String> = "terraform-version",
+        /// The directory of the configuration, relative to its root, that Terraform runs in.
         pub working_directory: Option<String> = "working-directory",
+        /// The repository to link.
         pub vcs_repo: Option<VcsRepo> = "vcs-repo",
         /// Sends `"vcs-repo": null`: the workspace loses its VCS connection.
         pub clear_vcs_repo: Cleared = "vcs-repo",
@@ -352,7 +378,9 @@ request_document! {
     pub struct ConfigurationVersionOptions = "configuration-versions" {
         /// `None`: the API's default, true.
         pub auto_queue_runs: Option<bool> = "auto-queue-runs",
+        /// Runs made from it are plan-only.
         pub speculative: Option<bool> = "speculative",
+        /// Keep it out of the workspace's current configuration until a run using it applies.
         pub provisional: Option<bool> = "provisional",
     }
 }
@@ -360,20 +388,27 @@ request_document! {
 request_document! {
     /// `POST /runs`.
     pub struct CreateRun = "runs" {
+        /// A destroy run: plans to destroy every resource of the workspace.
         pub is_destroy: bool = "is-destroy",
         /// `None` uses the workspace's setting.
         pub auto_apply: Option<bool> = "auto-apply",
         /// `None`: the API's "Triggered via API".
         pub message: Option<String> = "message",
+        /// A speculative run: it plans and can never apply.
         pub plan_only: bool = "plan-only",
+        /// Whether a plan without changes may still be applied.
         pub allow_empty_apply: bool = "allow-empty-apply",
         /// `None`: the API's default, true.
         pub refresh: Option<bool> = "refresh",
+        /// Update state to match the real resources, and change nothing.
         pub refresh_only: bool = "refresh-only",
+        /// Resource addresses to limit the run to (`-target`); empty for all, and then not sent.
         pub target_addrs: Vec<String> = "target-addrs",
+        /// Resource addresses to replace even if unchanged (`-replace`); not sent when empty.
         pub replace_addrs: Vec<String> = "replace-addrs",
     }
     relationships {
+        /// The workspace to run in; required.
         pub workspace_id: String = "workspace" of "workspaces",
         /// `None`: the workspace's latest configuration version.
         pub configuration_version_id: Option<String> = "configuration-version" of "configuration-versions",
@@ -382,13 +417,18 @@ request_document! {
 
 request_document! {
     /// `POST /organizations/:org/oauth-clients`.
-    pub struct CreateOAuthClient = "oauth-clients" {
+    pub struct CreateOAuthClient = "oauth-clients" redacting ["oauth-token-string"] {
         /// `github`, `gitlab_hosted`, ...
         pub service_provider: String = "service-provider",
+        /// The VCS provider's web URL, e.g. `https://github.com`.
         pub http_url: String = "http-url",
+        /// The VCS provider's API URL, e.g. `https://api.github.com`.
         pub api_url: String = "api-url",
+        /// A personal access token on the VCS provider, from which the client's OAuth token is made. Secret.
         pub oauth_token_string: Option<String> = "oauth-token-string",
+        /// The name shown in the UI.
         pub name: Option<String> = "name",
+        /// Whether every project and workspace of the organization may use the client.
         pub organization_scoped: Option<bool> = "organization-scoped",
     }
 }
@@ -396,8 +436,10 @@ request_document! {
 request_document! {
     /// `PATCH /oauth-tokens/:id`: set the private SSH key used to clone repositories (`ssh_key`), or remove
     /// it (`clear_ssh_key`, sent as `"ssh-key": null`; an empty string removes it too).
-    pub struct OAuthTokenOptions = "oauth-tokens" {
+    pub struct OAuthTokenOptions = "oauth-tokens" redacting ["ssh-key"] {
+        /// A PEM private key (`-----BEGIN … PRIVATE KEY-----`); `""` removes the key.
         pub ssh_key: Option<String> = "ssh-key",
+        /// Sends `"ssh-key": null`: the token loses its key.
         pub clear_ssh_key: Cleared = "ssh-key",
     }
 }
@@ -502,6 +544,21 @@ mod tests {
         let e =
             OrganizationOptions::from_document(&json!({"data": {"attributes": {"email": long}}}));
         assert!(e.unwrap_err().to_string().len() < 160);
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_vcs_token() {
+        let client = CreateOAuthClient {
+            service_provider: "github".into(),
+            oauth_token_string: Some("ghp_secret".into()),
+            ..Default::default()
+        };
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains("github") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("ghp_secret"), "{shown}");
     }
 
     #[test]

@@ -271,6 +271,8 @@ impl ResourceEntry {
                 prior_private,
             };
             self.resource.modify_plan(&plan_request, &mut plan, diags);
+        } else if !prior.is_null() {
+            self.resource.plan_destroy(prior, diags);
         }
         tracing::debug!(
             type_name = %type_name,

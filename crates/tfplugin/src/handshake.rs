@@ -2,11 +2,11 @@
 
 use base64::Engine;
 
-pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str =
+pub(crate) const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub(crate) const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
-pub const CORE_PROTOCOL_VERSION: u32 = 1;
-pub const PROTOCOL_VERSION: u32 = 6;
+pub(crate) const CORE_PROTOCOL_VERSION: u32 = 1;
+pub(crate) const PROTOCOL_VERSION: u32 = 6;
 
 /// True when Terraform launched us (the cookie is only set by the host).
 pub fn cookie_present(cookie: Option<&str>) -> bool {

@@ -9,7 +9,9 @@ use super::value::Value;
 /// The generic part of a plan.
 #[derive(Debug, Clone)]
 pub struct GenericPlan {
+    /// The state Terraform will propose to apply: the proposed state with defaults written and computed attributes unknown where a new object is made.
     pub planned_state: Value,
+    /// Changed attributes whose change replaces the resource (their `force_new` is set).
     pub requires_replace: Vec<AttributePath>,
     /// Opaque bytes Terraform hands back to ApplyResourceChange; starts as the prior private data.
     pub planned_private: Vec<u8>,

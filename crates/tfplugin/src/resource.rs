@@ -27,14 +27,18 @@ pub trait Provider: Send + Sync + 'static {
     /// have to work offline.
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics;
 
+    /// The managed resource types this provider serves.
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
 
+    /// The data source types this provider serves; none by default.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         Vec::new()
     }
 }
 
+/// What [`Provider::configure`] receives.
 pub struct ConfigureRequest {
+    /// The version of the Terraform CLI calling, e.g. `1.9.5`.
     pub terraform_version: String,
     /// The provider block, decoded with [`Provider::schema`]. May hold unknowns.
     pub config: Value,
@@ -43,15 +47,21 @@ pub struct ConfigureRequest {
 /// Called for work that can take long. `cancel` fires when Terraform sends StopProvider; each
 /// later call gets a fresh, uncancelled token.
 pub struct ReadRequest {
+    /// The state Terraform holds, already upgraded to the current schema.
     pub current_state: Value,
+    /// The private data the last apply or read returned (opaque to Terraform).
     pub private: Vec<u8>,
+    /// Fires when Terraform sends StopProvider.
     pub cancel: CancellationToken,
 }
 
+/// What [`Resource::read`] returns.
 pub struct ReadResponse {
     /// Null means the remote object is gone; Terraform then plans to create it again.
     pub new_state: Value,
+    /// Private data to store beside the state; Terraform hands it to the next read, plan and apply.
     pub private: Vec<u8>,
+    /// Errors and warnings of the refresh.
     pub diagnostics: Diagnostics,
 }
 
@@ -74,10 +84,15 @@ impl ReadResponse {
     }
 }
 
+/// What [`Resource::modify_plan`] sees of the plan request.
 pub struct PlanRequest<'a> {
+    /// The state before this plan; null when the resource is to be created.
     pub prior_state: &'a Value,
+    /// Terraform's proposal: the configuration, with the prior state's values for the computed attributes it leaves unset.
     pub proposed_new_state: &'a Value,
+    /// The resource's configuration; may hold unknowns.
     pub config: &'a Value,
+    /// The private data stored with the prior state.
     pub prior_private: &'a [u8],
 }
 
@@ -89,15 +104,20 @@ pub struct ApplyRequest {
     pub planned_state: Value,
     /// Null on delete.
     pub config: Value,
+    /// The private data the plan returned ([`GenericPlan::planned_private`]).
     pub planned_private: Vec<u8>,
+    /// Fires when Terraform sends StopProvider.
     pub cancel: CancellationToken,
 }
 
 /// What an apply produced. On failure return the partial state (e.g. with the remote ID) together
 /// with error diagnostics: Terraform saves it and marks the instance tainted.
 pub struct ApplyResponse {
+    /// The state to save; null when nothing exists remotely.
     pub new_state: Value,
+    /// Private data to store beside the state.
     pub private: Vec<u8>,
+    /// Errors (the apply failed) and warnings.
     pub diagnostics: Diagnostics,
 }
 
@@ -131,20 +151,29 @@ impl ApplyResponse {
     }
 }
 
+/// What [`Resource::import`] receives, from `terraform import` or an `import` block.
 pub struct ImportRequest {
+    /// The ID the user gave, in whatever form the resource type documents.
     pub id: String,
+    /// Fires when Terraform sends StopProvider.
     pub cancel: CancellationToken,
 }
 
+/// One object an import produced.
 pub struct ImportedResource {
     /// Defaults to the importing resource's own type when empty.
     pub type_name: String,
+    /// Its state; Terraform reads it right after, so it can be partial as long as the read fills it in.
     pub state: Value,
+    /// Private data to store beside the state.
     pub private: Vec<u8>,
 }
 
+/// What [`Resource::import`] returns.
 pub struct ImportResponse {
+    /// The imported objects; empty when the import failed.
     pub imported: Vec<ImportedResource>,
+    /// Why the import failed, or warnings.
     pub diagnostics: Diagnostics,
 }
 
@@ -154,6 +183,7 @@ pub trait Resource: Send + Sync + 'static {
     /// Full type name, e.g. `tfe_workspace_run`.
     fn type_name(&self) -> &str;
 
+    /// The resource's schema, used to decode and check every request.
     fn schema(&self) -> Schema;
 
     /// Extra checks after the schema's generic ones. Values may be unknown.
@@ -176,6 +206,12 @@ pub trait Resource: Send + Sync + 'static {
     ) {
     }
 
+    /// Called when Terraform plans the removal of an instance (a null proposed state, sent by
+    /// Terraform 1.3 and later thanks to the `plan_destroy` capability): room for warnings about
+    /// what the destroy will do. The plan itself stays null.
+    fn plan_destroy(&self, _prior_state: &Value, _diagnostics: &mut Diagnostics) {}
+
+    /// Refreshes the state from the remote object. Default: the state unchanged.
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         ReadResponse {
             new_state: request.current_state,
@@ -184,6 +220,7 @@ pub trait Resource: Send + Sync + 'static {
         }
     }
 
+    /// Creates the remote object from `request.planned_state` (where computed attributes are unknown).
     async fn create(&self, request: ApplyRequest) -> ApplyResponse;
 
     /// Default: the plan is the new state (nothing remote to change).
@@ -198,6 +235,7 @@ pub trait Resource: Send + Sync + 'static {
     /// The server always reports a null state after a delete without errors.
     async fn delete(&self, request: ApplyRequest) -> Diagnostics;
 
+    /// Default: an error saying the type cannot be imported.
     async fn import(&self, _request: ImportRequest) -> ImportResponse {
         let mut diagnostics = Diagnostics::new();
         diagnostics.error(
@@ -211,18 +249,24 @@ pub trait Resource: Send + Sync + 'static {
     }
 }
 
+/// What [`DataSource::read`] receives.
 pub struct ReadDataRequest {
+    /// The data source's configuration.
     pub config: Value,
+    /// Fires when Terraform sends StopProvider.
     pub cancel: CancellationToken,
 }
 
 /// A data source type.
 #[async_trait]
 pub trait DataSource: Send + Sync + 'static {
+    /// Full type name, e.g. `tfe_workspace`.
     fn type_name(&self) -> &str;
 
+    /// The data source's schema, used to decode and check every request.
     fn schema(&self) -> Schema;
 
+    /// Extra checks after the schema's generic ones. Values may be unknown.
     fn validate_config(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
     }

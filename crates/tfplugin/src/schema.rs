@@ -15,13 +15,18 @@ pub type Validator = Arc<dyn Fn(&Value, &AttributePath, &mut Diagnostics) + Send
 pub struct Schema {
     /// Recorded in state as `schema_version`.
     pub version: i64,
+    /// The top-level block.
     pub block: Block,
 }
 
+/// A configuration block: attributes and nested blocks.
 #[derive(Clone, Default)]
 pub struct Block {
+    /// The block's attributes.
     pub attributes: Vec<Attribute>,
+    /// The blocks nested in it.
     pub blocks: Vec<NestedBlock>,
+    /// Shown in documentation and by language servers.
     pub description: String,
     /// Groups of attribute/block names of which at least one must be set.
     pub at_least_one_of: Vec<Vec<String>>,
@@ -29,38 +34,59 @@ pub struct Block {
     pub conflicts: Vec<Vec<String>>,
 }
 
+/// One attribute of a block. Build it with [`Attribute::required`], [`optional`](Attribute::optional), [`computed`](Attribute::computed) or [`with_default`](Attribute::with_default), then the builder methods.
 #[derive(Clone)]
 pub struct Attribute {
+    /// The attribute's name in configuration and state.
     pub name: String,
+    /// Its value type.
     pub ty: Type,
+    /// Shown in documentation and by language servers.
     pub description: String,
+    /// The configuration must set it.
     pub required: bool,
+    /// The configuration may set it.
     pub optional: bool,
+    /// The provider sets it (together with `optional`: when the configuration does not).
     pub computed: bool,
+    /// Terraform hides the value in plans and output.
     pub sensitive: bool,
     /// Written into the plan when the configuration leaves the attribute null (SDKv2 style).
     /// An attribute with a default is advertised as optional + computed.
     pub default: Option<Value>,
     /// A change of this attribute replaces the resource.
     pub force_new: bool,
+    /// Run on the attribute's value when it is known and not null, in order.
     pub validators: Vec<Validator>,
 }
 
+/// How a nested block may appear in its parent, as in Terraform's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NestingMode {
+    /// At most once; the value is an object (null when absent).
     Single,
+    /// Any number of times, in order; the value is a list of objects.
     List,
+    /// Any number of times, unordered and without duplicates; the value is a set of objects.
     Set,
+    /// Once per label; the value is a map of objects.
     Map,
+    /// Exactly once, possibly written empty: an absent block reads as the object with its attributes null, never as null.
     Group,
 }
 
+/// A block nested in another, with how often it may appear.
 #[derive(Clone)]
 pub struct NestedBlock {
+    /// The block's name in configuration and state.
     pub type_name: String,
+    /// How it may repeat.
     pub nesting: NestingMode,
+    /// What each instance holds.
     pub block: Block,
+    /// The fewest instances allowed; 0 for no minimum.
     pub min_items: i64,
+    /// The most instances allowed; 0 for no maximum.
     pub max_items: i64,
 }
 
@@ -80,6 +106,7 @@ impl Attribute {
         }
     }
 
+    /// An attribute the configuration must set.
     pub fn required(name: &str, ty: Type) -> Self {
         Attribute {
             required: true,
@@ -87,6 +114,7 @@ impl Attribute {
         }
     }
 
+    /// An attribute the configuration may set; null when it does not.
     pub fn optional(name: &str, ty: Type) -> Self {
         Attribute {
             optional: true,
@@ -94,6 +122,7 @@ impl Attribute {
         }
     }
 
+    /// An attribute only the provider sets.
     pub fn computed(name: &str, ty: Type) -> Self {
         Attribute {
             computed: true,
@@ -111,21 +140,25 @@ impl Attribute {
         }
     }
 
+    /// Sets the description.
     pub fn describe(mut self, description: &str) -> Self {
         self.description = description.to_string();
         self
     }
 
+    /// Marks the value sensitive, hidden in plans and output.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
     }
 
+    /// Makes a change of the value replace the resource.
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
         self
     }
 
+    /// Adds a validator (see [`Validator`]).
     pub fn validate(
         mut self,
         validator: impl Fn(&Value, &AttributePath, &mut Diagnostics) + Send + Sync + 'static,
@@ -149,10 +182,12 @@ impl Block {
         Type::Object(attrs)
     }
 
+    /// The attribute called `name`, if declared.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
 
+    /// The nested block called `name`, if declared.
     pub fn nested_block(&self, name: &str) -> Option<&NestedBlock> {
         self.blocks.iter().find(|b| b.type_name == name)
     }
@@ -166,6 +201,7 @@ impl Block {
 }
 
 impl NestedBlock {
+    /// The type of the block's value in its parent: the object itself for SINGLE and GROUP, a list, set or map of it otherwise.
     pub fn value_type(&self) -> Type {
         let inner = self.block.value_type();
         match self.nesting {
@@ -199,6 +235,7 @@ impl NestedBlock {
 }
 
 impl Schema {
+    /// The object type of a whole resource (or provider, or data source) value.
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }

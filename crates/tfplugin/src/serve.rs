@@ -32,21 +32,30 @@ const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 /// long to drain; go-plugin kills the process 2 s after Shutdown.
 const SHUTDOWN_DRAIN: Duration = Duration::from_millis(300);
 
+/// Why [`serve`] stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// Run by hand: the magic cookie is not set (and not debug mode). Holds the explanation to print.
     #[error("{0}")]
     NotLaunchedByTerraform(String),
+    /// The TLS setup failed.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The plugin's socket could not be created.
     #[error("could not listen on {path}: {source}")]
     Listen {
+        /// The socket's path.
         path: PathBuf,
+        /// What the system said.
         source: std::io::Error,
     },
+    /// The handshake line could not be written to stdout.
     #[error("could not write the handshake line: {0}")]
     Handshake(std::io::Error),
+    /// The tokio runtime could not be built.
     #[error("could not start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// The gRPC server stopped with an error.
     #[error("gRPC server failed: {0}")]
     Grpc(#[from] tonic::transport::Error),
 }
@@ -55,6 +64,7 @@ pub enum ServeError {
 pub struct ServeOptions {
     /// Full provider source address, e.g. `registry.terraform.io/hashicorp/tfe` (debug mode prints it).
     pub provider_address: String,
+    /// Debug (reattach) mode: no magic cookie needed, no TLS, Ctrl-C stops it, and the reattach instructions are printed instead of the handshake line.
     pub debug: bool,
 }
 
@@ -78,10 +88,7 @@ pub fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), S
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| ServeError::Listen {
-            path: PathBuf::new(),
-            source: e,
-        })?;
+        .map_err(ServeError::Runtime)?;
     let result = runtime.block_on(run(provider, options));
     // Do not wait for lingering connections: the host expects a prompt exit.
     runtime.shutdown_timeout(Duration::from_millis(50));

@@ -1,5 +1,5 @@
 //! The tfplugin6 `Provider` gRPC service, kept thin (as plugin-go's tf6server): each RPC decodes its request
-//! with the schemas, hands the plugin layer's own values to the [`framework`](crate::framework), and
+//! with the schemas, hands the plugin layer's own values to the framework (its `framework` module), and
 //! encodes what comes back. Domain problems always travel as diagnostics in an OK response.
 
 use std::sync::Arc;
@@ -20,6 +20,7 @@ pub struct ProviderService {
 }
 
 impl ProviderService {
+    /// A service serving `provider`.
     pub fn new(provider: Arc<dyn Provider>) -> Self {
         ProviderService {
             framework: Framework::new(provider),
@@ -437,6 +438,11 @@ mod tests {
             )
         }
 
+        fn plan_destroy(&self, prior_state: &Value, diagnostics: &mut Diagnostics) {
+            let id = prior_state.attr("id").as_str().unwrap_or_default();
+            diagnostics.warning("Removal planned", format!("{id} goes"));
+        }
+
         async fn delete(&self, _request: ApplyRequest) -> Diagnostics {
             Diagnostics::new()
         }
@@ -660,6 +666,10 @@ mod tests {
             codec::decode_msgpack(&response.planned_state.unwrap().msgpack, &ty).unwrap(),
             Value::Null
         );
+        // The resource's plan_destroy hook saw the prior state; its warning is in the response.
+        assert_eq!(response.diagnostics.len(), 1, "{:?}", response.diagnostics);
+        assert_eq!(response.diagnostics[0].summary, "Removal planned");
+        assert!(response.diagnostics[0].detail.ends_with(" goes"));
     }
 
     #[tokio::test]

@@ -9,22 +9,27 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixT
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 
+/// Why the TLS setup failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// The variable holds PEM, but no certificate in it.
     #[error("PLUGIN_CLIENT_CERT holds no PEM certificate")]
     NoClientCertificate,
+    /// The variable is not PEM.
     #[error("PLUGIN_CLIENT_CERT is not valid PEM: {0}")]
     BadPem(String),
+    /// The self-signed certificate could not be made.
     #[error("could not generate the server certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    /// rustls refused the configuration.
     #[error("could not build the TLS configuration: {0}")]
     Config(#[from] rustls::Error),
 }
 
 /// The server's certificate (DER, for the handshake line) and the TLS configuration to serve with.
-pub struct ServerTls {
-    pub certificate_der: Vec<u8>,
-    pub config: Arc<ServerConfig>,
+pub(crate) struct ServerTls {
+    pub(crate) certificate_der: Vec<u8>,
+    pub(crate) config: Arc<ServerConfig>,
 }
 
 fn crypto_provider() -> Arc<CryptoProvider> {
@@ -40,7 +45,7 @@ pub fn parse_client_certificate(pem: &str) -> Result<CertificateDer<'static>, Tl
 }
 
 /// Generates the server certificate and a TLS config that requires exactly `client_cert`.
-pub fn server_tls(client_cert: CertificateDer<'static>) -> Result<ServerTls, TlsError> {
+pub(crate) fn server_tls(client_cert: CertificateDer<'static>) -> Result<ServerTls, TlsError> {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
         KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,

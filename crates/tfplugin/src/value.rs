@@ -6,23 +6,34 @@ use std::fmt;
 /// A Terraform type (cty type). Object attributes are kept sorted, as cty does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Type {
+    /// `true` or `false`.
     Bool,
+    /// An arbitrary-precision number in Terraform; see [`Number`] for what this crate keeps.
     Number,
+    /// A UTF-8 string.
     String,
     /// "any": the concrete type travels with the value.
     Dynamic,
+    /// An ordered list whose elements all have the type given.
     List(Box<Type>),
+    /// An unordered set of distinct elements of the type given.
     Set(Box<Type>),
+    /// String keys to values of the type given.
     Map(Box<Type>),
+    /// Named attributes, each with its own type.
     Object(BTreeMap<String, Type>),
+    /// A fixed-length sequence, each element with its own type.
     Tuple(Vec<Type>),
 }
 
 /// A number as Terraform sent it. Integers stay exact; everything else is a float.
 #[derive(Debug, Clone, Copy)]
 pub enum Number {
+    /// A whole number that fits an i64.
     Int(i64),
+    /// A whole number above `i64::MAX`.
     UInt(u64),
+    /// Any other number, as the nearest f64.
     Float(f64),
 }
 
@@ -41,7 +52,8 @@ impl Number {
         }
     }
 
-    pub fn as_f64(&self) -> f64 {
+    /// The value as an f64, rounded when it does not fit exactly.
+    pub(crate) fn as_f64(&self) -> f64 {
         match *self {
             Number::Int(i) => i as f64,
             Number::UInt(u) => u as f64,
@@ -75,37 +87,51 @@ impl fmt::Display for Number {
 /// A Terraform value. `Null` and `Unknown` carry no type: the schema supplies it when encoding.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
+    /// Null: the configuration leaves it unset, or there is no object.
     #[default]
     Null,
     /// Not known until apply.
     Unknown,
+    /// A bool.
     Bool(bool),
+    /// A number.
     Number(Number),
+    /// A string.
     String(String),
+    /// A list's elements, in order.
     List(Vec<Value>),
+    /// A set's elements; the order carries no meaning.
     Set(Vec<Value>),
+    /// A map's elements, by key.
     Map(BTreeMap<String, Value>),
+    /// An object's attributes, by name.
     Object(BTreeMap<String, Value>),
+    /// A tuple's elements, in order.
     Tuple(Vec<Value>),
 }
 
 impl Value {
+    /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }
 
+    /// A whole-number value.
     pub fn int(i: i64) -> Value {
         Value::Number(Number::Int(i))
     }
 
+    /// An object value with the given attributes.
     pub fn object<K: Into<String>>(attrs: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(attrs.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// Whether this is null (known to be unset, unlike unknown).
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
+    /// Whether this value is unknown itself; see [`is_wholly_known`](Value::is_wholly_known) for the values inside.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown)
     }
@@ -131,6 +157,7 @@ impl Value {
         }
     }
 
+    /// An object attribute to change in place; `None` when this is not an object or has no such attribute.
     pub fn attr_mut(&mut self, name: &str) -> Option<&mut Value> {
         match self {
             Value::Object(m) => m.get_mut(name),
@@ -145,6 +172,7 @@ impl Value {
         }
     }
 
+    /// The string, when this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -152,6 +180,7 @@ impl Value {
         }
     }
 
+    /// The bool, when this is a bool.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -159,6 +188,7 @@ impl Value {
         }
     }
 
+    /// The number as an i64, when this is a whole number in range.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_i64(),
@@ -232,14 +262,17 @@ fn common_type<'a>(items: impl IntoIterator<Item = &'a Value>) -> Type {
 pub struct TypeError(pub String);
 
 impl Type {
+    /// `list(t)`.
     pub fn list(t: Type) -> Type {
         Type::List(Box::new(t))
     }
 
+    /// `set(t)`.
     pub fn set(t: Type) -> Type {
         Type::Set(Box::new(t))
     }
 
+    /// `map(t)`.
     pub fn map(t: Type) -> Type {
         Type::Map(Box::new(t))
     }
@@ -268,6 +301,7 @@ impl Type {
         }
     }
 
+    /// Reads a JSON type constraint, the form [`to_json`](Type::to_json) writes.
     pub fn from_json(json: &serde_json::Value) -> Result<Type, TypeError> {
         use serde_json::Value as J;
         match json {

@@ -12,11 +12,12 @@ use async_trait::async_trait;
 
 use crate::provider::client::SharedClient;
 use crate::provider::duration::parse_duration;
+use tfplugin::plan::GenericPlan;
 use tfplugin::validate::int_at_least;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
-    ImportResponse, NestedBlock, NestingMode, ReadRequest, ReadResponse, Resource, Schema, Type,
-    Value,
+    ImportResponse, NestedBlock, NestingMode, PlanRequest, ReadRequest, ReadResponse, Resource,
+    Schema, Type, Value,
 };
 
 pub const TYPE_NAME: &str = "tfe_workspace_run";
@@ -134,7 +135,9 @@ pub fn schema() -> Schema {
                 },
             ],
             description: "Queues a run in a workspace when created and/or when destroyed.".to_string(),
-            at_least_one_of: vec![vec!["apply".to_string(), "destroy".to_string()]],
+            // Unlike the official resource (AtLeastOneOf), neither block is required: a resource with
+            // neither queues nothing, so the destroy can be disarmed without removing it (hashicorp/tfe#1604).
+            at_least_one_of: Vec::new(),
             conflicts: Vec::new(),
         },
     }
@@ -318,6 +321,8 @@ pub struct WorkspaceRunResource {
     client: SharedClient,
     /// The runs this process created or adopted, shared by all instances.
     claims: ownership::Claims,
+    /// One poller for all instances, so one request can report many runs.
+    poller: poller::ProcessPoller,
 }
 
 impl WorkspaceRunResource {
@@ -325,6 +330,7 @@ impl WorkspaceRunResource {
         WorkspaceRunResource {
             client,
             claims: ownership::Claims::default(),
+            poller: poller::ProcessPoller::default(),
         }
     }
 }
@@ -355,16 +361,36 @@ impl Resource for WorkspaceRunResource {
         Ok(upgrade_run_state(state))
     }
 
+    fn modify_plan(
+        &self,
+        request: &PlanRequest<'_>,
+        plan: &mut GenericPlan,
+        diagnostics: &mut Diagnostics,
+    ) {
+        // The first of the two calls of a replacement: the prior instance goes first.
+        if !request.prior_state.is_null() && !plan.requires_replace.is_empty() {
+            plan_warnings::warn_destroy_run(
+                request.prior_state,
+                plan_warnings::Change::Replacement,
+                diagnostics,
+            );
+        }
+    }
+
+    fn plan_destroy(&self, prior_state: &Value, diagnostics: &mut Diagnostics) {
+        plan_warnings::warn_destroy_run(prior_state, plan_warnings::Change::Removal, diagnostics);
+    }
+
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         remote::read(&self.client, request).await
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        remote::create(&self.client, &self.claims, request).await
+        remote::create(&self.client, &self.claims, &self.poller, request).await
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        remote::delete(&self.client, &self.claims, request).await
+        remote::delete(&self.client, &self.claims, &self.poller, request).await
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
@@ -378,8 +404,11 @@ impl Resource for WorkspaceRunResource {
 // lifecycle's RunApi on the TFE client). Update needs nothing remote (the trait's default stores
 // the plan), as in the official resource.
 mod ownership;
+mod plan_warnings;
+mod poller;
 mod remote;
 mod run_api;
+mod run_logs;
 
 pub use run_api::default_message;
 
@@ -478,8 +507,8 @@ mod tests {
             "apply[0].retry_attempts"
         );
 
-        let d = all_diagnostics(&config(None, None));
-        assert!(d.0[0].detail.contains("\"apply\", \"destroy\""), "{:?}", d);
+        // Neither block is allowed (hashicorp/tfe#1604): nothing is queued either way.
+        assert!(all_diagnostics(&config(None, None)).is_empty());
 
         let d = all_diagnostics(&config(
             None,

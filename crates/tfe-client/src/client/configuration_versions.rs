@@ -3,6 +3,7 @@
 use super::*;
 
 impl TfeClient {
+    /// `POST /workspaces/:id/configuration-versions`: a new configuration version awaiting its upload. `auto_queue_runs` queues a run once the upload is processed; `speculative` makes it plan-only.
     pub async fn create_configuration_version(
         &self,
         workspace_id: &str,
@@ -23,11 +24,13 @@ impl TfeClient {
         .await
     }
 
+    /// `GET /configuration-versions/:id`.
     pub async fn configuration_version(&self, id: &str) -> Result<ConfigurationVersion, TfeError> {
         self.get(&format!("configuration-versions/{}", seg(id)), &[])
             .await
     }
 
+    /// One page of a workspace's configuration versions.
     pub async fn configuration_versions(
         &self,
         workspace_id: &str,

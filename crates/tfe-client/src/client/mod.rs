@@ -45,7 +45,9 @@ use transport::*;
 pub struct TfeClientConfig {
     /// `host` or `host:port`; `http://host:port` selects plain HTTP (tests only).
     pub hostname: String,
+    /// The API token, sent as `Authorization: Bearer`. Never printed: `Debug` shows `<redacted>`.
     pub token: String,
+    /// Accept any server certificate (`TFE_SSL_SKIP_VERIFY`).
     pub ssl_skip_verify: bool,
     /// Defaults to [`default_user_agent`]; an application sets its own.
     pub user_agent: Option<String>,
@@ -61,8 +63,11 @@ pub struct TfeClientConfig {
 }
 
 impl TfeClientConfig {
+    /// 30 s.
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// 5 minutes.
     pub const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(300);
+    /// 60 s.
     pub const DEFAULT_MAX_SERVER_PAUSE: Duration = Duration::from_secs(60);
 }
 
@@ -120,8 +125,11 @@ struct Inner {
 /// What the ping told us about the server.
 #[derive(Debug, Clone, Default)]
 pub struct ServerInfo {
+    /// `X-RateLimit-Limit`, in requests per second; `None` when the server sent none (then no client-side limit).
     pub rate_limit: Option<f64>,
+    /// `TFP-API-Version`, e.g. `2.5`.
     pub api_version: Option<String>,
+    /// `TFP-AppName`: `HCP Terraform` for the cloud service, else Terraform Enterprise.
     pub app_name: Option<String>,
 }
 
@@ -136,7 +144,9 @@ impl fmt::Debug for TfeClient {
 /// Page selection for list calls.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
+    /// The page, from 1.
     pub number: u32,
+    /// Items per page; the API allows at most 100.
     pub size: u32,
 }
 

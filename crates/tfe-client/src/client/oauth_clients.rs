@@ -3,6 +3,7 @@
 use super::*;
 
 impl TfeClient {
+    /// `POST /organizations/:name/oauth-clients`: connects a VCS provider.
     pub async fn create_oauth_client(
         &self,
         organization: &str,
@@ -16,10 +17,12 @@ impl TfeClient {
         .await
     }
 
+    /// `GET /oauth-clients/:id`.
     pub async fn oauth_client(&self, id: &str) -> Result<OAuthClient, TfeError> {
         self.get(&format!("oauth-clients/{}", seg(id)), &[]).await
     }
 
+    /// `DELETE /oauth-clients/:id`.
     pub async fn delete_oauth_client(&self, id: &str) -> Result<(), TfeError> {
         self.no_content(
             Method::DELETE,

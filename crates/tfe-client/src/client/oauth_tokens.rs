@@ -31,6 +31,7 @@ impl TfeClient {
         .await
     }
 
+    /// `GET /oauth-tokens/:id`.
     pub async fn oauth_token(&self, id: &str) -> Result<OAuthToken, TfeError> {
         self.get(&format!("oauth-tokens/{}", seg(id)), &[]).await
     }
@@ -53,6 +54,7 @@ impl TfeClient {
         untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
+    /// `DELETE /oauth-tokens/:id`: the token is gone (its client lists none).
     pub async fn delete_oauth_token(&self, id: &str) -> Result<(), TfeError> {
         self.no_content(
             Method::DELETE,

@@ -3,10 +3,12 @@
 use super::*;
 
 impl TfeClient {
+    /// `GET /organizations/:name`.
     pub async fn organization(&self, name: &str) -> Result<Organization, TfeError> {
         self.get(&format!("organizations/{}", seg(name)), &[]).await
     }
 
+    /// `POST /organizations`: a new organization with the given owner email.
     pub async fn create_organization(
         &self,
         name: &str,
@@ -46,6 +48,7 @@ impl TfeClient {
         untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
+    /// `DELETE /organizations/:name`, with everything in it.
     pub async fn delete_organization(&self, name: &str) -> Result<(), TfeError> {
         self.no_content(
             Method::DELETE,
@@ -55,6 +58,7 @@ impl TfeClient {
         .await
     }
 
+    /// `GET /organizations/:name/capacity`: how many runs are pending and running across the organization.
     pub async fn org_capacity(&self, organization: &str) -> Result<OrganizationCapacity, TfeError> {
         self.get(
             &format!("organizations/{}/capacity", seg(organization)),

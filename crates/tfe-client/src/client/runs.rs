@@ -5,6 +5,7 @@ use super::*;
 /// A run with the resources requested through `include`.
 #[derive(Debug, Clone)]
 pub struct RunWithIncludes {
+    /// The run.
     pub run: Run,
     /// Raw included resources; use [`RunWithIncludes::included`] to decode one.
     pub included: Vec<Value>,
@@ -21,6 +22,7 @@ impl RunWithIncludes {
 }
 
 impl TfeClient {
+    /// `POST /runs`.
     pub async fn create_run(&self, options: CreateRun) -> Result<Run, TfeError> {
         self.write(Method::POST, "runs", options.to_document())
             .await
@@ -71,14 +73,17 @@ impl TfeClient {
         self.run_action(id, "apply", comment).await
     }
 
+    /// Discards a run paused for confirmation or policy override; 409 when it is not.
     pub async fn discard_run(&self, id: &str, comment: Option<&str>) -> Result<(), TfeError> {
         self.run_action(id, "discard", comment).await
     }
 
+    /// Cancels a run that is planning or applying; 409 when it is not.
     pub async fn cancel_run(&self, id: &str, comment: Option<&str>) -> Result<(), TfeError> {
         self.run_action(id, "cancel", comment).await
     }
 
+    /// Ends a run that a cancel did not stop and unlocks its workspace; the API allows it only after a cancel.
     pub async fn force_cancel_run(&self, id: &str, comment: Option<&str>) -> Result<(), TfeError> {
         self.run_action(id, "force-cancel", comment).await
     }

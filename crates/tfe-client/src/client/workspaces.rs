@@ -3,6 +3,7 @@
 use super::*;
 
 impl TfeClient {
+    /// `GET /workspaces/:id`.
     pub async fn workspace(&self, id: &str) -> Result<Workspace, TfeError> {
         self.get(&format!("workspaces/{}", seg(id)), &[]).await
     }
@@ -26,6 +27,7 @@ impl TfeClient {
         untrusted::decode_workspace_with_current_run(&raw.body, self.inner.api_base.as_str())
     }
 
+    /// `GET /organizations/:org/workspaces/:name`.
     pub async fn workspace_by_name(
         &self,
         organization: &str,
@@ -42,6 +44,7 @@ impl TfeClient {
         .await
     }
 
+    /// `POST /organizations/:org/workspaces`; `options.name` must be set.
     pub async fn create_workspace(
         &self,
         organization: &str,
@@ -59,6 +62,7 @@ impl TfeClient {
         .await
     }
 
+    /// `PATCH /workspaces/:id`: changes the attributes `options` sets.
     pub async fn update_workspace(
         &self,
         id: &str,
@@ -97,6 +101,7 @@ impl TfeClient {
         .await
     }
 
+    /// Locks a workspace, with `reason` shown in the UI; 409 when it is already locked.
     pub async fn lock_workspace(&self, id: &str, reason: &str) -> Result<Workspace, TfeError> {
         self.write(
             Method::POST,
@@ -106,6 +111,7 @@ impl TfeClient {
         .await
     }
 
+    /// Unlocks a workspace locked by this user; 409 when it is not locked or a run holds the lock.
     pub async fn unlock_workspace(&self, id: &str) -> Result<Workspace, TfeError> {
         self.write(
             Method::POST,
@@ -115,6 +121,7 @@ impl TfeClient {
         .await
     }
 
+    /// Unlocks a workspace whoever holds the lock (needs admin rights); 409 when it is not locked.
     pub async fn force_unlock_workspace(&self, id: &str) -> Result<Workspace, TfeError> {
         self.write(
             Method::POST,

@@ -12,6 +12,7 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     from_json(&json, ty, "")
 }
 
+/// Encodes `value` as JSON of type `ty`, the form raw state and `DynamicValue.json` use.
 pub fn encode_json(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     Ok(serde_json::to_vec(&to_json(value, ty, "")?)?)
 }

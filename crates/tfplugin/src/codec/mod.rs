@@ -15,18 +15,26 @@ pub use msgpack::{decode_msgpack, encode_msgpack};
 
 use crate::value::{Number, Type, Value};
 
+/// Why bytes could not be decoded as a value of the given type, or a value not encoded as one.
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
+    /// The bytes are not msgpack, or msgpack that cty cannot hold.
     #[error("malformed msgpack: {0}")]
     Msgpack(String),
+    /// The bytes are not JSON.
     #[error("malformed JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Well-formed input whose value does not fit the type.
     #[error("at {path}: expected {expected}, found {found}")]
     Mismatch {
+        /// Where, as dotted steps from the root (`apply.0.name`); `(root)` for the value itself.
         path: String,
+        /// The type the schema asked for there.
         expected: String,
+        /// What the input held instead.
         found: String,
     },
+    /// One msgpack value was read and bytes were left over.
     #[error("trailing bytes after the msgpack value")]
     Trailing,
 }

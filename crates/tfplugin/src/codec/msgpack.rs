@@ -11,6 +11,7 @@ use crate::value::{Number, Type, Value};
 /// nest a handful of levels.
 const MAX_DEPTH: usize = 100;
 
+/// Decodes msgpack (what Terraform sends in `DynamicValue.msgpack`) as a value of type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut reader = bytes;
     let raw = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
@@ -21,6 +22,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     from_msgpack(&raw, ty, "")
 }
 
+/// Encodes `value` as msgpack of type `ty`, the form every reply to Terraform uses.
 pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let raw = to_msgpack(value, ty, "")?;
     let mut out = Vec::new();

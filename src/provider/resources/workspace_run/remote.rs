@@ -9,12 +9,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::ownership::Claims;
+use super::poller::{History, ProcessPoller};
 use super::{WorkspaceRun, with_id};
 use crate::provider::client::LazyClient;
 use crate::provider::run_lifecycle::{
     self, ApiFailure, Ended, FailureReason, Operation, RunFailure, RunView,
 };
-use tfe_client::{Run, TfeClient, TfeError, Workspace};
+use tfe_client::{PageRequest, Run, TfeClient, TfeError, Workspace};
 use tfplugin::{
     ApplyRequest, ApplyResponse, Diagnostics, ImportRequest, ImportResponse, ImportedResource,
     ReadRequest, ReadResponse, Value,
@@ -107,6 +108,42 @@ async fn read_workspace(
     .await
 }
 
+/// How long the phases of the workspace's last run took, to time the polls of ours: its current
+/// run's, or while that one is still under way, the newest finished run's (one more request, made
+/// only then). Unknown phases are polled blind.
+async fn workspace_history(
+    client: &TfeClient,
+    workspace_id: &str,
+    current: Option<&Run>,
+    cancel: &CancellationToken,
+    deadline: Option<Instant>,
+) -> History {
+    let known = History::from_current(current);
+    let complete = |h: &History| h.plan.is_some() && h.apply.is_some();
+    if complete(&known) || current.is_none_or(|run| run.status().is_final()) {
+        return known;
+    }
+    let recent = PageRequest {
+        number: 1,
+        size: 10,
+    };
+    match run_lifecycle::guarded(
+        cancel,
+        deadline,
+        client.workspace_runs(workspace_id, recent),
+    )
+    .await
+    {
+        Ok(Ok(page)) => page
+            .items
+            .iter()
+            .map(History::from_run)
+            .find(complete)
+            .unwrap_or(known),
+        _ => known,
+    }
+}
+
 /// A run of ours that an interrupted or killed apply left unfinished in the workspace, to see
 /// through instead of queuing a second one beside it; a warning says so.
 async fn run_to_adopt(
@@ -149,6 +186,7 @@ async fn run_to_adopt(
 pub(super) async fn create(
     client: &LazyClient,
     claims: &Claims,
+    poller: &ProcessPoller,
     request: ApplyRequest,
 ) -> ApplyResponse {
     let planned = request.planned_state;
@@ -183,7 +221,9 @@ pub(super) async fn create(
             }
             Err(diags) => return ApplyResponse::failed(Value::Null, diags),
         };
-    let api = TfeRuns::new(client, claims, &workspace);
+    let history =
+        workspace_history(client, &workspace.id, current.as_ref(), cancel, deadline).await;
+    let api = TfeRuns::new(client, claims, &workspace).polling(poller.get(client), history);
     let mut diags = Diagnostics::new();
     let adopted = match run_to_adopt(
         &api,
@@ -204,7 +244,8 @@ pub(super) async fn create(
     };
     match run_lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await {
         Ok(outcome) => ApplyResponse::with_warnings(with_id(&planned, &outcome.run_id), diags),
-        Err(failure) => {
+        Err(mut failure) => {
+            super::run_logs::add_log_to(client, &mut failure).await;
             diags.extend(failure_diagnostics(Operation::Apply, &failure));
             let state = match &failure.run_id {
                 Some(id) => with_id(&planned, id),
@@ -279,6 +320,7 @@ async fn arm_destroy(
 pub(super) async fn delete(
     client: &LazyClient,
     claims: &Claims,
+    poller: &ProcessPoller,
     request: ApplyRequest,
 ) -> Diagnostics {
     let resource = WorkspaceRun::from_value(&request.prior_state);
@@ -331,7 +373,9 @@ pub(super) async fn delete(
         }
         Err(diags) => return diags,
     };
-    let api = TfeRuns::new(client, claims, &workspace);
+    let history =
+        workspace_history(client, &workspace.id, current.as_ref(), cancel, deadline).await;
+    let api = TfeRuns::new(client, claims, &workspace).polling(poller.get(client), history);
     let mut diags = Diagnostics::new();
     let adopted = match run_to_adopt(
         &api,
@@ -371,7 +415,10 @@ pub(super) async fn delete(
                 ),
             );
         }
-        Err(failure) => diags.extend(failure_diagnostics(Operation::Destroy, &failure)),
+        Err(mut failure) => {
+            super::run_logs::add_log_to(client, &mut failure).await;
+            diags.extend(failure_diagnostics(Operation::Destroy, &failure));
+        }
     }
     diags
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::ownership::{Claims, RunTag};
+use super::poller::{History, Poller};
 use crate::provider::api_errors::explain;
-use crate::provider::run_lifecycle::{ApiFailure, Operation, RunApi, RunSettings, RunView};
+use crate::provider::run_lifecycle::{self, ApiFailure, Operation, RunApi, RunSettings, RunView};
 use tfe_client::{
     CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
 };
@@ -68,6 +69,9 @@ pub(super) struct TfeRuns<'a> {
     workspace_name: String,
     /// After a create was sent again: its tag, the run kept, and when we last looked for copies.
     resent: Mutex<Option<(RunTag, String, Instant)>>,
+    /// The process's poller and what earlier runs of the workspace took; without it every poll
+    /// is one `GET /runs/:id` on the lifecycle's fixed clock.
+    poller: Option<(&'a Poller<TfeClient>, History)>,
 }
 
 impl<'a> TfeRuns<'a> {
@@ -79,7 +83,15 @@ impl<'a> TfeRuns<'a> {
             organization: workspace.organization_name().unwrap_or("-").to_string(),
             workspace_name: workspace.attributes.name.clone(),
             resent: Mutex::new(None),
+            poller: None,
         }
+    }
+
+    /// Reads the run through the process's poller, which looks when a change is likely and
+    /// reports many runs with one request.
+    pub(super) fn polling(mut self, poller: &'a Poller<TfeClient>, history: History) -> Self {
+        self.poller = Some((poller, history));
+        self
     }
 
     pub(super) fn workspace_id(&self) -> &str {
@@ -426,12 +438,20 @@ impl RunApi for TfeRuns<'_> {
         }
     }
 
+    fn pause_before_poll(&self, poll: u32) -> Duration {
+        match self.poller {
+            // The poller waits for the right moment itself.
+            Some(_) => Duration::ZERO,
+            None => run_lifecycle::poll_interval(poll),
+        }
+    }
+
     async fn read_run(&self, run_id: &str) -> Result<RunView, ApiFailure> {
-        self.client
-            .run(run_id)
-            .await
-            .map(|run| view(&run))
-            .map_err(to_api_failure)
+        let read = match self.poller {
+            Some((poller, history)) => poller.next(run_id, &self.organization, history).await,
+            None => self.client.run(run_id).await,
+        };
+        read.map(|run| view(&run)).map_err(to_api_failure)
     }
 
     async fn confirm_run(&self, run_id: &str) -> Result<(), ApiFailure> {
@@ -439,7 +459,11 @@ impl RunApi for TfeRuns<'_> {
         self.client
             .apply_run(run_id, Some(&confirm_comment()))
             .await
-            .map_err(to_api_failure)
+            .map_err(to_api_failure)?;
+        if let Some((poller, _)) = self.poller {
+            poller.confirmed(run_id);
+        }
+        Ok(())
     }
 
     async fn hard_policy_failure(&self, run_id: &str) -> Result<bool, ApiFailure> {
