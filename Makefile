@@ -41,13 +41,13 @@ SIDE_BY_SIDE_ADDRESS := tferun/tfe
 INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
 .PHONY: release check-release-tools
-.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly
+.PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly browser-tools
 
 build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools
+tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools
 
 # Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
 # tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
@@ -60,6 +60,28 @@ check-net-tools:
 	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
 	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
 	done
+
+## browser-tools: for the web page's end-to-end test (tests/e2e_web_page.rs): Debian's chromium and node (apt, as
+## root like check-net-tools) and playwright-core, pinned, from npm into .tools/node (no browser download: the
+## test launches /usr/bin/chromium).
+PLAYWRIGHT_CORE_VERSION := 1.65.1
+PLAYWRIGHT_CORE := $(TOOLS)/node/node_modules/playwright-core/package.json
+BROWSER_TOOLS := chromium:chromium node:nodejs npm:npm
+browser-tools: $(PLAYWRIGHT_CORE)
+	@test -x /usr/bin/chromium || { echo "error: /usr/bin/chromium is missing after installing chromium" >&2; exit 1; }
+
+$(PLAYWRIGHT_CORE): Makefile
+	@for pair in $(BROWSER_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null && continue; \
+	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
+	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
+	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
+	done
+	@mkdir -p $(TOOLS)/node
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node playwright-core@$(PLAYWRIGHT_CORE_VERSION)
+	@grep -q '"version": "$(PLAYWRIGHT_CORE_VERSION)"' $@ || { echo "error: npm did not install playwright-core $(PLAYWRIGHT_CORE_VERSION)" >&2; exit 1; }
+	@touch $@
 
 check-terraform:
 	@command -v terraform >/dev/null || { echo "error: no 'terraform' on PATH: the tests run against the current Terraform CLI on PATH and against .tools/bin/terraform-1.0.3" >&2; exit 1; }
@@ -172,9 +194,11 @@ check-release-tools:
 	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
 	done
 
-## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child)
+## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
+## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
+DEMO_KEEP ?=
 demo: check-terraform
-	bash examples/demo/run.sh
+	DEMO_KEEP=$(DEMO_KEEP) bash examples/demo/run.sh
 
 ## bench: issue 9's figures side by side in one run (release build): start-up and peak RSS against HashiCorp's
 ## Go null provider 2.1.2, `terraform plan`/`apply` of one resource against it (both CLIs), four polling

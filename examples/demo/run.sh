@@ -8,6 +8,11 @@
 #   3. terraform apply, then terraform destroy, of examples/demo/main.tf with dev_overrides -> target/debug
 #   4. print every run the emulator saw; stop the emulator whatever happened
 #
+# The emulator's web page (runs, timelines, logs, Confirm & apply) is at the printed address; open it in a
+# browser on this machine to watch the runs (it trusts loopback clients; accept the emulator's certificate or
+# import .demo/emulator-ca.pem). DEMO_KEEP=1 on a terminal waits for Enter after the apply (the runs are on the page)
+# and again at the end, with the emulator still up.
+#
 # Needs cargo, terraform, python3 and curl on PATH. Everything it writes goes to .demo/ (git-ignored).
 set -euo pipefail
 
@@ -55,6 +60,7 @@ done
 url=$(sed -n 's/^tfe-emulator ready at //p' "$demo_dir/emulator.out")
 [[ -n "$url" ]] || fail "tfe-emulator printed no ready line within 10 s"
 echo "    $url (CA: .demo/emulator-ca.pem, log: .demo/emulator.log)"
+echo "    web page: $url/  (runs, timelines, logs; DEMO_KEEP=1 waits for Enter after the apply and at the end)"
 
 export EMULATOR_URL=$url EMULATOR_CA=$demo_dir/emulator-ca.pem
 admin() { curl --silent --show-error --fail --cacert "$EMULATOR_CA" -H 'content-type: application/json' "$@"; }
@@ -92,14 +98,28 @@ terraform_step() {
   fi
 }
 
+# DEMO_KEEP=1 on a terminal: wait for Enter (the destroy deletes the organization, and its runs leave the page).
+keep_until_enter() {
+  [[ ${DEMO_KEEP:-} == 1 ]] || return 0
+  if [[ -t 0 ]]; then
+    printf '\n==> %s: open %s/ (press Enter to %s)\n' "$1" "$url" "$2"
+    read -r _ || true
+  else
+    echo "    DEMO_KEEP=1 needs a terminal on standard input to wait for Enter; going on"
+  fi
+}
+
 failed=0
 step "terraform apply: organization, OAuth client, workspaces parent-ws and child-ws, then a run in each"
 terraform_step apply apply || failed=1
+keep_until_enter "The applied runs are on the web page before the destroy" "go on"
 step "terraform destroy: a destroy run in child-ws, then in parent-ws, then delete it all"
 terraform_step destroy destroy || failed=1
 
 step "Runs seen by tfe-emulator"
 python3 "$example_dir/emulator_admin.py" report 4 || failed=1
+
+keep_until_enter "The emulator keeps running" "stop it"
 
 if [[ $failed -ne 0 ]]; then
   fail "see the messages above and the logs in .demo/"

@@ -23,6 +23,6 @@ pub use client::{
 pub use error::TfeError;
 pub use models::*;
 pub use requests::{
-    ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OrganizationOptions,
-    RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
+    Cleared, ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OAuthTokenOptions,
+    OrganizationOptions, RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
 };

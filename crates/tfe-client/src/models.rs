@@ -603,6 +603,16 @@ pub struct WorkspaceAttributes {
     pub actions: WorkspaceActions,
     /// What the token may do with the workspace.
     pub permissions: WorkspacePermissions,
+    /// Runs start only for changes under the working directory or the trigger prefixes.
+    pub file_triggers_enabled: Option<bool>,
+    /// Pull requests get speculative plans.
+    pub speculative_enabled: Option<bool>,
+    /// Directories whose changes start runs, beside the working directory.
+    pub trigger_prefixes: Option<Vec<String>>,
+    /// Deprecated: mirrors `execution-mode` (true unless it is `local`).
+    pub operations: Option<bool>,
+    /// Runs show structured (JSON) output in the UI.
+    pub structured_run_output_enabled: Option<bool>,
 }
 
 /// A workspace (`workspaces`).
@@ -631,6 +641,10 @@ pub struct OrganizationAttributes {
     pub cost_estimation_enabled: bool,
     /// When the organization was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
+    /// Minutes of inactivity after which a session ends (`null`: the default).
+    pub session_timeout: Option<u64>,
+    /// Minutes a session lasts at most (`null`: the default).
+    pub session_remember: Option<u64>,
 }
 
 /// An organization (`organizations`).
@@ -842,6 +856,53 @@ pub struct CapacityAttributes {
 
 /// An organization's run capacity (`organization-capacity`).
 pub type OrganizationCapacity = Resource<CapacityAttributes>;
+
+/// What an organization may use (`GET /organizations/:org/entitlement-set`); entitlements the server does
+/// not send are false.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct EntitlementSetAttributes {
+    /// Self-hosted agents.
+    pub agents: bool,
+    /// The audit trail.
+    pub audit_logging: bool,
+    /// Cost estimates of plans.
+    pub cost_estimation: bool,
+    /// Remote operations (runs): what the `cloud` and `remote` backends check.
+    pub operations: bool,
+    /// The private module registry.
+    pub private_module_registry: bool,
+    /// Single sign-on.
+    pub sso: bool,
+    /// Sentinel policies.
+    pub sentinel: bool,
+    /// Remote state storage.
+    pub state_storage: bool,
+    /// Teams and their permissions.
+    pub teams: bool,
+    /// VCS connections.
+    pub vcs_integrations: bool,
+}
+
+/// `GET /organizations/:org/entitlement-set`: id `org-…`, type `entitlement-sets`.
+pub type EntitlementSet = Resource<EntitlementSetAttributes>;
+
+/// An OAuth client's token (`/oauth-tokens/:id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct OAuthTokenAttributes {
+    /// The token's unique id at the VCS provider.
+    pub uid: Option<String>,
+    /// When the token was created (RFC 3339).
+    pub created_at: Option<String>,
+    /// A private SSH key is set for cloning.
+    pub has_ssh_key: bool,
+    /// The VCS user the token acts as.
+    pub service_provider_user: Option<String>,
+}
+
+/// An OAuth token, related to its `oauth-client`.
+pub type OAuthToken = Resource<OAuthTokenAttributes>;
 
 #[cfg(test)]
 mod tests {

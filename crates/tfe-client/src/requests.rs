@@ -92,12 +92,47 @@ impl AttributeValue for VcsRepo {
     }
 }
 
+impl AttributeValue for u64 {
+    const EXPECTED: &'static str = "a non-negative integer";
+    fn from_json(value: &Value) -> Option<Self> {
+        value.as_u64()
+    }
+    fn to_json(&self) -> Value {
+        json!(self)
+    }
+}
+
 /// A field of a request type: what absence means for it, and whether it is sent.
 pub trait RequestField: Sized {
     /// Reads the field from the attribute's JSON (`None`: absent or null).
     fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError>;
     /// The JSON to send, or `None` to leave the attribute out.
     fn write(&self) -> Option<Value>;
+    /// Reads the field from the whole `attributes` object; by default from [`attribute`] (null is absent).
+    fn read_in(name: &'static str, attributes: &Value) -> Result<Self, RequestError> {
+        Self::read(name, attribute(attributes, name))
+    }
+}
+
+/// An attribute sent as an explicit `null` (`"vcs-repo": null`), which the API reads as "remove it": a
+/// second field beside the attribute's value field, under the same wire name. `Cleared(true)` sends the
+/// `null` (and wins over the value field, which is then left out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cleared(pub bool);
+
+impl RequestField for Cleared {
+    fn read(_name: &'static str, _value: Option<&Value>) -> Result<Self, RequestError> {
+        Ok(Cleared(false))
+    }
+    fn write(&self) -> Option<Value> {
+        self.0.then_some(Value::Null)
+    }
+    fn read_in(name: &'static str, attributes: &Value) -> Result<Self, RequestError> {
+        let sent = attributes
+            .get(name)
+            .or_else(|| attributes.get(name.replace('-', "_")));
+        Ok(Cleared(sent.is_some_and(Value::is_null)))
+    }
 }
 
 fn typed<T: AttributeValue>(name: &'static str, value: &Value) -> Result<T, RequestError> {
@@ -275,7 +310,7 @@ macro_rules! request_document {
                 let empty = Value::Object(Map::new());
                 let attributes = body.pointer("/data/attributes").unwrap_or(&empty);
                 Ok(Self {
-                    $( $field: RequestField::read($wire, attribute(attributes, $wire))?, )*
+                    $( $field: RequestField::read_in($wire, attributes)?, )*
                     $( $( $rel: RelationshipField::read(
                         $rel_wire,
                         body.pointer(concat!("/data/relationships/", $rel_wire, "/data/id"))
@@ -296,6 +331,10 @@ request_document! {
         pub email: Option<String> = "email",
         /// Whether runs get a cost estimate after the plan.
         pub cost_estimation_enabled: Option<bool> = "cost-estimation-enabled",
+        /// Minutes of inactivity after which a session ends (`None`: not sent).
+        pub session_timeout: Option<u64> = "session-timeout",
+        /// Minutes a session lasts at most.
+        pub session_remember: Option<u64> = "session-remember",
     }
 }
 
@@ -318,6 +357,19 @@ request_document! {
         pub working_directory: Option<String> = "working-directory",
         /// The repository to link.
         pub vcs_repo: Option<VcsRepo> = "vcs-repo",
+        /// Sends `"vcs-repo": null`: the workspace loses its VCS connection.
+        pub clear_vcs_repo: Cleared = "vcs-repo",
+        /// Whether runs start only for changes under the working directory or the trigger prefixes
+        /// (the API's default: true).
+        pub file_triggers_enabled: Option<bool> = "file-triggers-enabled",
+        /// Whether pull requests get speculative plans (default true).
+        pub speculative_enabled: Option<bool> = "speculative-enabled",
+        /// Directories whose changes start runs, beside the working directory (default none).
+        pub trigger_prefixes: Option<Vec<String>> = "trigger-prefixes",
+        /// Deprecated: true is execution mode `remote`, false `local`; execution-mode wins when both are sent.
+        pub operations: Option<bool> = "operations",
+        /// Whether runs show structured (JSON) output in the UI (default true).
+        pub structured_run_output_enabled: Option<bool> = "structured-run-output-enabled",
     }
 }
 
@@ -378,6 +430,17 @@ request_document! {
         pub name: Option<String> = "name",
         /// Whether every project and workspace of the organization may use the client.
         pub organization_scoped: Option<bool> = "organization-scoped",
+    }
+}
+
+request_document! {
+    /// `PATCH /oauth-tokens/:id`: set the private SSH key used to clone repositories (`ssh_key`), or remove
+    /// it (`clear_ssh_key`, sent as `"ssh-key": null`; an empty string removes it too).
+    pub struct OAuthTokenOptions = "oauth-tokens" redacting ["ssh-key"] {
+        /// A PEM private key (`-----BEGIN … PRIVATE KEY-----`); `""` removes the key.
+        pub ssh_key: Option<String> = "ssh-key",
+        /// Sends `"ssh-key": null`: the token loses its key.
+        pub clear_ssh_key: Cleared = "ssh-key",
     }
 }
 

@@ -143,6 +143,54 @@ pub struct Knobs {
     /// Root module outputs the logs show (name to value), as `terraform apply` prints them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// Organization: what `GET /organizations/:org/entitlement-set` grants (unset entitlements are true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entitlements: Option<Entitlements>,
+}
+
+/// The entitlement set's booleans, by their API names with underscores; unset ones are granted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entitlements {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agents: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_logging: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_estimation: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_module_registry: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentinel: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_storage: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teams: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vcs_integrations: Option<bool>,
+}
+
+impl Entitlements {
+    /// `(API attribute name, granted)` for every entitlement.
+    pub fn attributes(&self) -> Vec<(&'static str, bool)> {
+        let on = |v: Option<bool>| v.unwrap_or(true);
+        vec![
+            ("agents", on(self.agents)),
+            ("audit-logging", on(self.audit_logging)),
+            ("cost-estimation", on(self.cost_estimation)),
+            ("operations", on(self.operations)),
+            ("private-module-registry", on(self.private_module_registry)),
+            ("sso", on(self.sso)),
+            ("sentinel", on(self.sentinel)),
+            ("state-storage", on(self.state_storage)),
+            ("teams", on(self.teams)),
+            ("vcs-integrations", on(self.vcs_integrations)),
+        ]
+    }
 }
 
 impl Knobs {
@@ -170,6 +218,7 @@ impl Knobs {
             apply_log_template: None,
             error_message: None,
             outputs: None,
+            entitlements: None,
         }
     }
 
@@ -199,7 +248,8 @@ impl Knobs {
             plan_log_template,
             apply_log_template,
             error_message,
-            outputs
+            outputs,
+            entitlements
         );
     }
 }

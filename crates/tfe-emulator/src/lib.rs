@@ -4,6 +4,7 @@
 //!   [`logs`]: the plan and apply logs behind `log-read-url`.
 //! - [`routes`]: the TFE API; [`http`]: auth, faults and the request log around it; [`admin`]: `/_emulator/`.
 //! - [`knobs`], [`faults`], [`scenario`]: behaviour settings; [`server`]: listening, TLS and shutdown.
+//! - [`ui`]: the web page at the base URL, where a person watches runs and confirms them.
 //! - [`options`]: the settings (the binary's command line); [`spawn`]: an emulator inside the caller's process,
 //!   as the provider's end-to-end tests start it; [`fuzzing`]: the scenario fuzz target's entry.
 
@@ -20,6 +21,8 @@ pub mod run_machine;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod terraform_versions;
+pub mod ui;
 
 use std::path::PathBuf;
 

@@ -35,6 +35,8 @@ pub fn organization(o: &store::Organization) -> Value {
             email: Some(o.email.clone()),
             cost_estimation_enabled: o.cost_estimation_enabled,
             created_at: Some(timestamp(o.created_at)),
+            session_timeout: o.session_timeout,
+            session_remember: o.session_remember,
         },
         vec![],
     ));
@@ -90,6 +92,11 @@ pub fn workspace(s: &Store, w: &store::Workspace, base_url: &str) -> Value {
                 can_destroy: true,
                 can_force_delete: true,
             },
+            file_triggers_enabled: Some(w.file_triggers_enabled),
+            speculative_enabled: Some(w.speculative_enabled),
+            trigger_prefixes: Some(w.trigger_prefixes.clone()),
+            operations: Some(w.execution_mode != "local"),
+            structured_run_output_enabled: Some(w.structured_run_output_enabled),
         },
         vec![
             (
@@ -351,7 +358,7 @@ pub fn oauth_client(c: &store::OAuthClient) -> Value {
 
 pub fn oauth_token(c: &store::OAuthClient, token_id: &str) -> Value {
     json!({"id": token_id, "type": "oauth-tokens", "attributes": {
-        "uid": token_id, "created-at": timestamp(c.created_at), "has-ssh-key": false,
+        "uid": token_id, "created-at": timestamp(c.created_at), "has-ssh-key": c.token_has_ssh_key,
         "service-provider-user": "emulator"},
         "relationships": {"oauth-client": {"data": {"type": "oauth-clients", "id": c.id}}}})
 }

@@ -13,15 +13,34 @@ use hyper_util::service::TowerToHyperService;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use super::http::{ApiError, with_api_layers};
-use super::{Shared, admin, routes};
+use super::{Shared, admin, routes, ui};
 
 /// The whole application: TFE API (with auth, faults and logging) plus the admin API.
 pub fn app(emu: Shared) -> Router {
     with_api_layers(routes::api_router(), emu.clone())
         .merge(admin::admin_router(emu.clone()))
+        .merge(ui::ui_router(emu.clone()))
         .fallback(|| async { ApiError::not_found("route").into_response() })
+        .method_not_allowed_fallback(|request: axum::extract::Request| async move {
+            ApiError::new(
+                405,
+                format!(
+                    "method {} is not allowed on {}",
+                    request.method(),
+                    request.uri().path()
+                ),
+            )
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn(
+            super::http::error_documents::error_documents,
+        ))
+        .layer(axum::middleware::from_fn(
+            super::http::body_drain::body_drain,
+        ))
         .with_state(emu)
 }
 
@@ -163,19 +182,29 @@ impl Bound {
             ..
         } = self;
         match tls {
-            None => axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(|e| e.to_string()),
+            None => axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| e.to_string()),
             Some(acceptor) => {
                 tokio::pin!(shutdown);
                 loop {
                     tokio::select! {
                         _ = &mut shutdown => return Ok(()),
                         accepted = listener.accept() => {
-                            let Ok((tcp, _)) = accepted else { continue };
+                            let Ok((tcp, peer)) = accepted else { continue };
                             let acceptor = acceptor.clone();
-                            let service = TowerToHyperService::new(router.clone());
+                            // The peer address, as axum's connect-info gives it over plain HTTP (the page
+                            // needs it to tell loopback clients).
+                            let service = TowerToHyperService::new(router.clone().map_request(
+                                move |mut request: axum::http::Request<_>| {
+                                    request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                                    request
+                                },
+                            ));
                             tokio::spawn(async move {
                                 let Ok(stream) = acceptor.accept(tcp).await else { return };
                                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

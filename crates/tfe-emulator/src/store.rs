@@ -62,6 +62,9 @@ pub struct Organization {
     pub created_at: OffsetDateTime,
     pub knobs: Knobs,
     pub counters: OutcomeCounters,
+    /// Minutes; `None` until set (the API then returns null).
+    pub session_timeout: Option<u64>,
+    pub session_remember: Option<u64>,
 }
 
 /// Who holds a workspace lock.
@@ -90,6 +93,10 @@ pub struct Workspace {
     pub updated_at: OffsetDateTime,
     pub knobs: Knobs,
     pub counters: OutcomeCounters,
+    pub file_triggers_enabled: bool,
+    pub speculative_enabled: bool,
+    pub trigger_prefixes: Vec<String>,
+    pub structured_run_output_enabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -292,6 +299,8 @@ pub struct OAuthClient {
     pub api_url: String,
     pub organization_scoped: bool,
     pub token_id: Option<String>,
+    /// The token's private SSH key is set (`PATCH /oauth-tokens/:id`).
+    pub token_has_ssh_key: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -397,6 +406,8 @@ impl Store {
             created_at: now(),
             knobs: Knobs::default(),
             counters: OutcomeCounters::default(),
+            session_timeout: None,
+            session_remember: None,
         };
         self.organizations.insert(name.to_string(), org);
         &self.organizations[name]
@@ -424,6 +435,10 @@ impl Store {
             updated_at: t,
             knobs: Knobs::default(),
             counters: OutcomeCounters::default(),
+            file_triggers_enabled: true,
+            speculative_enabled: true,
+            trigger_prefixes: Vec::new(),
+            structured_run_output_enabled: true,
         };
         self.workspaces.insert(id.clone(), ws);
         id
@@ -464,6 +479,32 @@ impl Store {
     pub fn run_by_child(&self, prefix: &str, id: &str) -> Option<&Run> {
         let suffix = id.strip_prefix(prefix)?.strip_prefix('-')?;
         self.runs.get(&format!("run-{suffix}"))
+    }
+
+    /// Renames an organization: its record, and every workspace, run and OAuth client that names it.
+    pub fn rename_organization(&mut self, from: &str, to: &str) {
+        let Some(mut org) = self.organizations.remove(from) else {
+            return;
+        };
+        org.name = to.to_string();
+        self.organizations.insert(to.to_string(), org);
+        for ws in self
+            .workspaces
+            .values_mut()
+            .filter(|w| w.organization == from)
+        {
+            ws.organization = to.to_string();
+        }
+        for run in self.runs.values_mut().filter(|r| r.organization == from) {
+            run.organization = to.to_string();
+        }
+        for client in self
+            .oauth_clients
+            .values_mut()
+            .filter(|c| c.organization == from)
+        {
+            client.organization = to.to_string();
+        }
     }
 
     /// The run and phase a log secret belongs to.

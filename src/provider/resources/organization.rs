@@ -378,6 +378,7 @@ mod tests {
                 email: Some("a@b.c".into()),
                 cost_estimation_enabled: true,
                 created_at: None,
+                ..Default::default()
             },
             relationships: Default::default(),
             links: None,

@@ -103,6 +103,8 @@ impl WorkspaceModel {
             terraform_version: self.terraform_version.clone(),
             working_directory: self.working_directory.clone(),
             vcs_repo: self.vcs_repo.first().map(VcsRepoModel::to_api),
+            // The resource does not manage the other workspace settings: they are not sent.
+            ..Default::default()
         }
     }
 }

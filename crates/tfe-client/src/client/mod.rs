@@ -6,7 +6,9 @@ mod configuration_versions;
 mod envelope;
 mod logs;
 mod oauth_clients;
+mod oauth_tokens;
 mod organizations;
+mod organizations_extra;
 mod run_children;
 mod runs;
 #[cfg(test)]

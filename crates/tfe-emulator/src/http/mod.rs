@@ -9,6 +9,8 @@
 //! response no outer layer may touch (the late commit's held connection, which is never logged).
 
 mod auth;
+pub(crate) mod body_drain;
+pub(crate) mod error_documents;
 mod fault_injection;
 mod late_commit;
 mod rate_limit;
@@ -67,7 +69,9 @@ fn title(status: u16) -> &'static str {
         401 => "unauthorized",
         403 => "forbidden",
         404 => "not found",
+        405 => "method not allowed",
         409 => "conflict",
+        413 => "payload too large",
         422 => "unprocessable entity",
         429 => "too many requests",
         500 => "internal server error",

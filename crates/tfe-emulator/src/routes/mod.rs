@@ -3,8 +3,11 @@
 
 mod configuration_versions;
 mod discovery;
+mod entitlements;
 mod logs;
 mod oauth_clients;
+mod oauth_tokens;
+mod organization_list;
 mod organizations;
 mod runs;
 mod workspaces;
@@ -37,7 +40,11 @@ pub fn api_router() -> Router<Shared> {
         .route("/api/v2/ping", get(discovery::ping))
         .route(
             "/api/v2/organizations",
-            post(organizations::create_organization),
+            post(organizations::create_organization).get(organization_list::list_organizations),
+        )
+        .route(
+            "/api/v2/organizations/{org}/entitlement-set",
+            get(entitlements::entitlement_set),
         )
         .route(
             "/api/v2/organizations/{org}",
@@ -56,7 +63,15 @@ pub fn api_router() -> Router<Shared> {
         .route("/api/v2/organizations/{org}/runs", get(runs::org_runs))
         .route(
             "/api/v2/organizations/{org}/oauth-clients",
-            post(oauth_clients::create_oauth_client),
+            post(oauth_clients::create_oauth_client).get(oauth_tokens::list_oauth_clients),
+        )
+        .route(
+            "/api/v2/organizations/{org}/oauth-tokens",
+            get(oauth_tokens::list_org_oauth_tokens),
+        )
+        .route(
+            "/api/v2/oauth-clients/{id}/oauth-tokens",
+            get(oauth_tokens::list_client_oauth_tokens),
         )
         .route(
             "/api/v2/oauth-clients/{id}",
@@ -64,7 +79,9 @@ pub fn api_router() -> Router<Shared> {
         )
         .route(
             "/api/v2/oauth-tokens/{id}",
-            get(oauth_clients::read_oauth_token),
+            get(oauth_clients::read_oauth_token)
+                .patch(oauth_tokens::update_oauth_token)
+                .delete(oauth_tokens::delete_oauth_token),
         )
         .route(
             "/api/v2/organizations/{org}/workspaces",

@@ -30,6 +30,7 @@ pub(super) async fn create_oauth_client(
         token_id: token
             .filter(|t| !t.is_empty())
             .map(|_| format!("ot-{}", new_suffix())),
+        token_has_ssh_key: false,
         created_at: now(),
     };
     let doc = json!({"data": render::oauth_client(&client)});

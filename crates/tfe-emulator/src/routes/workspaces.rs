@@ -75,16 +75,26 @@ pub(super) fn apply_workspace_attributes(
     ws_id: &str,
     request: WorkspaceOptions,
 ) -> Result<(), ApiError> {
-    // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace.
+    // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace;
+    // `"vcs-repo": null` removes the connection.
     let vcs = request.vcs_repo.filter(|r| !r.identifier.is_empty());
-    if let Some(mode) = request
-        .execution_mode
+    let unlink = request.clear_vcs_repo.0;
+    // The deprecated `operations` mirrors the execution mode; an execution mode sent with it wins.
+    let execution_mode = request.execution_mode.or_else(|| {
+        request
+            .operations
+            .map(|remote| if remote { "remote" } else { "local" }.to_string())
+    });
+    if let Some(mode) = execution_mode
         .as_ref()
         .filter(|m| !["remote", "local", "agent"].contains(&m.as_str()))
     {
         return Err(ApiError::unprocessable(format!(
             "execution-mode {mode:?} is invalid; allowed: remote, local, agent"
         )));
+    }
+    if let Some(version) = &request.terraform_version {
+        crate::terraform_versions::check(version).map_err(ApiError::unprocessable)?;
     }
     let new_name = request.name;
     let ws = &store.workspaces[ws_id];
@@ -108,8 +118,20 @@ pub(super) fn apply_workspace_attributes(
     if let Some(b) = request.allow_destroy_plan {
         ws.allow_destroy_plan = b;
     }
-    if let Some(s) = request.execution_mode {
+    if let Some(s) = execution_mode {
         ws.execution_mode = s;
+    }
+    if let Some(b) = request.file_triggers_enabled {
+        ws.file_triggers_enabled = b;
+    }
+    if let Some(b) = request.speculative_enabled {
+        ws.speculative_enabled = b;
+    }
+    if let Some(prefixes) = request.trigger_prefixes {
+        ws.trigger_prefixes = prefixes;
+    }
+    if let Some(b) = request.structured_run_output_enabled {
+        ws.structured_run_output_enabled = b;
     }
     if let Some(s) = request.terraform_version {
         ws.terraform_version = s;
@@ -120,6 +142,8 @@ pub(super) fn apply_workspace_attributes(
     let linked = vcs.is_some() && ws.vcs_repo.is_none();
     if let Some(v) = vcs {
         ws.vcs_repo = Some(v);
+    } else if unlink {
+        ws.vcs_repo = None;
     }
     ws.updated_at = now();
     if linked {
@@ -187,13 +211,34 @@ pub(super) async fn list_workspaces(
         return Err(ApiError::not_found("organization"));
     }
     let search = param(&q, "search[name]");
-    let items = store
+    let wanted = includes(&store, &q, WORKSPACE_INCLUDES)?;
+    let listed: Vec<&crate::store::Workspace> = store
         .workspaces
         .values()
         .filter(|w| w.organization == org && search.is_none_or(|s| w.name.contains(s)))
+        .collect();
+    let items = listed
+        .iter()
         .map(|w| render::workspace(&store, w, emu.base_url()))
         .collect();
-    ok(paginate(items, &q, true)?)
+    let mut doc = paginate(items, &q, true)?;
+    // The listed workspaces' organization (one, listed once) and current runs, as the single read has them.
+    let mut included = Vec::new();
+    if wanted.iter().any(|i| i == "organization") {
+        included.extend(store.organizations.get(&org).map(render::organization));
+    }
+    if wanted.iter().any(|i| i == "current_run") {
+        included.extend(
+            listed
+                .iter()
+                .filter_map(|w| w.current_run.as_ref().and_then(|id| store.runs.get(id)))
+                .map(|r| render::run(r, None)),
+        );
+    }
+    if !included.is_empty() {
+        doc["included"] = json!(included);
+    }
+    ok(doc)
 }
 
 pub(super) async fn read_workspace(
