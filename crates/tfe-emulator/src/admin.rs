@@ -17,7 +17,7 @@ use super::http::{ApiError, ApiResult};
 use super::knobs::Knobs;
 use super::scenario::{OrganizationSeed, WorkspaceSeed, seed};
 
-pub fn admin_router(emu: Shared) -> Router<Shared> {
+pub(crate) fn admin_router(emu: Shared) -> Router<Shared> {
     Router::new()
         .route(
             "/_emulator/health",

@@ -64,11 +64,15 @@ impl<'de> Deserialize<'de> for Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyMode {
+    /// No policy check.
     None,
+    /// Every policy passes.
     Pass,
     /// An advisory policy fails: the check passes with one advisory failure and the run goes on.
     AdvisoryFail,
+    /// A mandatory policy fails: the run stops at `policy_override` until someone overrides it.
     SoftFail,
+    /// A hard-mandatory policy fails: the run errors.
     HardFail,
 }
 
@@ -76,7 +80,9 @@ pub enum PolicyMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskMode {
+    /// No run task stage.
     None,
+    /// The stage passes.
     Pass,
     /// The stage fails and the run errors.
     FailMandatory,
@@ -91,10 +97,13 @@ pub struct Knobs {
     /// Milliseconds a plan runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_ms: Option<u64>,
+    /// Milliseconds an apply runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_ms: Option<u64>,
+    /// Milliseconds a cost estimate runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_estimate_ms: Option<u64>,
+    /// Milliseconds a policy check runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_check_ms: Option<u64>,
     /// How long a cancel of a planning/applying run takes to stop it.
@@ -106,12 +115,16 @@ pub struct Knobs {
     /// Time between a cancel and force-cancel becoming available.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub force_cancel_cooloff_ms: Option<u64>,
+    /// How plans end: success, changes or none, errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_outcome: Option<Outcome>,
+    /// How applies end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_outcome: Option<Outcome>,
+    /// The Sentinel policy result of every run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyMode>,
+    /// Whether runs get a cost estimate; unset follows the organization's cost-estimation-enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_estimation: Option<bool>,
     /// A post-plan run task stage on every run.
@@ -123,8 +136,10 @@ pub struct Knobs {
     /// Resources a plan with changes adds / changes / destroys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_additions: Option<u32>,
+    /// Resources a plan with changes changes in place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_changes: Option<u32>,
+    /// Resources a plan with changes destroys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_destructions: Option<u32>,
     /// Organization only: how many runs execute at once (plans and applies).
@@ -152,24 +167,34 @@ pub struct Knobs {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entitlements {
+    /// Agent pools.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agents: Option<bool>,
+    /// The audit trail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_logging: Option<bool>,
+    /// Cost estimation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_estimation: Option<bool>,
+    /// Remote operations (runs); `false` is what Terraform's backends check before planning remotely.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operations: Option<bool>,
+    /// The private module registry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private_module_registry: Option<bool>,
+    /// Single sign-on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sso: Option<bool>,
+    /// Sentinel policies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel: Option<bool>,
+    /// Remote state storage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_storage: Option<bool>,
+    /// Teams.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<bool>,
+    /// VCS connections (OAuth clients).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vcs_integrations: Option<bool>,
 }
@@ -257,7 +282,9 @@ impl Knobs {
 /// Counts errors served under an `error_first_n` outcome; reset whenever the knob is set again.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeCounters {
+    /// Plans errored so far.
     pub plans_errored: u32,
+    /// Applies errored so far.
     pub applies_errored: u32,
 }
 

@@ -8,21 +8,21 @@
 //! - [`options`]: the settings (the binary's command line); [`spawn`]: an emulator inside the caller's process,
 //!   as the provider's end-to-end tests start it; [`fuzzing`]: the scenario fuzz target's entry.
 
-pub mod admin;
-pub mod faults;
+pub(crate) mod admin;
+pub(crate) mod faults;
 pub mod fuzzing;
-pub mod http;
+pub(crate) mod http;
 pub mod knobs;
-pub mod logs;
+pub(crate) mod logs;
 pub mod options;
-pub mod render;
-pub mod routes;
-pub mod run_machine;
-pub mod scenario;
+pub(crate) mod render;
+pub(crate) mod routes;
+pub(crate) mod run_machine;
+pub(crate) mod scenario;
 pub mod server;
-pub mod store;
-pub mod terraform_versions;
-pub mod ui;
+pub(crate) mod store;
+pub(crate) mod terraform_versions;
+pub(crate) mod ui;
 
 use std::path::PathBuf;
 
@@ -37,7 +37,9 @@ use store::Store;
 /// The emulator's shared state.
 #[derive(Debug)]
 pub struct Emulator {
+    /// Organizations, workspaces, runs and the rest of the API's objects.
     pub store: Mutex<Store>,
+    /// The fault rules the admin API installed (status codes, delays, resets).
     pub faults: Mutex<Faults>,
     /// Accepted API tokens; token N (from 1) belongs to user `user-emulator-N`.
     pub tokens: Vec<String>,
@@ -55,9 +57,11 @@ pub struct Emulator {
     pub base_url: OnceLock<String>,
 }
 
+/// The emulator as every handler and background task holds it.
 pub type Shared = Arc<Emulator>;
 
 impl Emulator {
+    /// An emulator accepting `tokens`, with `defaults` over the built-in knobs; not yet listening.
     pub fn new(tokens: Vec<String>, defaults: Knobs) -> Emulator {
         let mut knobs = Knobs::defaults();
         knobs.merge(&defaults);
@@ -107,6 +111,7 @@ impl Emulator {
         }
     }
 
+    /// The URL clients reach it at (scheme, host and bound port), empty until the listener is bound.
     pub fn base_url(&self) -> &str {
         self.base_url.get().map(String::as_str).unwrap_or("")
     }

@@ -25,9 +25,9 @@ use crate::knobs::Knobs;
 use crate::store::{Phase, PhaseKind, Run, Store};
 
 /// Start of text: the first byte of every log that has begun.
-pub const STX: u8 = 0x02;
+pub(crate) const STX: u8 = 0x02;
 /// End of text: the last byte of a log whose phase is over.
-pub const ETX: u8 = 0x03;
+pub(crate) const ETX: u8 = 0x03;
 
 /// How far the phase has got, as far as its log is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ fn progress(phase: &Phase) -> Progress {
 }
 
 /// The log of `kind` of `run` as archivist would serve it now (STX, text, and ETX once the phase is over).
-pub fn log_bytes(store: &Store, run: &Run, kind: PhaseKind) -> Vec<u8> {
+pub(crate) fn log_bytes(store: &Store, run: &Run, kind: PhaseKind) -> Vec<u8> {
     let phase = match kind {
         PhaseKind::Plan => &run.plan,
         PhaseKind::Apply => &run.apply,
@@ -90,7 +90,7 @@ pub fn log_bytes(store: &Store, run: &Run, kind: PhaseKind) -> Vec<u8> {
 
 /// The `offset`/`limit` window of a log, as archivist answers a tailing reader: bytes from `offset` (past
 /// the end: none), at most `limit` of them (`None`: to the end).
-pub fn window(bytes: &[u8], offset: usize, limit: Option<usize>) -> &[u8] {
+pub(crate) fn window(bytes: &[u8], offset: usize, limit: Option<usize>) -> &[u8] {
     let start = offset.min(bytes.len());
     let end = limit.map_or(bytes.len(), |l| start.saturating_add(l).min(bytes.len()));
     &bytes[start..end]

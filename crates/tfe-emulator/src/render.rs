@@ -26,7 +26,7 @@ fn resource<A>(
     }
 }
 
-pub fn organization(o: &store::Organization) -> Value {
+pub(crate) fn organization(o: &store::Organization) -> Value {
     let mut v = to_value(resource(
         "organizations",
         &o.name,
@@ -45,7 +45,7 @@ pub fn organization(o: &store::Organization) -> Value {
     v
 }
 
-pub fn workspace(s: &Store, w: &store::Workspace, base_url: &str) -> Value {
+pub(crate) fn workspace(s: &Store, w: &store::Workspace, base_url: &str) -> Value {
     let locked_by = match &w.lock {
         None => Relationship::default(),
         Some(Lock::Run(id)) => Relationship::one("runs", id),
@@ -124,7 +124,7 @@ pub fn workspace(s: &Store, w: &store::Workspace, base_url: &str) -> Value {
     v
 }
 
-pub fn run(r: &store::Run, position_in_queue: Option<u32>) -> Value {
+pub(crate) fn run(r: &store::Run, position_in_queue: Option<u32>) -> Value {
     let at = store::now();
     let actions = run_machine::actions(r, at);
     let live = !r.status.is_final();
@@ -229,7 +229,7 @@ fn phase(kind: &str, id: &str, p: &store::Phase, has_changes: Option<bool>, run_
     v
 }
 
-pub fn plan(r: &store::Run) -> Value {
+pub(crate) fn plan(r: &store::Run) -> Value {
     let finished = r.plan.status == m::PhaseStatus::Finished;
     phase(
         "plans",
@@ -240,7 +240,7 @@ pub fn plan(r: &store::Run) -> Value {
     )
 }
 
-pub fn apply(r: &store::Run) -> Value {
+pub(crate) fn apply(r: &store::Run) -> Value {
     phase(
         "applies",
         &format!("apply-{}", r.suffix),
@@ -250,7 +250,7 @@ pub fn apply(r: &store::Run) -> Value {
     )
 }
 
-pub fn cost_estimate(r: &store::Run) -> Option<Value> {
+pub(crate) fn cost_estimate(r: &store::Run) -> Option<Value> {
     let ce = r.cost_estimate.as_ref()?;
     let finished = ce.status == "finished";
     let cost = |s: &str| finished.then(|| s.to_string());
@@ -273,7 +273,7 @@ pub fn cost_estimate(r: &store::Run) -> Option<Value> {
     )))
 }
 
-pub fn policy_check(r: &store::Run) -> Option<Value> {
+pub(crate) fn policy_check(r: &store::Run) -> Option<Value> {
     let pc = r.policy_check.as_ref()?;
     use m::PolicyCheckStatus as P;
     let done = matches!(
@@ -313,7 +313,7 @@ pub fn policy_check(r: &store::Run) -> Option<Value> {
     )))
 }
 
-pub fn configuration_version(
+pub(crate) fn configuration_version(
     cv: &store::ConfigurationVersion,
     upload_url: Option<String>,
 ) -> Value {
@@ -333,7 +333,7 @@ pub fn configuration_version(
     ))
 }
 
-pub fn oauth_client(c: &store::OAuthClient) -> Value {
+pub(crate) fn oauth_client(c: &store::OAuthClient) -> Value {
     let tokens: Vec<String> = c.token_id.iter().cloned().collect();
     to_value(resource(
         "oauth-clients",
@@ -356,18 +356,18 @@ pub fn oauth_client(c: &store::OAuthClient) -> Value {
     ))
 }
 
-pub fn oauth_token(c: &store::OAuthClient, token_id: &str) -> Value {
+pub(crate) fn oauth_token(c: &store::OAuthClient, token_id: &str) -> Value {
     json!({"id": token_id, "type": "oauth-tokens", "attributes": {
         "uid": token_id, "created-at": timestamp(c.created_at), "has-ssh-key": c.token_has_ssh_key,
         "service-provider-user": "emulator"},
         "relationships": {"oauth-client": {"data": {"type": "oauth-clients", "id": c.id}}}})
 }
 
-pub fn user(id: &str) -> Value {
+pub(crate) fn user(id: &str) -> Value {
     json!({"id": id, "type": "users", "attributes": {"username": id, "is-service-account": false}})
 }
 
-pub fn task_stage(r: &store::Run) -> Option<Value> {
+pub(crate) fn task_stage(r: &store::Run) -> Option<Value> {
     let t = r.post_plan_task.as_ref()?;
     let mut v = to_value(resource(
         "task-stages",

@@ -17,7 +17,7 @@ use super::store::{Lock, Run, Store, now};
 
 /// An action refused with an HTTP status and detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub status: u16,
     pub detail: String,
 }
@@ -41,7 +41,7 @@ fn is_pause_status(s: &RunStatus) -> bool {
 }
 
 /// The `actions` object for a run at this instant.
-pub fn actions(run: &Run, at: OffsetDateTime) -> RunActions {
+pub(crate) fn actions(run: &Run, at: OffsetDateTime) -> RunActions {
     let force = run.cancel_requested
         && run.force_cancel_available_at.is_some_and(|t| at >= t)
         && !run.status.is_final();
@@ -71,7 +71,7 @@ pub fn actions(run: &Run, at: OffsetDateTime) -> RunActions {
 }
 
 /// Starts a freshly created run: plan-only runs go straight to the worker queue, others wait in line.
-pub fn enqueue(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) {
+pub(crate) fn enqueue(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) {
     if let Some(run) = store.runs.get_mut(run_id).filter(|r| r.plan_only) {
         run.set_status(RunStatus::PlanQueued);
         run.plan.set_status(PhaseStatus::Queued);
@@ -81,7 +81,7 @@ pub fn enqueue(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) {
 
 /// Promotes the head of every workspace queue and assigns free workers (applies, then plans, then
 /// speculative plans).
-pub fn schedule(emu: &Arc<Emulator>, store: &mut Store) {
+pub(crate) fn schedule(emu: &Arc<Emulator>, store: &mut Store) {
     let workspace_ids: Vec<String> = store.workspaces.keys().cloned().collect();
     for ws_id in workspace_ids {
         promote_head(store, &ws_id);
@@ -115,7 +115,7 @@ pub fn schedule(emu: &Arc<Emulator>, store: &mut Store) {
 }
 
 /// The organization's runs waiting for a worker, in service order.
-pub fn waiting_for_worker(store: &Store, org: &str) -> Vec<String> {
+pub(crate) fn waiting_for_worker(store: &Store, org: &str) -> Vec<String> {
     let mut waiting: Vec<&Run> = store
         .runs
         .values()
@@ -497,7 +497,7 @@ async fn apply_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
 
 // ---------- human actions ----------
 
-pub fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+pub(crate) fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get_mut(run_id)
@@ -513,7 +513,7 @@ pub fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(),
     Ok(())
 }
 
-pub fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+pub(crate) fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -529,7 +529,7 @@ pub fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(
     Ok(())
 }
 
-pub fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+pub(crate) fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let knobs = {
         let run = store
             .runs
@@ -573,7 +573,11 @@ pub fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<()
     Ok(())
 }
 
-pub fn force_cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+pub(crate) fn force_cancel(
+    emu: &Arc<Emulator>,
+    store: &mut Store,
+    run_id: &str,
+) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -593,7 +597,11 @@ pub fn force_cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Res
 }
 
 /// Starts a pending run now by discarding the run that blocks its workspace.
-pub fn force_execute(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+pub(crate) fn force_execute(
+    emu: &Arc<Emulator>,
+    store: &mut Store,
+    run_id: &str,
+) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -630,7 +638,7 @@ pub fn force_execute(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Re
 }
 
 /// Overrides a soft-failed policy check; the run continues as if the check had passed.
-pub fn override_policy(
+pub(crate) fn override_policy(
     emu: &Arc<Emulator>,
     store: &mut Store,
     run_id: &str,
@@ -660,7 +668,7 @@ pub fn override_policy(
 }
 
 /// A user lock; 409 while any lock is held.
-pub fn lock_workspace(
+pub(crate) fn lock_workspace(
     store: &mut Store,
     ws_id: &str,
     user_id: &str,
@@ -683,7 +691,7 @@ pub fn lock_workspace(
     Ok(())
 }
 
-pub fn unlock_workspace(
+pub(crate) fn unlock_workspace(
     emu: &Arc<Emulator>,
     store: &mut Store,
     ws_id: &str,
@@ -721,7 +729,7 @@ pub fn unlock_workspace(
 }
 
 /// Clears any lock. A run's lock goes too, but the run keeps going (as TFE does).
-pub fn force_unlock_workspace(
+pub(crate) fn force_unlock_workspace(
     emu: &Arc<Emulator>,
     store: &mut Store,
     ws_id: &str,

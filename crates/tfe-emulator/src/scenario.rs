@@ -11,7 +11,7 @@ use super::knobs::Knobs;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     #[serde(default)]
     pub tokens: Vec<String>,
     /// Server-wide knobs, below organization and workspace knobs.
@@ -36,7 +36,7 @@ pub struct Scenario {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OrganizationSeed {
+pub(crate) struct OrganizationSeed {
     pub name: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -48,7 +48,7 @@ pub struct OrganizationSeed {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WorkspaceSeed {
+pub(crate) struct WorkspaceSeed {
     pub organization: String,
     pub name: String,
     #[serde(default)]
@@ -68,14 +68,14 @@ fn yes() -> bool {
 
 /// Seeded workspace ids.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeededWorkspace {
+pub(crate) struct SeededWorkspace {
     pub organization: String,
     pub name: String,
     pub id: String,
 }
 
 /// Creates (or updates) organizations, then workspaces. Existing ones are kept and their knobs replaced.
-pub fn seed(
+pub(crate) fn seed(
     emu: &Emulator,
     organizations: &[OrganizationSeed],
     workspaces: &[WorkspaceSeed],

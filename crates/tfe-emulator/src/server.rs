@@ -46,10 +46,13 @@ pub fn app(emu: Shared) -> Router {
 
 /// A fresh CA and a leaf for localhost / 127.0.0.1 / ::1 (plus `extra_names`).
 pub struct GeneratedTls {
+    /// The CA certificate clients must trust, PEM.
     pub ca_pem: String,
+    /// The TLS configuration serving the leaf.
     pub server_config: rustls::ServerConfig,
 }
 
+/// Makes the CA and the leaf (ECDSA P-256), valid for the names above.
 pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
     let err = |e: rcgen::Error| format!("certificate generation failed: {e}");
     let ca_key = KeyPair::generate().map_err(err)?;
@@ -97,11 +100,13 @@ pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
 
 /// How to serve.
 pub struct ServeOptions {
+    /// The address to bind; port 0 picks a free one.
     pub listen: SocketAddr,
     /// Plain HTTP instead of HTTPS.
     pub http: bool,
     /// Where to write the CA certificate (HTTPS only).
     pub ca_file: Option<PathBuf>,
+    /// More DNS names or IPs for the leaf certificate, for clients that reach it by another name.
     pub extra_names: Vec<String>,
 }
 

@@ -12,7 +12,7 @@ use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunStatus, VcsRepo};
 use super::knobs::{Knobs, OutcomeCounters, PolicyMode, TaskMode};
 
 /// UTC timestamp with a literal `Z`, as go-tfe requires.
-pub fn timestamp(t: OffsetDateTime) -> String {
+pub(crate) fn timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -26,12 +26,12 @@ pub fn timestamp(t: OffsetDateTime) -> String {
     )
 }
 
-pub fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
 /// A random id suffix like TFE's 16 base58-ish characters.
-pub fn new_suffix() -> String {
+pub(crate) fn new_suffix() -> String {
     const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     let mut rng = rand::rng();
     (0..16)
@@ -40,12 +40,12 @@ pub fn new_suffix() -> String {
 }
 
 /// A long random secret for URLs that need no token (archivist-style log URLs): 48 base58 characters.
-pub fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     (0..3).map(|_| new_suffix()).collect()
 }
 
 /// Where log objects are served, under the base URL.
-pub const ARCHIVIST_OBJECTS: &str = "/_archivist/v1/object/";
+pub(crate) const ARCHIVIST_OBJECTS: &str = "/_archivist/v1/object/";
 
 /// Which half of a run a log belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,7 +260,7 @@ pub struct RequestLog {
 }
 
 /// Entries kept in the log; counters are not limited.
-pub const LOG_CAPACITY: usize = 10_000;
+pub(crate) const LOG_CAPACITY: usize = 10_000;
 
 impl RequestLog {
     pub fn record(&mut self, entry: LogEntry) {

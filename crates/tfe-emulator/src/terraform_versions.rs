@@ -72,7 +72,7 @@ fn is_constraint_version(version: &str) -> bool {
 }
 
 /// `Ok` for a version HCP Terraform would accept; the 422 text naming it otherwise.
-pub fn check(version: &str) -> Result<(), String> {
+pub(crate) fn check(version: &str) -> Result<(), String> {
     let v = version.trim();
     if v == "latest" || is_release(v) {
         return Ok(());

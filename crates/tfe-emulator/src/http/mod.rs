@@ -29,30 +29,30 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::faults::RawHeader;
 
-pub const JSONAPI: &str = "application/vnd.api+json";
+pub(crate) const JSONAPI: &str = "application/vnd.api+json";
 
 /// The authenticated user of a request.
 #[derive(Debug, Clone)]
-pub struct UserId(pub String);
+pub(crate) struct UserId(pub String);
 
 /// An API error answer: `{"errors":[{"status":"409","title":"conflict","detail":"..."}]}`.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: u16,
     pub detail: String,
 }
 
 impl ApiError {
-    pub fn new(status: u16, detail: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: u16, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
             detail: detail.into(),
         }
     }
-    pub fn not_found(what: &str) -> ApiError {
+    pub(crate) fn not_found(what: &str) -> ApiError {
         ApiError::new(404, format!("{what} not found"))
     }
-    pub fn unprocessable(detail: impl Into<String>) -> ApiError {
+    pub(crate) fn unprocessable(detail: impl Into<String>) -> ApiError {
         ApiError::new(422, detail)
     }
 }
@@ -90,7 +90,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON:API answer.
-pub fn jsonapi(status: u16, body: Value) -> Response {
+pub(crate) fn jsonapi(status: u16, body: Value) -> Response {
     let mut response = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         body.to_string(),
@@ -102,7 +102,7 @@ pub fn jsonapi(status: u16, body: Value) -> Response {
     response
 }
 
-pub type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 pub(crate) fn rate_limited(reset_seconds: f64) -> Response {
     let value = format!("{reset_seconds:.3}");
@@ -181,7 +181,7 @@ pub(crate) fn is_abandoned(response: &Response) -> bool {
 }
 
 /// The TFE API routes wrapped in the layers, innermost first (axum's last `route_layer` is outermost).
-pub fn with_api_layers(router: Router<Shared>, emu: Shared) -> Router<Shared> {
+pub(crate) fn with_api_layers(router: Router<Shared>, emu: Shared) -> Router<Shared> {
     router
         .route_layer(from_fn_with_state(emu.clone(), late_commit::late_commit))
         .route_layer(from_fn_with_state(emu.clone(), rate_limit::rate_limit))

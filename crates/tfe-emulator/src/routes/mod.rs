@@ -34,7 +34,7 @@ use super::{Shared, render, run_machine};
 type Params = Query<HashMap<String, String>>;
 
 /// The API under `/api/v2`, discovery, and the upload endpoint.
-pub fn api_router() -> Router<Shared> {
+pub(crate) fn api_router() -> Router<Shared> {
     Router::new()
         .route("/.well-known/terraform.json", get(discovery::discovery))
         .route("/api/v2/ping", get(discovery::ping))

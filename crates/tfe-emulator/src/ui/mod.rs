@@ -32,16 +32,16 @@ use crate::http::{ApiError, ApiResult};
 use crate::run_machine;
 
 /// The page's user: who locks a workspace from the page.
-pub const UI_USER: &str = "user-emulator-ui";
+pub(crate) const UI_USER: &str = "user-emulator-ui";
 /// The header every action request carries.
-pub const ACTION_HEADER: &str = "x-tfe-emulator-ui";
+pub(crate) const ACTION_HEADER: &str = "x-tfe-emulator-ui";
 const COOKIE: &str = "tfe_emulator_admin";
 
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("app.js");
 const STYLE: &str = include_str!("style.css");
 
-pub fn ui_router(emu: Shared) -> Router<Shared> {
+pub(crate) fn ui_router(emu: Shared) -> Router<Shared> {
     Router::new()
         .route("/", get(page))
         .route("/app", get(page))
