@@ -49,17 +49,23 @@ build:
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
 tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools
 
-# Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
-# tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
-NET_TOOLS := nft:nftables ethtool:ethtool
-check-net-tools:
-	@for pair in $(NET_TOOLS); do \
+# apt_require: installs, with apt, each command of a list of command:package pairs that is missing (the test
+# machines run as root); without root it names the package to install and fails.
+define apt_require
+for pair in $(1); do \
 	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 	  command -v $$cmd >/dev/null && continue; \
 	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
 	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
 	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
 	done
+endef
+
+# Debian's nftables (TCP resets) and ethtool (offloads off on the impaired link) for
+# tests/e2e_network_faults.rs; the test machines run as root, so they are installed here when missing.
+NET_TOOLS := nft:nftables ethtool:ethtool
+check-net-tools:
+	@$(call apt_require,$(NET_TOOLS))
 
 ## browser-tools: for the web page's end-to-end test (tests/e2e_web_page.rs): Debian's chromium and node (apt, as
 ## root like check-net-tools) and playwright-core, pinned, from npm into .tools/node (no browser download: the
@@ -71,13 +77,7 @@ browser-tools: $(PLAYWRIGHT_CORE)
 	@test -x /usr/bin/chromium || { echo "error: /usr/bin/chromium is missing after installing chromium" >&2; exit 1; }
 
 $(PLAYWRIGHT_CORE): Makefile
-	@for pair in $(BROWSER_TOOLS); do \
-	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
-	  command -v $$cmd >/dev/null && continue; \
-	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
-	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
-	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
-	done
+	@$(call apt_require,$(BROWSER_TOOLS))
 	@mkdir -p $(TOOLS)/node
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node playwright-core@$(PLAYWRIGHT_CORE_VERSION)
 	@grep -q '"version": "$(PLAYWRIGHT_CORE_VERSION)"' $@ || { echo "error: npm did not install playwright-core $(PLAYWRIGHT_CORE_VERSION)" >&2; exit 1; }
@@ -186,13 +186,7 @@ release: check-release-tools
 	OUT_DIR=$(RELEASE_DIR) CARGO=$(CARGO) bash scripts/release.sh
 
 check-release-tools:
-	@for pair in $(RELEASE_TOOLS); do \
-	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
-	  command -v $$cmd >/dev/null && continue; \
-	  [ "$$(id -u)" = 0 ] || { echo "error: $$cmd is missing and installing it needs root: apt-get install $$pkg" >&2; exit 1; }; \
-	  apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$pkg; }; \
-	  command -v $$cmd >/dev/null || { echo "error: installing $$pkg did not provide $$cmd" >&2; exit 1; }; \
-	done
+	@$(call apt_require,$(RELEASE_TOOLS))
 
 ## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
 ## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
