@@ -3,50 +3,20 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::api::{knobs_with, run_for, wait_for};
 use common::emulator::{TestEmulator, http_client};
 use serde_json::{Value, json};
 use tfe_client::*;
 
 const FAST: fn() -> Value = || json!({"plan_ms": 40, "apply_ms": 40});
 
-fn with_fast(extra: Value) -> Value {
-    let mut k = FAST();
-    for (key, v) in extra.as_object().cloned().unwrap_or_default() {
-        k[key] = v;
-    }
-    k
-}
-
-async fn wait_for(client: &TfeClient, run_id: &str, want: RunStatus) -> Run {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let run = client.run(run_id).await.expect("read run");
-        if run.attributes.status == want {
-            return run;
-        }
-        assert!(
-            Instant::now() < deadline && !run.attributes.status.is_final(),
-            "run {run_id} is {} (wanted {want})",
-            run.attributes.status
-        );
-        tokio::time::sleep(Duration::from_millis(15)).await;
-    }
-}
-
-fn run_for(ws: &str) -> CreateRun {
-    CreateRun {
-        workspace_id: ws.to_string(),
-        ..Default::default()
-    }
-}
-
 /// An HTTPS emulator (log URLs must work with its CA) with one workspace whose knobs are `FAST` plus `extra`.
 async fn setup(extra: Value) -> (TestEmulator, TfeClient, String) {
     let emu = TestEmulator::start();
     let ws = emu.seed_workspace("acme", "app");
-    emu.set_workspace_knobs(&ws, with_fast(extra));
+    emu.set_workspace_knobs(&ws, knobs_with(FAST(), extra));
     let client = emu.client().await;
     (emu, client, ws)
 }
@@ -348,7 +318,10 @@ async fn the_pages_lock_override_cancel_and_force_cancel_go_through_the_run_mach
     // The next plan is long and its cancel never completes, so only force cancel ends it.
     emu.set_workspace_knobs(
         &ws,
-        with_fast(json!({"plan_ms": 10000, "cancel_stuck": true, "force_cancel_cooloff_ms": 50})),
+        knobs_with(
+            FAST(),
+            json!({"plan_ms": 10000, "cancel_stuck": true, "force_cancel_cooloff_ms": 50}),
+        ),
     );
     let held = client.create_run(run_for(&ws)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;

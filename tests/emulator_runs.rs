@@ -3,8 +3,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::api::{knobs_with, run_for, wait_for};
 use common::emulator::TestEmulator;
 use serde_json::{Value, json};
 use tfe_client::*;
@@ -12,47 +13,11 @@ use tfe_client::*;
 const FAST: fn() -> Value =
     || json!({"plan_ms": 40, "apply_ms": 40, "cost_estimate_ms": 20, "policy_check_ms": 20});
 
-fn knobs(extra: Value) -> Value {
-    let mut k = FAST();
-    for (key, v) in extra.as_object().cloned().unwrap_or_default() {
-        k[key] = v;
-    }
-    k
-}
-
-async fn wait_for(client: &TfeClient, run_id: &str, want: RunStatus) -> Run {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let run = client.run(run_id).await.expect("read run");
-        if run.attributes.status == want {
-            return run;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "run {run_id} is {} after 10 s (wanted {want})",
-            run.attributes.status
-        );
-        assert!(
-            !run.attributes.status.is_final() || run.attributes.status == want,
-            "run {run_id} ended {} (wanted {want})",
-            run.attributes.status
-        );
-        tokio::time::sleep(Duration::from_millis(15)).await;
-    }
-}
-
-fn run_for(ws: &str) -> CreateRun {
-    CreateRun {
-        workspace_id: ws.to_string(),
-        ..Default::default()
-    }
-}
-
 /// One emulator with one workspace whose knobs are `FAST` plus `extra`.
 async fn setup(extra: Value) -> (TestEmulator, TfeClient, String) {
     let emu = TestEmulator::start_http();
     let ws = emu.seed_workspace("acme", "app");
-    emu.set_workspace_knobs(&ws, knobs(extra));
+    emu.set_workspace_knobs(&ws, knobs_with(FAST(), extra));
     let client = emu.client().await;
     (emu, client, ws)
 }
@@ -624,7 +589,10 @@ async fn a_failed_mandatory_task_errors_the_run_and_an_advisory_one_does_not() {
 
     emu.set_workspace_knobs(
         &ws,
-        knobs(json!({"post_plan_task": "fail_advisory", "task_ms": 20, "cost_estimation": true})),
+        knobs_with(
+            FAST(),
+            json!({"post_plan_task": "fail_advisory", "task_ms": 20, "cost_estimation": true}),
+        ),
     );
     let run = client.create_run(run_for(&ws)).await.unwrap();
     wait_for(&client, &run.id, RunStatus::CostEstimated).await;

@@ -4,32 +4,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::api::{run_for, wait_for};
 use common::emulator::TestEmulator;
 use serde_json::json;
 use tfe_client::*;
-
-async fn wait_for(client: &TfeClient, run_id: &str, want: RunStatus) -> Run {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let run = client.run(run_id).await.expect("read run");
-        if run.attributes.status == want {
-            return run;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "run {run_id} stuck in {} (wanted {want})",
-            run.attributes.status
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn run_for(ws: &str) -> CreateRun {
-    CreateRun {
-        workspace_id: ws.to_string(),
-        ..Default::default()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_discovers_over_https_and_sizes_the_shared_limiter() {
