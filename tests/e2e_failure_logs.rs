@@ -64,3 +64,46 @@ fn an_errored_plan_or_apply_shows_why_from_its_log() {
         }
     }
 }
+
+/// A log that cannot be read (the server answers 503 for it) still leaves an error naming the run: the
+/// apply fails for the run's error, once, and the provider does not crash over the missing log.
+#[test]
+fn an_unreadable_log_still_fails_naming_the_run() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    emu.add_fault(
+        json!({"kind": "status", "status": 503, "method": "GET", "path": "/_archivist/*"}),
+    );
+    for cli in all_clis() {
+        let ws = workspace(&emu, &cli, "no-log", json!({"plan_outcome": "error"}));
+        let s = Session::new(
+            &emu,
+            &cli,
+            &overrides,
+            &config(&ws, &apply_block("    retry = false")),
+        );
+        let out = s.terraform(APPLY);
+        check!(
+            !out.success,
+            s,
+            out,
+            "the plan error did not fail the apply"
+        );
+        let runs = emu.workspace_runs(&ws);
+        assert_eq!(statuses(&runs), ["errored"], "{}", cli.label);
+        let shown = flat(&out.combined());
+        check!(
+            shown.contains(&format!("/runs/{}", runs[0].id)),
+            s,
+            out,
+            "the run is not named"
+        );
+        check!(
+            !shown.contains("Last lines of the plan log:"),
+            s,
+            out,
+            "a log was shown"
+        );
+        check!(!shown.contains("panic"), s, out, "the provider panicked");
+    }
+}
