@@ -194,12 +194,14 @@ DEMO_KEEP ?=
 demo: check-terraform
 	DEMO_KEEP=$(DEMO_KEEP) bash examples/demo/run.sh
 
-## bench: issue 9's figures side by side in one run (release build): start-up and peak RSS against HashiCorp's
-## Go null provider 2.1.2, `terraform plan`/`apply` of one resource against it (both CLIs), four polling
-## timelines against the official resource's request model, and 10/100/500 runs in one apply under an
-## enforced 30 requests/s. Prints a table, writes target/bench/bench.json and the table into
-## docs/performance.md. About 15 minutes; QUICK=1: timelines at 1/10 and N = 10 and 100 (about 3 minutes).
-## PROFILE=debug measures the debug build instead; BENCH_ONLY=startup (commands, timelines, scale) one section.
+## bench: the performance figures side by side in one run (release build): start-up and peak RSS against
+## HashiCorp's Go null provider 2.1.2, `terraform plan`/`apply` of one resource against it (both CLIs), four
+## polling timelines against the official resource's request model, the first run of new workspaces, 10/100/
+## 300/500 runs in one apply and one destroy, and two processes of 250 sharing one token, under an enforced
+## 30 requests/s. Prints a table, writes target/bench/bench.json and the table into docs/performance.md.
+## About 25 minutes; QUICK=1: timelines at 1/10, N = 10 and 100, two processes of 50 (about 5 minutes).
+## PROFILE=debug measures the debug build instead; BENCH_ONLY="scale pair" (startup, commands, timelines,
+## fresh, scale, pair) runs only those sections.
 PROFILE ?= release
 bench: check-terraform $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed
 	$(PYTHON) bench/bench.py --profile $(PROFILE) $(if $(QUICK),--quick) $(foreach s,$(BENCH_ONLY),--only $(s))

@@ -12,6 +12,10 @@ pub(crate) fn explain(error: &TfeError) -> String {
 
 /// What to check, for the statuses a user can do something about; empty for the others.
 pub(crate) fn hint(error: &TfeError) -> &'static str {
+    if let TfeError::Unreachable { .. } = error.last_error() {
+        return ". Check the provider's `hostname` argument, or TFE_HOSTNAME when it is not set: the name \
+                must resolve, and the port (443 unless written as host:port) must accept HTTPS.";
+    }
     match error.status() {
         Some(401) => " (the API token was refused: check the provider's token)",
         Some(403) => " (the token is not allowed to do this: check its team's permissions)",
@@ -44,5 +48,15 @@ mod tests {
             detail: "bad gateway".into(),
         };
         assert_eq!(explain(&server), server.to_string(), "no hint to give");
+        let unreachable = TfeError::Unreachable {
+            host: "127.0.0.1:1".into(),
+            detail: "Connection refused (os error 111)".into(),
+            attempts: 6,
+            elapsed: std::time::Duration::from_secs(14),
+        };
+        let text = explain(&unreachable);
+        for what in ["127.0.0.1:1", "`hostname`", "TFE_HOSTNAME", "port"] {
+            assert!(text.contains(what), "{what} in {text}");
+        }
     }
 }

@@ -70,6 +70,24 @@ pub enum TfeError {
         /// What the HTTP stack said.
         detail: String,
     },
+    /// No connection could be made to a host that has not answered once since the process started (the
+    /// connection was refused, the name does not resolve, nothing listens): more waiting would not help, so
+    /// the client gives up after a short budget instead of its whole retry time.
+    #[error(
+        "{host} does not answer: {detail} ({attempts} attempts in {}, and it never answered before: its name \
+         or port is probably wrong)",
+        Readable(*elapsed)
+    )]
+    Unreachable {
+        /// `host` or `host:port`, as the URL names it.
+        host: String,
+        /// The root cause the network stack gave (connection refused, name not known...).
+        detail: String,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// Time from the first attempt to giving up.
+        elapsed: Duration,
+    },
     /// The TLS handshake failed (untrusted certificate, wrong name...): not retried.
     #[error("TLS error talking to {url}: {detail}")]
     Tls {
@@ -354,7 +372,19 @@ mod tests {
             limit: 32 * 1024 * 1024,
         };
         assert!(large.to_string().contains("larger than 32 MiB"), "{large}");
-        for e in [limited, silent, timeout, exhausted, large] {
+        let unreachable = TfeError::Unreachable {
+            host: "127.0.0.1:1".into(),
+            detail: "Connection refused (os error 111)".into(),
+            attempts: 6,
+            elapsed: Duration::from_millis(14_200),
+        };
+        assert_eq!(
+            unreachable.to_string(),
+            "127.0.0.1:1 does not answer: Connection refused (os error 111) (6 attempts in 14.2 s, and it \
+             never answered before: its name or port is probably wrong)"
+        );
+        assert!(!unreachable.is_retryable(), "the budget for it is spent");
+        for e in [limited, silent, timeout, exhausted, large, unreachable] {
             let text = e.to_string();
             assert!(
                 !text.contains("Some(") && !text.contains("None") && !text.contains("{"),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::TfeError;
+use super::limiter::ServerBudget;
 use super::models::{ErrorDocument, Page, Pagination, Run, Workspace};
 
 /// The largest response body the client buffers.
@@ -155,6 +156,22 @@ pub fn rate_limit(headers: &HeaderMap) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|l| l.is_finite() && *l > 0.0)
+}
+
+/// What an answer says of the token's budget: `X-RateLimit-Limit`, `X-RateLimit-Remaining` (a finite
+/// number of requests, 0 or more) and `X-RateLimit-Reset` (as [`server_pause`] reads it, capped at `cap`).
+/// Each part is `None` when missing or unusable.
+pub fn server_budget(headers: &HeaderMap, now: SystemTime, cap: Duration) -> ServerBudget {
+    let remaining = headers
+        .get("x-ratelimit-remaining")
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .filter(|r| r.is_finite() && *r >= 0.0);
+    ServerBudget {
+        limit: rate_limit(headers),
+        remaining,
+        reset: header_pause(headers.get("x-ratelimit-reset"), now).map(|d| d.min(cap)),
+    }
 }
 
 /// A header as text, when it is printable ASCII (for informational headers such as `TFP-API-Version`).
@@ -351,6 +368,7 @@ pub fn exercise_response(status: u16, headers: &HeaderMap, body: &[u8]) {
     let now = SystemTime::now();
     let _ = server_pause(headers, now);
     let _ = rate_limit(headers);
+    let _ = server_budget(headers, now, Duration::MAX);
     let _ = header_text(headers, "tfp-api-version");
     let _ = status_error(status, headers, body, now).map(|e| e.to_string());
     let _ = decode_data::<Run>(body, URL);
@@ -524,6 +542,56 @@ mod tests {
         for bad in [&b"0"[..], b"-30", b"NaN", b"inf", b"", b"abc", b"\xff"] {
             assert_eq!(limit(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn the_stated_budget_takes_only_usable_parts() {
+        let cap = Duration::from_secs(60);
+        let said = server_budget(
+            &headers(&[
+                ("x-ratelimit-limit", b"30"),
+                ("x-ratelimit-remaining", b"12"),
+                ("x-ratelimit-reset", b"0.033"),
+            ]),
+            oct_21_2015(),
+            cap,
+        );
+        assert_eq!(
+            said,
+            ServerBudget {
+                limit: Some(30.0),
+                remaining: Some(12.0),
+                reset: Some(Duration::from_millis(33)),
+            }
+        );
+        let remaining = |v: &[u8]| {
+            server_budget(
+                &headers(&[("x-ratelimit-remaining", v)]),
+                oct_21_2015(),
+                cap,
+            )
+            .remaining
+        };
+        assert_eq!(remaining(b"0"), Some(0.0));
+        assert_eq!(remaining(b" 7.5 "), Some(7.5));
+        assert_eq!(
+            remaining(b"1e300"),
+            Some(1e300),
+            "held to bounds by the limiter"
+        );
+        for bad in [&b"-1"[..], b"NaN", b"inf", b"", b"abc", b"\xff\xfe"] {
+            assert_eq!(remaining(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        let huge_reset = server_budget(
+            &headers(&[("x-ratelimit-reset", b"1e20")]),
+            oct_21_2015(),
+            cap,
+        );
+        assert_eq!(huge_reset.reset, Some(cap), "capped like any server pause");
+        assert_eq!(
+            server_budget(&HeaderMap::new(), oct_21_2015(), cap),
+            ServerBudget::default()
+        );
     }
 
     #[test]

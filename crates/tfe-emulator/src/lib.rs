@@ -57,6 +57,17 @@ pub struct Emulator {
     pub base_url: OnceLock<String>,
 }
 
+/// What a user's bucket says after one request: whether it may go on, and what is left.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateBudget {
+    /// False when the enforced limit refuses the request (a 429).
+    pub allowed: bool,
+    /// Whole requests left in the bucket (`X-RateLimit-Remaining`).
+    pub remaining: u32,
+    /// Seconds until one more request is allowed (`X-RateLimit-Reset`); 0 when the bucket is full.
+    pub reset_seconds: f64,
+}
+
 /// The emulator as every handler and background task holds it.
 pub type Shared = Arc<Emulator>;
 
@@ -86,29 +97,35 @@ impl Emulator {
             .map(|i| format!("user-emulator-{}", i + 1))
     }
 
-    /// Takes one request from the user's bucket when the rate limit is enforced; `Err(seconds until a
-    /// request is allowed)` when the bucket is empty.
-    pub fn take_rate_token(&self, user: &str) -> Result<(), f64> {
-        let Some(limit) = self.rate_limit_header.map(f64::from) else {
-            return Ok(());
-        };
-        if !self
+    /// Takes one request from the user's bucket (30 a second by default, a burst of the same size) and says
+    /// what is left, as the `X-RateLimit-*` headers of the answer will; `None` when the server advertises
+    /// no limit. The bucket is kept whether or not the limit is enforced, so the headers always tell the
+    /// truth; only an enforced limit refuses a request (`allowed: false`) when the bucket is empty.
+    pub fn take_rate_token(&self, user: &str) -> Option<RateBudget> {
+        let limit = self.rate_limit_header.map(f64::from)?;
+        let enforced = self
             .enforce_rate_limit
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            return Ok(());
-        }
+            .load(std::sync::atomic::Ordering::Relaxed);
         let now = std::time::Instant::now();
         let mut buckets = self.rate_buckets.lock().unwrap();
         let (tokens, last) = buckets.entry(user.to_string()).or_insert((limit, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * limit).min(limit);
         *last = now;
+        let allowed = *tokens >= 1.0 || !enforced;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err((1.0 - *tokens) / limit)
         }
+        // Until one more whole request is allowed: the wait a 429 asks for, and 0 when the bucket is full.
+        let reset_seconds = if *tokens >= limit {
+            0.0
+        } else {
+            (tokens.floor() + 1.0 - *tokens) / limit
+        };
+        Some(RateBudget {
+            allowed,
+            remaining: tokens.floor() as u32,
+            reset_seconds,
+        })
     }
 
     /// The URL clients reach it at (scheme, host and bound port), empty until the listener is bound.

@@ -156,6 +156,78 @@ async fn only_configured_tokens_are_accepted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_to_a_token_states_what_is_left_of_its_budget() {
+    let emu = TestEmulator::start_with(EmulatorOptions {
+        http: true,
+        tokens: vec!["alpha".into(), "beta".into()],
+        ..Default::default()
+    });
+    emu.seed_workspace("acme", "app");
+    let http = http_client(None);
+    let budget = |response: &reqwest::Response| {
+        let h = response.headers();
+        let number = |name: &str| -> Option<f64> { h.get(name)?.to_str().ok()?.parse().ok() };
+        (
+            number("x-ratelimit-limit"),
+            number("x-ratelimit-remaining"),
+            number("x-ratelimit-reset"),
+        )
+    };
+    let get = |token: &'static str| {
+        http.get(format!("{}/api/v2/organizations/acme", emu.base_url))
+            .bearer_auth(token)
+            .send()
+    };
+    // Each token has its own bucket of 30, this request counted; the reset is the wait for one more.
+    let (limit, first, reset) = budget(&get("alpha").await.unwrap());
+    assert_eq!(limit, Some(30.0));
+    assert_eq!(first, Some(29.0), "a full bucket less this request");
+    assert!(
+        reset.is_some_and(|r| (0.0..=1.0 / 30.0 + 1e-9).contains(&r)),
+        "{reset:?}"
+    );
+    let (_, second, _) = budget(&get("alpha").await.unwrap());
+    assert!(second.unwrap() <= 29.0, "{second:?}");
+    let (_, other, _) = budget(&get("beta").await.unwrap());
+    assert_eq!(other, Some(29.0), "another token, another bucket");
+    // Without a token nothing is counted, and nothing is stated but the limit.
+    let ping = http
+        .get(format!("{}/api/v2/ping", emu.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(budget(&ping), (Some(30.0), None, None));
+    // Not enforced: more than the budget is served, and the headers say it is spent.
+    let mut last = None;
+    for _ in 0..40 {
+        let response = get("alpha").await.unwrap();
+        assert_eq!(response.status(), 200);
+        last = budget(&response).1;
+    }
+    assert!(last.is_some_and(|r| r < 5.0), "{last:?}");
+    // Enforced: the 429 states an empty budget and the wait.
+    emu.admin(
+        "PUT",
+        "/_emulator/settings",
+        Some(json!({"enforce_rate_limit": true})),
+    );
+    let mut refused = None;
+    for _ in 0..40 {
+        let response = get("alpha").await.unwrap();
+        if response.status() == 429 {
+            refused = Some(budget(&response));
+            break;
+        }
+    }
+    let (_, remaining, reset) = refused.expect("40 requests at once exceed a bucket of 30");
+    assert_eq!(remaining, Some(0.0));
+    assert!(
+        reset.is_some_and(|r| r > 0.0 && r <= 1.0 / 30.0 + 1e-9),
+        "{reset:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_file_seeds_tokens_knobs_and_faults() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("scenario.json");

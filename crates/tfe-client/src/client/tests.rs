@@ -168,3 +168,138 @@ fn config_debug_redacts_token() {
     };
     assert!(!format!("{c:?}").contains("secret-token"));
 }
+
+/// A plain-HTTP server on a local port that answers discovery and the ping (stating a budget), each on a
+/// connection of its own, until the returned task is aborted: then the port refuses connections.
+async fn answering_then_gone() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = if request.starts_with(b"GET /.well-known/terraform.json") {
+                r#"{"tfe.v2":"/api/v2/"}"#
+            } else {
+                ""
+            };
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: application/json\r\n\
+                 x-ratelimit-limit: 30\r\nx-ratelimit-remaining: 29\r\nx-ratelimit-reset: 0.033\r\n\
+                 content-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (host, server)
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> String {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap().to_string()
+}
+
+fn plain_config(host: &str, token: &str, retry: Duration) -> TfeClientConfig {
+    TfeClientConfig {
+        hostname: format!("http://{host}"),
+        token: token.into(),
+        max_retry_time: retry,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_host_that_never_answered_is_given_up_on_early_naming_it() {
+    let host = closed_port();
+    // The whole retry budget is 5 minutes; a refused connection to a host that never answered gets 15 s.
+    let started = std::time::Instant::now();
+    let error = TfeClient::connect(plain_config(
+        &host,
+        "never-answered",
+        TfeClientConfig::DEFAULT_MAX_RETRY_TIME,
+    ))
+    .await
+    .expect_err("nothing listens there");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(10) && took <= Duration::from_secs(20),
+        "gave up after {took:?}"
+    );
+    let TfeError::Unreachable {
+        host: named,
+        detail,
+        attempts,
+        ..
+    } = &error
+    else {
+        panic!("expected Unreachable, got {error}");
+    };
+    assert_eq!(named, &host);
+    assert!(detail.to_lowercase().contains("refused"), "{detail}");
+    assert!(*attempts > 1, "retried meanwhile: {attempts}");
+    let text = error.to_string();
+    assert!(text.contains("name or port"), "{text}");
+    assert!(
+        !text.contains("error sending request"),
+        "the root cause only: {text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_host_name_is_unreachable_too() {
+    let error = TfeClient::connect(TfeClientConfig {
+        hostname: "tfe.invalid".into(),
+        token: "t".into(),
+        max_retry_time: Duration::from_secs(2),
+        ..Default::default()
+    })
+    .await
+    .expect_err("the .invalid domain never resolves");
+    assert!(
+        matches!(&error, TfeError::Unreachable { host, .. } if host == "tfe.invalid"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_answered_before_keeps_its_whole_retry_budget() {
+    let (host, server) = answering_then_gone().await;
+    let token = "answered-before";
+    let budget = Duration::from_secs(3);
+    let client = TfeClient::connect(plain_config(&host, token, budget))
+        .await
+        .expect("it answers discovery and the ping");
+    assert_eq!(client.rate_limit().0, 30.0, "the stated budget is spent");
+    server.abort();
+    let _ = server.await;
+    let started = std::time::Instant::now();
+    let error = client
+        .workspace("ws-1")
+        .await
+        .expect_err("nothing listens now");
+    let took = started.elapsed();
+    // Retried for the whole budget (3 s here), not cut short as a wrong address: the same server
+    // refusing connections after it answered is an outage that may pass.
+    assert!(
+        matches!(&error, TfeError::RetriesExhausted { source, .. } if matches!(**source, TfeError::Transport { .. })),
+        "{error}"
+    );
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    // A host that never answered, with the same budget, fails as unreachable.
+    let error = TfeClient::connect(plain_config(&closed_port(), token, budget))
+        .await
+        .expect_err("nothing listens there");
+    assert!(matches!(error, TfeError::Unreachable { .. }), "{error}");
+}

@@ -7,6 +7,9 @@ use super::*;
 /// The pause after a 429 that names none, and the least pause after any 429 (as go-tfe).
 pub(super) const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
 pub(super) const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(100);
+/// The retry budget for connecting to a host that has never answered: a refused connection or an unknown
+/// name there is most likely a wrong address, which waiting does not fix.
+pub(super) const UNREACHABLE_BUDGET: Duration = Duration::from_secs(15);
 
 /// Sending with the one retry policy: the HTTP pool, the shared bucket and the limits.
 pub(super) struct Wire {
@@ -71,7 +74,8 @@ impl Call<'_> {
 }
 
 impl Wire {
-    /// `/.well-known/terraform.json`, retried like any read; every failure is a `Discovery` error.
+    /// `/.well-known/terraform.json`, retried like any read; every failure is a `Discovery` error but an
+    /// unreachable host, which is no discovery problem.
     pub(super) async fn discover(&self, url: &Url) -> Result<Url, TfeError> {
         let fail = |detail: String| TfeError::Discovery {
             url: url.to_string(),
@@ -84,14 +88,18 @@ impl Wire {
                 ..Call::api(Method::GET, url.clone(), Payload::None, Retry::Idempotent)
             })
             .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| match e {
+                TfeError::Unreachable { .. } => e,
+                other => fail(other.to_string()),
+            })?;
         untrusted::api_base_from_discovery(url, &response.body).map_err(fail)
     }
 
     /// The one retry loop. Every request goes through it: 429s (any method) and, for idempotent requests,
     /// 5xx, timeouts and broken connections are retried until the time budget is spent, honouring the
     /// server's pause headers up to the configured cap. Creates and actions are only repeated when the
-    /// server certainly did nothing (429, connect failure).
+    /// server certainly did nothing (429, connect failure). A host that never answered gets
+    /// [`UNREACHABLE_BUDGET`] for its connect failures, then an `Unreachable` error.
     pub(super) async fn execute(&self, call: Call<'_>) -> Result<RawResponse, TfeError> {
         let config = &self.config;
         let started = tokio::time::Instant::now();
@@ -124,7 +132,13 @@ impl Wire {
             );
             let elapsed = started.elapsed();
             let retrying = may_retry(&error, call.retry);
-            if retrying && elapsed.saturating_add(pause) <= config.max_retry_time {
+            let unreachable = is_connect_failure(&error) && !self.limiter.has_answered();
+            let budget = if unreachable {
+                config.max_retry_time.min(UNREACHABLE_BUDGET)
+            } else {
+                config.max_retry_time
+            };
+            if retrying && elapsed.saturating_add(pause) <= budget {
                 if matches!(error, TfeError::RateLimited { .. }) {
                     // Everyone sharing the bucket waits, not just this request.
                     self.limiter.pause_for(pause);
@@ -133,13 +147,17 @@ impl Wire {
                 tokio::time::sleep(pause).await;
                 continue;
             }
+            if unreachable {
+                return Err(unreachable_error(error, &call.url, attempts, elapsed));
+            }
             return Err(give_up(error, &call, attempts, elapsed, retrying));
         }
     }
 
-    /// One HTTP exchange after taking a token from the shared bucket.
+    /// One HTTP exchange after taking a token from the shared bucket; what the answer says of the budget
+    /// goes back to the bucket.
     pub(super) async fn send_once(&self, call: &Call<'_>) -> Result<RawResponse, TfeError> {
-        self.limiter.acquire().await;
+        let ticket = self.limiter.acquire().await;
         let url = &call.url;
         let mut request = self
             .http
@@ -171,6 +189,10 @@ impl Wire {
             .map_err(|e| transport_error(url, e, timeout))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
+        self.limiter.observe(
+            ticket,
+            untrusted::server_budget(&headers, SystemTime::now(), self.config.max_server_pause),
+        );
         let too_large = || TfeError::BodyTooLarge {
             url: format!("{}{}", url.origin().ascii_serialization(), url.path()),
             limit: MAX_BODY_BYTES,
@@ -203,11 +225,57 @@ impl Wire {
     }
 }
 
+/// A connection that could not be made (refused, unknown name, no route, connect timeout): the server
+/// certainly saw nothing.
+pub(super) fn is_connect_failure(error: &TfeError) -> bool {
+    matches!(error, TfeError::Transport { detail, .. } if detail.starts_with(CONNECT_PREFIX))
+}
+
+/// The error for a host that never answered: its name and the root cause, not the whole chain.
+pub(super) fn unreachable_error(
+    error: TfeError,
+    url: &Url,
+    attempts: u32,
+    elapsed: Duration,
+) -> TfeError {
+    let host = match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => url.origin().ascii_serialization(),
+    };
+    let detail = match error {
+        TfeError::Transport { detail, .. } => {
+            // The last two links ("tcp connect error: Connection refused (os error 111)", "failed to
+            // lookup address information: Name or service not known"), without the HTTP stack's wrappers.
+            let chain = detail.strip_prefix(CONNECT_PREFIX).unwrap_or(&detail);
+            let links: Vec<&str> = chain
+                .split(": ")
+                .filter(|l| {
+                    !l.starts_with("error sending request") && !l.starts_with("client error")
+                })
+                .collect();
+            let root = links[links.len().saturating_sub(2)..].join(": ");
+            if root.is_empty() {
+                chain.to_string()
+            } else {
+                root
+            }
+        }
+        other => other.to_string(),
+    };
+    TfeError::Unreachable {
+        host,
+        detail,
+        attempts,
+        elapsed,
+    }
+}
+
 /// Whether the policy repeats a request after this error.
 pub(super) fn may_retry(error: &TfeError, retry: Retry) -> bool {
     match error {
         TfeError::RateLimited { .. } => true,
-        TfeError::Transport { detail, .. } if detail.starts_with(CONNECT_PREFIX) => true,
+        _ if is_connect_failure(error) => true,
         TfeError::Server { .. } | TfeError::Timeout { .. } | TfeError::Transport { .. } => {
             retry == Retry::Idempotent
         }
@@ -258,8 +326,7 @@ pub(super) fn give_up(
     elapsed: Duration,
     out_of_time: bool,
 ) -> TfeError {
-    let connect_failed =
-        matches!(&error, TfeError::Transport { detail, .. } if detail.starts_with(CONNECT_PREFIX));
+    let connect_failed = is_connect_failure(&error);
     let maybe_acted = matches!(
         error,
         TfeError::Server { .. }
@@ -300,7 +367,13 @@ pub(super) const CONNECT_PREFIX: &str = "connect: ";
 
 pub(super) fn transport_error(url: &Url, e: reqwest::Error, timeout: Duration) -> TfeError {
     let url = format!("{}{}", url.origin().ascii_serialization(), url.path());
-    if e.is_timeout() {
+    if e.is_connect() && e.is_timeout() {
+        // Nothing was sent: a connect failure, not a request that may have acted.
+        TfeError::Transport {
+            url,
+            detail: format!("{CONNECT_PREFIX}{}", error_chain(&e)),
+        }
+    } else if e.is_timeout() {
         TfeError::Timeout { url, timeout }
     } else if is_tls_failure(&e) {
         // A certificate problem does not go away by asking again.
