@@ -305,6 +305,39 @@ pub fn decode_workspace_with_current_run(
     Ok((workspace, current))
 }
 
+/// A page of workspaces, each with its current run when the server included it
+/// (`?include=current_run` on a list).
+pub fn decode_workspaces_with_current_runs(
+    body: &[u8],
+    url: &str,
+    requested_page: u32,
+) -> Result<Page<(Workspace, Option<Run>)>, TfeError> {
+    let page = decode_list::<Workspace>(body, url, requested_page)?;
+    let doc: Value = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
+    let included: Vec<&Value> = doc
+        .get("included")
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter(|v| v["type"] == "runs").collect())
+        .unwrap_or_default();
+    let items = page
+        .items
+        .into_iter()
+        .map(|workspace| {
+            let current = workspace.current_run_id().and_then(|run_id| {
+                included
+                    .iter()
+                    .find(|v| v["id"] == run_id)
+                    .and_then(|v| serde_json::from_value::<Run>((*v).clone()).ok())
+            });
+            (workspace, current)
+        })
+        .collect();
+    Ok(Page {
+        items,
+        pagination: page.pagination,
+    })
+}
+
 /// The API base (ending in `/`) from a discovery document fetched from `url`.
 pub fn api_base_from_discovery(url: &Url, body: &[u8]) -> Result<Url, String> {
     let services: serde_json::Map<String, Value> =
@@ -376,6 +409,7 @@ pub fn exercise_response(status: u16, headers: &HeaderMap, body: &[u8]) {
     let _ = decode_list::<Run>(body, URL, 1);
     let _ = decode_run_with_includes(body, URL);
     let _ = decode_workspace_with_current_run(body, URL);
+    let _ = decode_workspaces_with_current_runs(body, URL, 1);
     if let Ok(url) = Url::parse("https://tfe.invalid/.well-known/terraform.json") {
         let _ = api_base_from_discovery(&url, body);
     }
@@ -542,6 +576,46 @@ mod tests {
         for bad in [&b"0"[..], b"-30", b"NaN", b"inf", b"", b"abc", b"\xff"] {
             assert_eq!(limit(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn a_workspace_list_pairs_each_workspace_with_its_included_current_run() {
+        let workspace = |id: &str, run: Option<&str>| {
+            json!({"id": id, "type": "workspaces", "attributes": {"name": id},
+                   "relationships": {"current-run": {"data": run.map(|r| json!({"id": r, "type": "runs"}))}}})
+        };
+        let run = |id: &str, status: &str| json!({"id": id, "type": "runs", "attributes": {"status": status}});
+        let body = json!({
+            "data": [workspace("ws-a", Some("run-a")), workspace("ws-b", None),
+                     workspace("ws-c", Some("run-not-included"))],
+            "included": [run("run-a", "applied"), run("run-elsewhere", "planning"),
+                         {"id": "run-a", "type": "plans"}],
+            "meta": {"pagination": {"current-page": 2, "total-pages": 3, "next-page": 3}}
+        });
+        let page = decode_workspaces_with_current_runs(
+            body.to_string().as_bytes(),
+            "https://tfe.invalid/api/v2/",
+            2,
+        )
+        .unwrap();
+        let pairs: Vec<(&str, Option<&str>)> = page
+            .items
+            .iter()
+            .map(|(w, r)| (w.id.as_str(), r.as_ref().map(|r| r.id.as_str())))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![("ws-a", Some("run-a")), ("ws-b", None), ("ws-c", None)]
+        );
+        assert_eq!(
+            page.items[0].1.as_ref().unwrap().status().as_str(),
+            "applied"
+        );
+        assert_eq!(page.pagination.next_page, Some(3));
+        assert!(
+            decode_workspaces_with_current_runs(b"<html>", "https://tfe.invalid/api/v2/", 1)
+                .is_err()
+        );
     }
 
     #[test]

@@ -131,6 +131,39 @@ impl TfeClient {
         .await
     }
 
+    /// `GET /organizations/:org/workspaces?include=current_run`: one page of the organization's
+    /// workspaces, each with its current run when it has one and the server included it. One request
+    /// reads up to 100 workspaces, as [`TfeClient::workspace_with_current_run`] reads one.
+    pub async fn organization_workspaces(
+        &self,
+        organization: &str,
+        page: PageRequest,
+    ) -> Result<Page<(Workspace, Option<Run>)>, TfeError> {
+        let number = page.number.max(1);
+        let query = [
+            ("page[number]".to_string(), number.to_string()),
+            (
+                "page[size]".to_string(),
+                page.size.clamp(1, 100).to_string(),
+            ),
+            ("include".to_string(), "current_run".to_string()),
+        ];
+        let raw = self
+            .send(
+                Method::GET,
+                &format!("organizations/{}/workspaces", seg(organization)),
+                &query,
+                None,
+                Retry::Idempotent,
+            )
+            .await?;
+        untrusted::decode_workspaces_with_current_runs(
+            &raw.body,
+            self.inner.api_base.as_str(),
+            number,
+        )
+    }
+
     /// Runs of a workspace, newest first.
     pub async fn workspace_runs(
         &self,

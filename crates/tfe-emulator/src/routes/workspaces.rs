@@ -228,9 +228,17 @@ pub(super) async fn list_workspaces(
         included.extend(store.organizations.get(&org).map(render::organization));
     }
     if wanted.iter().any(|i| i == "current_run") {
+        // The current runs of this page's workspaces, not of every workspace listed.
+        let on_page: std::collections::HashSet<&str> = doc["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w["id"].as_str())
+            .collect();
         included.extend(
             listed
                 .iter()
+                .filter(|w| on_page.contains(w.id.as_str()))
                 .filter_map(|w| w.current_run.as_ref().and_then(|id| store.runs.get(id)))
                 .map(|r| render::run(r, None)),
         );
