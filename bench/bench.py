@@ -615,11 +615,16 @@ def phase_figures(emu: Emulator, org: str, ids: list[str], destroy: bool, reques
         key = f"{e['method']} {e['route']}"
         routes[key] = routes.get(key, 0) + 1
     seen = [line for c in commands for line in c.seen_429()]
+    # Requests started in each second of the phase, from the first: where the time went.
+    starts = sorted(started_at(e) for e in requests)
+    per_second = [0] * (int(starts[-1] - starts[0]) + 1 if starts else 0)
+    for t in starts:
+        per_second[int(t - starts[0])] += 1
     wall = max(c.wall_s for c in commands)
     return {
         "phase": what, "wall_s": wall, "walls_s": [c.wall_s for c in commands], "emulated_s": emulated,
         "beyond_s": wall - emulated, "requests": len(requests), "per_run": len(requests) / n,
-        "by_route": dict(sorted(routes.items(), key=lambda kv: -kv[1])),
+        "by_route": dict(sorted(routes.items(), key=lambda kv: -kv[1])), "per_second": per_second,
         "served_429": sum(1 for e in requests if e["status"] == 429), "seen_429": len(seen),
         "seen_429_lines": seen[:20],
         "delay_p50": percentile(delays, 0.5) if delays else None,

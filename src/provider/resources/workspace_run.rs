@@ -324,6 +324,8 @@ pub(crate) struct WorkspaceRunResource {
     claims: ownership::Claims,
     /// One poller for all instances, so one request can report many runs.
     poller: poller::ProcessPoller,
+    /// Workspace reads of instances starting together, batched through their organization's list.
+    workspaces: workspace_reads::ProcessWorkspaceReads,
 }
 
 impl WorkspaceRunResource {
@@ -332,6 +334,7 @@ impl WorkspaceRunResource {
             client,
             claims: ownership::Claims::default(),
             poller: poller::ProcessPoller::default(),
+            workspaces: workspace_reads::ProcessWorkspaceReads::default(),
         }
     }
 }
@@ -387,11 +390,25 @@ impl Resource for WorkspaceRunResource {
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        remote::create(&self.client, &self.claims, &self.poller, request).await
+        remote::create(
+            &self.client,
+            &self.claims,
+            &self.poller,
+            &self.workspaces,
+            request,
+        )
+        .await
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        remote::delete(&self.client, &self.claims, &self.poller, request).await
+        remote::delete(
+            &self.client,
+            &self.claims,
+            &self.poller,
+            &self.workspaces,
+            request,
+        )
+        .await
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
@@ -410,6 +427,7 @@ mod poller;
 mod remote;
 mod run_api;
 mod run_logs;
+mod workspace_reads;
 
 #[cfg(test)]
 mod tests {

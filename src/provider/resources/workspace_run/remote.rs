@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ownership::Claims;
 use super::poller::{History, ProcessPoller};
+use super::workspace_reads::ProcessWorkspaceReads;
 use super::{WorkspaceRun, with_id};
 use crate::provider::client::LazyClient;
 use crate::provider::run_lifecycle::{
@@ -92,9 +93,11 @@ fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostic
     Diagnostics::from_error(summary, detail)
 }
 
-/// The workspace and its current run, within the stop/deadline bounds.
+/// The workspace and its current run, within the stop/deadline bounds; batched with the other
+/// instances reading theirs now.
 async fn read_workspace(
     client: &TfeClient,
+    workspaces: &ProcessWorkspaceReads,
     workspace_id: &str,
     cancel: &CancellationToken,
     deadline: Option<Instant>,
@@ -103,7 +106,7 @@ async fn read_workspace(
         cancel,
         deadline,
         "reading the workspace",
-        client.workspace_with_current_run(workspace_id),
+        workspaces.get(client).read(workspace_id),
     )
     .await
 }
@@ -187,6 +190,7 @@ pub(super) async fn create(
     client: &LazyClient,
     claims: &Claims,
     poller: &ProcessPoller,
+    workspaces: &ProcessWorkspaceReads,
     request: ApplyRequest,
 ) -> ApplyResponse {
     let planned = request.planned_state;
@@ -204,7 +208,7 @@ pub(super) async fn create(
         Err(diags) => return ApplyResponse::failed(Value::Null, diags),
     };
     let (workspace, current) =
-        match read_workspace(client, &resource.workspace_id, cancel, deadline).await {
+        match read_workspace(client, workspaces, &resource.workspace_id, cancel, deadline).await {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {
                 return ApplyResponse::failed(
@@ -321,6 +325,7 @@ pub(super) async fn delete(
     client: &LazyClient,
     claims: &Claims,
     poller: &ProcessPoller,
+    workspaces: &ProcessWorkspaceReads,
     request: ApplyRequest,
 ) -> Diagnostics {
     let resource = WorkspaceRun::from_value(&request.prior_state);
@@ -343,6 +348,7 @@ pub(super) async fn delete(
     let settings = block.to_settings();
     let (workspace, current) = match read_workspace(
         client,
+        workspaces,
         &resource.workspace_id,
         cancel,
         deadline,

@@ -1,0 +1,269 @@
+//! Workspace reads of the `tfe_workspace_run` instances of one provider process, batched: when several
+//! start at once (hundreds, in one apply), their workspaces are read from their organization's workspace
+//! list (`GET /organizations/:org/workspaces?include=current_run`, 100 a page) instead of one
+//! `GET /workspaces/:id` each.
+//!
+//! The instances only know their workspace IDs, so the organization comes from a workspace read by
+//! itself: the first read of a batch goes alone when no organization is known yet, then the others
+//! are looked for in the lists of the organizations seen so far. A workspace the lists do not show (in
+//! another organization, beyond the pages read, or a list that failed) is read by its caller itself,
+//! with the caller's own bounds and errors: batching saves requests, it never changes an outcome.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use tfe_client::{Page, PageRequest, Run, TfeClient, TfeError, Workspace};
+
+/// How long a batch waits for the callers that start at nearly the same moment.
+const GATHER: Duration = Duration::from_millis(30);
+/// Fewer waiting reads than this are not worth a list page: they go by themselves.
+const BATCH_MIN: usize = 8;
+/// Workspaces listed per page.
+const PAGE_SIZE: u32 = 100;
+/// Pages read beyond the ones the wanted workspaces could fill, for the organization's others.
+const EXTRA_PAGES: u32 = 2;
+
+/// A workspace and its current run, as one read returns them.
+pub(crate) type WorkspaceRead = (Workspace, Option<Run>);
+
+/// Where the batcher reads workspaces: the TFE client, or a fake in tests.
+pub(crate) trait WorkspaceSource: Send + Sync + 'static {
+    /// `GET /workspaces/:id?include=current_run`.
+    fn workspace(&self, id: &str) -> impl Future<Output = Result<WorkspaceRead, TfeError>> + Send;
+    /// `GET /organizations/:org/workspaces?include=current_run`, page `number` (1-based) of 100.
+    fn org_workspaces(
+        &self,
+        organization: &str,
+        number: u32,
+    ) -> impl Future<Output = Result<Page<WorkspaceRead>, TfeError>> + Send;
+}
+
+impl WorkspaceSource for TfeClient {
+    fn workspace(&self, id: &str) -> impl Future<Output = Result<WorkspaceRead, TfeError>> + Send {
+        self.workspace_with_current_run(id)
+    }
+
+    fn org_workspaces(
+        &self,
+        organization: &str,
+        number: u32,
+    ) -> impl Future<Output = Result<Page<WorkspaceRead>, TfeError>> + Send {
+        self.organization_workspaces(
+            organization,
+            PageRequest {
+                number,
+                size: PAGE_SIZE,
+            },
+        )
+    }
+}
+
+/// What a waiting caller gets: the workspace from a batch, or `None`: read it yourself.
+type Delivery = Option<WorkspaceRead>;
+
+#[derive(Default)]
+struct State {
+    /// Organizations whose workspaces this process read, most recent first.
+    organizations: Vec<String>,
+    waiting: HashMap<String, Vec<oneshot::Sender<Delivery>>>,
+    leading: bool,
+    /// Counters, for tests and logs.
+    single_reads: u64,
+    list_pages: u64,
+}
+
+struct Shared<S> {
+    source: S,
+    state: Mutex<State>,
+}
+
+/// The batched workspace reads of one provider process. Cheap to clone.
+pub(crate) struct WorkspaceReads<S: WorkspaceSource> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: WorkspaceSource> Clone for WorkspaceReads<S> {
+    fn clone(&self) -> Self {
+        WorkspaceReads {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The batcher of the process's `tfe_workspace_run` resources, made with the client on first use.
+#[derive(Default)]
+pub(crate) struct ProcessWorkspaceReads(std::sync::OnceLock<WorkspaceReads<TfeClient>>);
+
+impl ProcessWorkspaceReads {
+    pub(crate) fn get(&self, client: &TfeClient) -> &WorkspaceReads<TfeClient> {
+        self.0.get_or_init(|| WorkspaceReads::new(client.clone()))
+    }
+}
+
+impl<S: WorkspaceSource> WorkspaceReads<S> {
+    pub(crate) fn new(source: S) -> Self {
+        WorkspaceReads {
+            shared: Arc::new(Shared {
+                source,
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `(single reads, list pages)` made by batches so far.
+    #[cfg(test)]
+    pub(crate) fn requests(&self) -> (u64, u64) {
+        let state = self.lock();
+        (state.single_reads, state.list_pages)
+    }
+
+    /// The workspace and its current run: from a batch with the others starting now, or else read by
+    /// itself, here, by the caller's future (so the caller's bounds and errors apply as they always did).
+    pub(crate) async fn read(&self, workspace_id: &str) -> Result<WorkspaceRead, TfeError> {
+        let receiver = {
+            let mut state = self.lock();
+            let (sender, receiver) = oneshot::channel();
+            state
+                .waiting
+                .entry(workspace_id.to_string())
+                .or_default()
+                .push(sender);
+            if !state.leading {
+                state.leading = true;
+                tokio::spawn(lead(self.clone()));
+            }
+            receiver
+        };
+        if let Ok(Some(found)) = receiver.await {
+            return Ok(found);
+        }
+        let found = self.shared.source.workspace(workspace_id).await?;
+        self.learn(&found.0);
+        Ok(found)
+    }
+
+    /// Remembers the workspace's organization, for the next batches.
+    fn learn(&self, workspace: &Workspace) {
+        let Some(organization) = workspace.organization_name() else {
+            return;
+        };
+        let mut state = self.lock();
+        if state.organizations.first().map(String::as_str) != Some(organization) {
+            state.organizations.retain(|o| o != organization);
+            state.organizations.insert(0, organization.to_string());
+        }
+    }
+
+    /// Hands a read to everyone waiting for that workspace.
+    fn deliver(&self, workspace_id: &str, delivery: Delivery) {
+        let waiters = self.lock().waiting.remove(workspace_id).unwrap_or_default();
+        for waiter in waiters {
+            let _ = waiter.send(delivery.clone());
+        }
+    }
+
+    /// One batch: what is waiting now, from the known organizations' lists.
+    async fn batch(&self) {
+        let (mut wanted, organizations): (HashSet<String>, Vec<String>) = {
+            let mut state = self.lock();
+            // Callers that stopped waiting need nothing.
+            state.waiting.retain(|_, waiters| {
+                waiters.retain(|w| !w.is_closed());
+                !waiters.is_empty()
+            });
+            (
+                state.waiting.keys().cloned().collect(),
+                state.organizations.clone(),
+            )
+        };
+        if wanted.len() < BATCH_MIN {
+            for id in wanted {
+                self.deliver(&id, None);
+            }
+            return;
+        }
+        if organizations.is_empty() {
+            // Learn the organization from one read, then list it for the others.
+            let first = wanted.iter().next().cloned().expect("not empty");
+            self.lock().single_reads += 1;
+            let delivery = match self.shared.source.workspace(&first).await {
+                Ok(found) => {
+                    self.learn(&found.0);
+                    Some(found)
+                }
+                // The caller reads it again and gets the error with its own bounds.
+                Err(_) => None,
+            };
+            self.deliver(&first, delivery);
+            return;
+        }
+        for organization in organizations {
+            let max_pages = (wanted.len() as u32).div_ceil(PAGE_SIZE) + EXTRA_PAGES;
+            let mut number = 1;
+            while !wanted.is_empty() && number <= max_pages {
+                self.lock().list_pages += 1;
+                let page = match self
+                    .shared
+                    .source
+                    .org_workspaces(&organization, number)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::debug!(
+                            organization,
+                            "listing the organization's workspaces failed: {e}"
+                        );
+                        break;
+                    }
+                };
+                let full = page.items.len() as u32 >= PAGE_SIZE;
+                for (workspace, current) in page.items {
+                    // A current run named but not included would read as none: leave it to a single read.
+                    let complete = workspace.current_run_id().is_none() || current.is_some();
+                    if complete && wanted.remove(&workspace.id) {
+                        let id = workspace.id.clone();
+                        self.deliver(&id, Some((workspace, current)));
+                    }
+                }
+                if !full || page.pagination.next_page.is_none() {
+                    break;
+                }
+                number += 1;
+            }
+            if wanted.is_empty() {
+                return;
+            }
+        }
+        // Not in any list read: each caller reads its own.
+        for id in wanted {
+            self.deliver(&id, None);
+        }
+    }
+}
+
+/// Batches until nobody waits.
+async fn lead<S: WorkspaceSource>(reads: WorkspaceReads<S>) {
+    loop {
+        tokio::time::sleep(GATHER).await;
+        {
+            let mut state = reads.lock();
+            if state.waiting.is_empty() {
+                state.leading = false;
+                return;
+            }
+        }
+        reads.batch().await;
+    }
+}
+
+#[cfg(test)]
+mod tests;
