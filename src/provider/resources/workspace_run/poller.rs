@@ -3,8 +3,16 @@
 //!
 //! Each watched run has a time when the next look at it is worth a request, computed from what the
 //! API said of it ([`next_look`]): its status, its status timestamps and how long the phases of an
-//! earlier run of the workspace took ([`History`]). Around the moment a phase is expected to end
-//! the run is looked at within a fraction of a second; long before it, rarely.
+//! earlier run of the workspace took ([`History`]), or, for a workspace without one, how long the
+//! phases of its sibling workspaces' runs took in this process (the other runs of the same
+//! organization this poller saw finish a phase). Around the moment a phase is expected to end the
+//! run is looked at within a fraction of a second; long before it, rarely. A run that applies by
+//! itself (`auto-apply`) needs nothing at the end of its plan, so its first look aims at the end of
+//! its apply.
+//!
+//! Besides the waiters that see a run through, a caller can ask for one look at a run ([`Poller::look`]:
+//! the runs that instances being refreshed or destroyed recorded), answered by the next round with the
+//! others.
 //!
 //! A round looks at every run that is due: one due run is read by itself (`GET /runs/:id`, the
 //! per-run path); two or more in one organization are read together from the organization's run
@@ -35,6 +43,11 @@ const SLACK: Duration = Duration::from_millis(400);
 const LEAD: Duration = Duration::from_millis(300);
 /// How long a run is remembered while nobody waits for it.
 const KEEP_IDLE: Duration = Duration::from_secs(60);
+/// Phase durations kept per organization from its runs this poller saw, the newest.
+const SIBLING_SAMPLES: usize = 16;
+/// With a sibling's durations only, a phase is looked at least this often: another workspace's run
+/// is a weaker guide than the workspace's own.
+const SIBLING_CAP: Duration = Duration::from_secs(2);
 /// Runs listed per page of the organization's run list.
 const PAGE_SIZE: u32 = 100;
 /// Pages read beyond the ones the watched runs fill, for runs of other workspaces in between.
@@ -189,14 +202,30 @@ fn stage(run: &Run) -> Stage {
     }
 }
 
-/// Between looks while nothing can be predicted: a change is then seen within this, 0.75 s on average.
+/// Between looks while nothing can be predicted (a person's decision, an unknown status): a change is
+/// then seen within this, 0.75 s on average.
 const BLIND: Duration = Duration::from_millis(1500);
+/// Between looks at a phase of unknown length (a new workspace's first run, no sibling seen yet): a
+/// change is seen within this, so within 1 s.
+const BLIND_PHASE: Duration = Duration::from_millis(900);
 
 /// How long to wait before the next look at `run`, seen at `now`. `confirmed` says we just
 /// confirmed it, so the apply is about to start.
 pub(crate) fn next_look(
     run: &Run,
     history: &History,
+    now: OffsetDateTime,
+    confirmed: bool,
+) -> Option<Duration> {
+    next_look_guided(run, history, false, now, confirmed)
+}
+
+/// [`next_look`], with `borrowed` set when the durations are sibling workspaces' rather than the
+/// workspace's own: then no look is more than [`SIBLING_CAP`] away while a phase runs.
+fn next_look_guided(
+    run: &Run,
+    history: &History,
+    borrowed: bool,
     now: OffsetDateTime,
     confirmed: bool,
 ) -> Option<Duration> {
@@ -217,12 +246,18 @@ pub(crate) fn next_look(
             history.apply
         }),
         Stage::Phase { start, plan } => {
-            let expected = if plan { history.plan } else { history.apply };
+            // A run that applies by itself goes from its plan straight into its apply: nothing to
+            // do at the plan's end, so aim at the apply's.
+            let expected = match (plan, run.attributes.auto_apply) {
+                (true, true) => history.plan.zip(history.apply).map(|(p, a)| p + a),
+                (true, false) => history.plan,
+                (false, _) => history.apply,
+            };
             let (Some(expected), Some(started)) = (expected, at(run, start)) else {
-                return Some(BLIND);
+                return Some(BLIND_PHASE);
             };
             let end = started + expected;
-            if end > now {
+            let wait = if end > now {
                 let left = Duration::try_from(end - now).unwrap_or_default();
                 if left > secs(6.0) {
                     // Halve the time left: a phase ending early is still seen, at most 15 s late.
@@ -238,9 +273,40 @@ pub(crate) fn next_look(
                 } else {
                     Duration::from_secs(2)
                 }
-            }
+            };
+            if borrowed { wait.min(SIBLING_CAP) } else { wait }
         }
     })
+}
+
+/// Phase durations seen in one organization's runs: what a workspace without history borrows.
+#[derive(Default)]
+struct Siblings {
+    plans: std::collections::VecDeque<Duration>,
+    applies: std::collections::VecDeque<Duration>,
+}
+
+impl Siblings {
+    fn add(samples: &mut std::collections::VecDeque<Duration>, d: Duration) {
+        if samples.len() == SIBLING_SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(d);
+    }
+
+    fn median(samples: &std::collections::VecDeque<Duration>) -> Option<Duration> {
+        let mut sorted: Vec<Duration> = samples.iter().copied().collect();
+        sorted.sort();
+        sorted.get(sorted.len() / 2).copied()
+    }
+
+    /// `own`, with what it lacks taken from the siblings; whether anything was taken.
+    fn fill(&self, own: &History) -> (History, bool) {
+        let plan = own.plan.or_else(|| Self::median(&self.plans));
+        let apply = own.apply.or_else(|| Self::median(&self.applies));
+        let borrowed = (own.plan.is_none() && plan.is_some()) || (own.apply.is_none() && apply.is_some());
+        (History { plan, apply }, borrowed)
+    }
 }
 
 // ------------------------------------------------------------------------------------ the poller
@@ -257,12 +323,21 @@ struct Entry {
     /// What the waiter last got: status text and confirmability.
     delivered: Option<(String, bool)>,
     waiter: Option<oneshot::Sender<Answer>>,
+    /// Callers of [`Poller::look`]: one look each, `None` when the round could not read the run.
+    lookers: Vec<oneshot::Sender<Option<Run>>>,
+    /// The phases of this run already counted for its siblings.
+    lent: (bool, bool),
     confirmed: bool,
     /// Kept this long without a waiter (while its resource confirms, say), then forgotten.
     keep_until: Instant,
 }
 
 impl Entry {
+    /// Somebody needs a look at the run.
+    fn wanted(&self) -> bool {
+        self.waiter.is_some() || !self.lookers.is_empty()
+    }
+
     fn changed(&self, run: &Run) -> bool {
         self.delivered.as_ref().is_none_or(|(status, confirmable)| {
             status != run.status().as_str() || *confirmable != run.attributes.actions.is_confirmable
@@ -273,6 +348,8 @@ impl Entry {
 #[derive(Default)]
 struct State {
     entries: HashMap<String, Entry>,
+    /// Per organization, the phase durations of its runs seen here.
+    siblings: HashMap<String, Siblings>,
     running: bool,
     /// Counters, for tests and logs.
     single_reads: u64,
@@ -373,6 +450,8 @@ impl<S: RunSource> Poller<S> {
                     fresh: false,
                     delivered: None,
                     waiter: None,
+                    lookers: Vec::new(),
+                    lent: (false, false),
                     confirmed: false,
                     keep_until: Instant::now() + KEEP_IDLE,
                 });
@@ -408,6 +487,44 @@ impl<S: RunSource> Poller<S> {
         }
     }
 
+    /// One look at `run_id` (of `organization`) with the next round, for a caller that only needs to
+    /// know where the run stands now (an instance being refreshed or destroyed): with many such
+    /// callers, their runs come from the organization's run list. `None` when the round could not
+    /// read it (an error, or a run the list did not show that could not be read either): the caller
+    /// reads it itself, with its own bounds and errors. Cancel-safe.
+    pub(crate) async fn look(&self, run_id: &str, organization: &str) -> Option<Run> {
+        let receiver = {
+            let mut state = self.lock();
+            let now = Instant::now();
+            let entry = state
+                .entries
+                .entry(run_id.to_string())
+                .or_insert_with(|| Entry {
+                    organization: organization.to_string(),
+                    history: History::default(),
+                    due: now,
+                    last: None,
+                    fresh: false,
+                    delivered: None,
+                    waiter: None,
+                    lookers: Vec::new(),
+                    lent: (false, false),
+                    confirmed: false,
+                    keep_until: now,
+                });
+            entry.due = entry.due.min(now);
+            let (sender, receiver) = oneshot::channel();
+            entry.lookers.push(sender);
+            if !state.running {
+                state.running = true;
+                tokio::spawn(round_loop(self.shared.clone()));
+            }
+            receiver
+        };
+        self.shared.wake.notify_one();
+        receiver.await.ok().flatten()
+    }
+
     /// We confirmed the run: its apply starts now, so look again soon.
     pub(crate) fn confirmed(&self, run_id: &str) {
         let mut state = self.lock();
@@ -423,9 +540,12 @@ impl<S: RunSource> Poller<S> {
 /// Forgets the runs whose caller stopped waiting, and those nobody asked about for a while.
 fn forget_idle(state: &mut State) {
     let now = Instant::now();
-    state.entries.retain(|_, e| match &e.waiter {
-        Some(waiter) => !waiter.is_closed(),
-        None => e.keep_until > now,
+    state.entries.retain(|_, e| {
+        e.lookers.retain(|l| !l.is_closed());
+        match &e.waiter {
+            Some(waiter) => !waiter.is_closed() || !e.lookers.is_empty(),
+            None => e.keep_until > now || !e.lookers.is_empty(),
+        }
     });
 }
 
@@ -440,7 +560,7 @@ async fn round_loop<S: RunSource>(shared: Arc<Shared<S>>) {
             let due = state
                 .entries
                 .values()
-                .filter(|e| e.waiter.is_some())
+                .filter(|e| e.wanted())
                 .map(|e| e.due)
                 .min();
             if due.is_none() {
@@ -475,7 +595,7 @@ impl<S: RunSource> Poller<S> {
             let horizon = Instant::now() + SLACK;
             let mut due_by_org: HashMap<&str, Vec<&str>> = HashMap::new();
             for (id, e) in &state.entries {
-                if e.waiter.is_some() && e.due <= horizon {
+                if e.wanted() && e.due <= horizon {
                     due_by_org.entry(&e.organization).or_default().push(id);
                 }
             }
@@ -484,7 +604,7 @@ impl<S: RunSource> Poller<S> {
                 let watched = state
                     .entries
                     .values()
-                    .filter(|e| e.organization == org && e.waiter.is_some())
+                    .filter(|e| e.organization == org && e.wanted())
                     .count() as u32;
                 let pages = watched.div_ceil(PAGE_SIZE);
                 if org.is_empty() || org == "-" || ids.len() as u32 <= pages {
@@ -515,7 +635,7 @@ impl<S: RunSource> Poller<S> {
             let ids: HashSet<String> = state
                 .entries
                 .iter()
-                .filter(|(_, e)| e.organization == organization && e.waiter.is_some())
+                .filter(|(_, e)| e.organization == organization && e.wanted())
                 .map(|(id, _)| id.clone())
                 .collect();
             let pages = (ids.len() as u32).div_ceil(PAGE_SIZE) + EXTRA_PAGES;
@@ -567,6 +687,10 @@ impl<S: RunSource> Poller<S> {
             Err(e) => {
                 // The caller decides what an error means (retry, fail): it gets it as it came.
                 if let Some(entry) = state.entries.get_mut(id) {
+                    // Those after one look read it themselves.
+                    for looker in entry.lookers.drain(..) {
+                        let _ = looker.send(None);
+                    }
                     entry.due = Instant::now() + BLIND;
                     if let Some(waiter) = entry.waiter.take() {
                         let _ = waiter.send(Err(e));
@@ -578,14 +702,32 @@ impl<S: RunSource> Poller<S> {
 }
 
 /// Keeps what was seen of `run`, schedules its next look, and hands it to its waiter when it was due
-/// or changed. `asked` is set when the run was read by itself (so it was due).
+/// or changed, and to those after one look. `asked` is set when the run was read by itself (so it
+/// was due). Phases it finished are counted for its siblings.
 fn seen(state: &mut State, run: Run, asked: bool, wall: OffsetDateTime) {
-    let Some(entry) = state.entries.get_mut(&run.id) else {
+    let State {
+        entries, siblings, ..
+    } = state;
+    let Some(entry) = entries.get_mut(&run.id) else {
         return;
     };
     let now = Instant::now();
+    let ran = History::from_run(&run);
+    let learnt = siblings.entry(entry.organization.clone()).or_default();
+    if let (Some(plan), false) = (ran.plan, entry.lent.0) {
+        Siblings::add(&mut learnt.plans, plan);
+        entry.lent.0 = true;
+    }
+    if let (Some(apply), false) = (ran.apply, entry.lent.1) {
+        Siblings::add(&mut learnt.applies, apply);
+        entry.lent.1 = true;
+    }
+    for looker in entry.lookers.drain(..) {
+        let _ = looker.send(Some(run.clone()));
+    }
     let was_due = asked || entry.due <= now + SLACK;
-    match next_look(&run, &entry.history, wall, entry.confirmed) {
+    let (history, borrowed) = learnt.fill(&entry.history);
+    match next_look_guided(&run, &history, borrowed, wall, entry.confirmed) {
         Some(wait) => entry.due = now + wait,
         None => entry.due = now + Duration::from_secs(3600),
     }

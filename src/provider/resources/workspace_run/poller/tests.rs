@@ -78,21 +78,114 @@ fn a_running_phase_is_looked_at_rarely_until_its_expected_end_then_just_after_it
 }
 
 #[test]
-fn without_history_or_timestamps_a_run_is_looked_at_every_1_5_s() {
+fn a_phase_of_unknown_length_is_looked_at_every_0_9_s_and_a_persons_step_every_1_5_s() {
     let now = OffsetDateTime::now_utc();
     let run = run_doc("run-1", "applying", false, &[("applying-at", now)]);
     assert_eq!(
         next_look(&run, &History::default(), now, false),
-        Some(BLIND)
+        Some(BLIND_PHASE)
     );
     let no_stamp = run_doc("run-1", "planning", false, &[]);
     let history = History {
         plan: Some(secs(60.0)),
         apply: None,
     };
-    assert_eq!(next_look(&no_stamp, &history, now, false), Some(BLIND));
+    assert_eq!(
+        next_look(&no_stamp, &history, now, false),
+        Some(BLIND_PHASE)
+    );
+    // A first run is noticed within a second, at most.
+    assert!(BLIND_PHASE < secs(1.0));
     let overriding = run_doc("run-1", "policy_override", false, &[]);
     assert_eq!(next_look(&overriding, &history, now, false), Some(BLIND));
+}
+
+#[test]
+fn a_run_that_applies_by_itself_is_first_looked_at_when_its_apply_should_end() {
+    let now = OffsetDateTime::now_utc();
+    let history = History {
+        plan: Some(secs(8.0)),
+        apply: Some(secs(4.0)),
+    };
+    let planning = |auto_apply: bool| {
+        let mut run = run_doc(
+            "run-1",
+            "planning",
+            false,
+            &[("planning-at", now - secs(7.0))],
+        );
+        run.attributes.auto_apply = auto_apply;
+        run
+    };
+    // Confirmed by us: just after the plan's end, 1 s from now.
+    assert_eq!(
+        next_look(&planning(false), &history, now, false),
+        Some(secs(1.0) + LEAD)
+    );
+    // Applying by itself: nothing to do then; the apply should end 5 s from now.
+    assert_eq!(
+        next_look(&planning(true), &history, now, false),
+        Some(secs(5.0) + LEAD)
+    );
+    // Without the apply's length, the plan's end is the next thing known.
+    let plan_only = History {
+        plan: Some(secs(8.0)),
+        apply: None,
+    };
+    assert_eq!(
+        next_look(&planning(true), &plan_only, now, false),
+        Some(BLIND_PHASE)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_workspace_borrows_the_phase_durations_of_its_siblings_runs() {
+    let t0 = OffsetDateTime::now_utc();
+    let entry = |organization: &str| Entry {
+        organization: organization.into(),
+        history: History::default(),
+        due: Instant::now(),
+        last: None,
+        fresh: false,
+        delivered: None,
+        waiter: None,
+        lookers: Vec::new(),
+        lent: (false, false),
+        confirmed: false,
+        keep_until: Instant::now() + KEEP_IDLE,
+    };
+    let mut state = State::default();
+    for (id, org) in [("run-a", "acme"), ("run-b", "acme"), ("run-c", "other")] {
+        state.entries.insert(id.into(), entry(org));
+    }
+    // A sibling planned for 20 s and applied for 10 s.
+    let finished = run_doc(
+        "run-a",
+        "applied",
+        false,
+        &[
+            ("planning-at", t0),
+            ("planned-at", t0 + secs(20.0)),
+            ("applying-at", t0 + secs(21.0)),
+            ("applied-at", t0 + secs(31.0)),
+        ],
+    );
+    let now = t0 + secs(40.0);
+    seen(&mut state, finished, true, now);
+    // A run of a new workspace in the same organization, planning for 15 s: its plan should end in
+    // 5 s, but a sibling's duration is a weaker guide than its own, so look within 2 s.
+    let planning = |id: &str| run_doc(id, "planning", false, &[("planning-at", now - secs(15.0))]);
+    let before = Instant::now();
+    seen(&mut state, planning("run-b"), true, now);
+    assert_eq!(state.entries["run-b"].due - before, SIBLING_CAP);
+    // Closer to that end, just after it.
+    seen(&mut state, planning("run-b"), true, now + secs(3.5));
+    assert_eq!(state.entries["run-b"].due - before, secs(1.5) + LEAD);
+    // Another organization's runs lend nothing: the phase is of unknown length there.
+    seen(&mut state, planning("run-c"), true, now);
+    assert_eq!(state.entries["run-c"].due - before, BLIND_PHASE);
+    // Each finished phase counts once.
+    assert_eq!(state.siblings["acme"].plans.len(), 1);
 }
 
 #[test]
@@ -385,4 +478,41 @@ async fn a_caller_that_stops_waiting_is_forgotten_and_the_rounds_end() {
     let reads = api.single.load(Ordering::SeqCst);
     tokio::time::sleep(secs(60.0)).await;
     assert_eq!(api.single.load(Ordering::SeqCst), reads, "no reads after");
+}
+
+#[tokio::test(start_paused = true)]
+async fn single_looks_at_many_runs_share_the_organization_list() {
+    const N: usize = 250;
+    let runs = (0..N).map(|i| fake_run(i, 0.0, 1.0, 1.0)).collect();
+    let api = FakeApi::new(runs);
+    let poller = Poller::with_clock(api.clone(), api.t0, api.wall0);
+    tokio::time::sleep(secs(3.0)).await;
+    let mut ids: Vec<String> = (0..N).map(|i| format!("run-{i}")).collect();
+    ids.push("run-gone".into());
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (poller, id) = (poller.clone(), id.clone());
+            tokio::spawn(async move { poller.look(&id, "org").await })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let (gone, found) = answers.split_last().unwrap();
+    for (id, run) in ids.iter().zip(found) {
+        let run = run.as_ref().unwrap_or_else(|| panic!("{id} not seen"));
+        assert_eq!(&run.id, id);
+        assert_eq!(run.status().as_str(), "planned");
+    }
+    assert!(gone.is_none(), "a run the API does not know: its caller reads it");
+    assert!(started.elapsed() <= secs(1.0), "{:?}", started.elapsed());
+    // Three pages list the 250 runs; the unknown one is read by itself after them.
+    assert_eq!(poller.requests(), (1, 3));
+    // Nobody waits any more: the rounds end and the runs are forgotten.
+    tokio::time::sleep(secs(2.0)).await;
+    assert!(!poller.lock().running);
+    assert!(poller.lock().entries.is_empty());
 }
