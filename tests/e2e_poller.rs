@@ -81,10 +81,23 @@ fn runs_of_one_apply_are_read_together_from_the_organization_run_list() {
         single + pages <= 2 * RESOURCES as u64,
         "{single} single reads and {pages} pages for {RESOURCES} runs: {routes}"
     );
-    // Everything else is one workspace read, one create and one confirm per run, and the
-    // client's discovery and ping once.
+    // Everything else is one create per run (manual_confirm = false: the runs apply by themselves,
+    // no confirm), the workspaces (one read to learn the organization, then its workspace list)
+    // and the client's discovery and ping once.
+    let workspace_reads = count(&routes, "GET /api/v2/workspaces/{id}")
+        + count(&routes, "GET /api/v2/organizations/{org}/workspaces");
+    assert!(workspace_reads <= 3, "{routes}");
+    assert_eq!(
+        count(&routes, "POST /api/v2/runs/{id}/actions/{action}"),
+        0,
+        "{routes}"
+    );
     let total = emu.requests()["counters"]["total"].as_u64().unwrap();
-    assert_eq!(total, single + pages + 3 * RESOURCES as u64 + 2, "{routes}");
+    assert_eq!(
+        total,
+        single + pages + RESOURCES as u64 + workspace_reads + 2,
+        "{routes}"
+    );
 }
 
 #[test]

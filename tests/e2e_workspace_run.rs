@@ -17,7 +17,7 @@ use tfe_client::TfeClient;
 // ------------------------------------------------------------------ the paths
 
 #[test]
-fn auto_confirm_applies_once_with_few_requests() {
+fn without_manual_confirm_the_run_applies_by_itself_once_with_few_requests() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
     for cli in all_clis() {
@@ -51,21 +51,22 @@ fn auto_confirm_applies_once_with_few_requests() {
         let runs = emu.workspace_runs(&ws);
         assert_eq!(statuses(&runs), ["applied"], "{}", cli.label);
         let run = &runs[0];
-        assert!(!run.auto_apply && !run.is_destroy, "{run:?}");
+        // This provider would confirm it anyway: the run is queued to apply by itself.
+        assert!(run.auto_apply && !run.is_destroy, "{run:?}");
         assert!(
             run.message.contains("terraform-provider-tfe"),
             "default message: {run:?}"
         );
         assert_eq!(s.state_id().as_deref(), Some(run.id.as_str()));
         assert_eq!(provider_requests(&emu, CREATE_ROUTE), 1);
-        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 1);
+        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 0);
         assert_eq!(provider_requests(&emu, WORKSPACE_ROUTE), 1);
         let polls = provider_requests(&emu, RUN_ROUTE);
-        assert!((2..=5).contains(&polls), "{}: {polls} polls", cli.label);
-        // Discovery and ping, workspace, create, confirm and the polls: nothing else.
+        assert!((1..=5).contains(&polls), "{}: {polls} polls", cli.label);
+        // Discovery and ping, workspace, create and the polls: nothing else.
         assert_eq!(
             emu.total_requests() as usize,
-            polls + 5,
+            polls + 4,
             "{}: {}",
             cli.label,
             emu.requests()["counters"]
@@ -110,7 +111,7 @@ fn manual_confirm_waits_for_the_human() {
 }
 
 #[test]
-fn policy_override_waits_for_a_human_override_then_confirms() {
+fn policy_override_waits_for_a_human_override_then_applies() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
     for cli in all_clis() {
@@ -130,8 +131,8 @@ fn policy_override_waits_for_a_human_override_then_confirms() {
         let out = wait_output(child);
         check!(out.success, s, out, "apply failed");
         assert_eq!(statuses(&emu.workspace_runs(&ws)), ["applied"]);
-        // The provider confirmed after the override; the human only overrode.
-        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 1, "{}", cli.label);
+        // The run applied by itself after the override; nobody confirmed it.
+        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 0, "{}", cli.label);
     }
 }
 
@@ -329,6 +330,7 @@ fn destroy_queues_a_destroy_run() {
         let runs = emu.workspace_runs(&ws);
         assert_eq!(statuses(&runs), ["applied", "applied"], "{}", cli.label);
         assert!(!runs[0].is_destroy && runs[1].is_destroy, "{runs:?}");
+        assert!(runs[1].auto_apply, "{runs:?}");
         assert!(
             runs[1]
                 .message
@@ -336,7 +338,7 @@ fn destroy_queues_a_destroy_run() {
             "{}",
             runs[1].message
         );
-        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 1);
+        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 0);
         assert!(
             s.instance().is_none(),
             "{}: state should be empty",
@@ -599,26 +601,10 @@ fn a_refresh_drops_a_run_that_no_longer_exists_and_update_queues_nothing() {
 }
 
 #[test]
-fn api_errors_409_on_confirm_502_on_create_429_and_401_while_polling() {
+fn api_errors_502_on_create_429_and_401_while_polling() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
     for cli in all_clis() {
-        let ws = workspace(&emu, &cli, "conflict", json!({}));
-        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
-        emu.clear_faults();
-        emu.add_fault(json!({"kind": "status", "status": 409, "method": "POST",
-            "path": "/api/v2/runs/*/actions/apply", "times": 1}));
-        emu.reset_requests();
-        let out = s.terraform(APPLY);
-        check!(
-            out.success,
-            s,
-            out,
-            "a 409 on confirm must not fail the apply"
-        );
-        assert_eq!(statuses(&emu.workspace_runs(&ws)), ["applied"]);
-        assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 2, "{}", cli.label);
-
         // A create answered 502 after the run was made, and rate limits while polling: the run
         // is found and seen through, not orphaned nor queued twice.
         // A plan long enough for a few polls, so the rate limits are met.
@@ -668,10 +654,23 @@ fn api_errors_409_on_confirm_502_on_create_429_and_401_while_polling() {
             out,
             "says what to check"
         );
-        // At once: one failed poll, no retries of it.
-        assert_eq!(provider_requests(&emu, RUN_ROUTE), 1, "{}", cli.label);
+        // At once: one failed poll, no retries of it; then one look at the run, which would apply
+        // by itself, to stop it if it had not applied yet (here its phases are shorter than a poll).
+        assert_eq!(provider_requests(&emu, RUN_ROUTE), 2, "{}", cli.label);
         let runs = emu.workspace_runs(&ws);
         assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
+        let said = format!("It has since ended ({})", runs[0].status);
+        let flat = out
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        check!(
+            flat.contains(&said) || flat.contains("nothing of it is applied"),
+            s,
+            out,
+            "says what became of the run"
+        );
     }
 }
 

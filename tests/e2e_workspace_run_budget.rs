@@ -47,26 +47,28 @@ fn measure(phase_ms: u64) -> (serde_json::Value, u64, f64) {
 }
 
 /// Polls one phase of `phase` needs in a new workspace (no earlier run to time it by): after 1 s,
-/// then every 1.5 s, until the phase is over.
+/// then every 0.9 s (so that a first run's changes are noticed within a second), until the phase is
+/// over.
 fn polls_for(phase: Duration) -> u64 {
-    1 + (phase.as_secs_f64() - 1.0).max(0.0).div_euclid(1.5) as u64 + 1
+    1 + (phase.as_secs_f64() - 1.0).max(0.0).div_euclid(0.9) as u64 + 1
 }
 
 fn check(phase_ms: u64) {
     let (by_route, total, took) = measure(phase_ms);
     println!("{phase_ms} ms + {phase_ms} ms: {total} requests in {took:.1} s: {by_route}");
     let polls = by_route["GET /api/v2/runs/{id}"].as_u64().unwrap_or(0);
-    // One poll per 1.5 s at most, plus the first quick poll of each wait and one for the phase edges.
+    // One poll per 0.9 s at most, plus the first quick poll of each wait and one for the phase edges.
     let budget = 2 * polls_for(Duration::from_millis(phase_ms)) + 2;
     assert!(
         polls <= budget,
         "{polls} polls, budget {budget}: {by_route}"
     );
-    // Everything else: discovery, ping, the workspace read, the create and the confirm.
-    assert_eq!(total, polls + 5, "{by_route}");
+    // Everything else: discovery, ping, the workspace read and the create (the run applies by
+    // itself: manual_confirm = false).
+    assert_eq!(total, polls + 4, "{by_route}");
 }
 
 #[test]
-fn a_run_costs_one_request_per_poll_and_five_more() {
+fn a_run_costs_one_request_per_poll_and_four_more() {
     check(4000);
 }

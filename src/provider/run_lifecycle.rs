@@ -58,11 +58,58 @@ pub(crate) struct RunSettings {
 }
 
 impl RunSettings {
-    /// The run's `auto-apply`: only a fire-and-forget run is left to apply itself; when we wait,
-    /// we confirm it ourselves (or leave it to a human).
+    /// The run's `auto-apply`: set whenever this provider would confirm the run itself anyway
+    /// (`manual_confirm = false`), so the server applies it as soon as its plan allows, with no
+    /// confirm request and no wait for the provider to notice the plan's end. A policy override
+    /// still waits for a person, as it would for us. A wait for such a run that is interrupted
+    /// before the apply starts stops the run ([`drive`]), so that nothing applies that the
+    /// interrupted apply did not finish.
     pub(crate) fn auto_apply(&self) -> bool {
-        !self.wait_for_run && !self.manual_confirm
+        !self.manual_confirm
     }
+}
+
+/// Whether a run in `status` has not started applying yet (nor been confirmed to): a run that would
+/// apply by itself can still be stopped without leaving anything half done.
+pub(crate) fn before_apply(status: &RunStatus) -> bool {
+    use RunStatus as S;
+    matches!(
+        status,
+        S::Pending
+            | S::Fetching
+            | S::FetchingCompleted
+            | S::Queuing
+            | S::PlanQueued
+            | S::Planning
+            | S::PrePlanRunning
+            | S::PrePlanCompleted
+            | S::PostPlanRunning
+            | S::CostEstimating
+            | S::PolicyChecking
+            | S::Planned
+            | S::PostPlanCompleted
+            | S::CostEstimated
+            | S::PolicyChecked
+            | S::TfPolicyChecked
+            | S::PlannedAndSaved
+            | S::PolicyOverride
+            | S::TfPolicyOverride
+            | S::PostPlanAwaitingDecision
+    )
+}
+
+/// What stopping an interrupted run that would apply by itself came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unapplied {
+    /// Canceled while its plan ran (`status` was its status then).
+    Canceled { status: String },
+    /// Discarded while it waited after its plan.
+    Discarded { status: String },
+    /// It had already started applying (or been confirmed): past the point of stopping cleanly, so
+    /// left to finish what the apply asked for.
+    Applying { status: String },
+    /// It had already ended.
+    Ended { status: String },
 }
 
 /// What one poll saw of the run.
@@ -257,7 +304,17 @@ pub(crate) trait RunApi: Send + Sync {
     }
     /// The run's page in the UI, for messages.
     fn run_url(&self, run_id: &str) -> String;
+    /// Stops a run that would apply by itself, after the wait for it was interrupted: cancels it
+    /// while it plans, discards it while it waits after its plan, and leaves it alone once it applies.
+    fn stop_unapplied(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Unapplied, ApiFailure>> + Send;
 }
+
+/// How long stopping an interrupted run that would apply by itself may take: a look and a cancel,
+/// paced with the process's other requests (hundreds of runs interrupted at once share the rate limit).
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// How long polls may keep failing with transient errors before the wait gives up.
 pub(crate) const TRANSIENT_ERROR_BUDGET: Duration = Duration::from_secs(300);
@@ -306,9 +363,82 @@ pub(crate) struct RunOutcome {
 ///
 /// `adopted` is a run of ours that an earlier apply left unfinished: it is seen through first,
 /// instead of queuing a second run beside it. Returns when the run succeeded, failed for good,
-/// Terraform asked to stop (`stop`), or `deadline` passed. The remote run is never canceled
-/// here: stopping only stops waiting.
+/// Terraform asked to stop (`stop`), or `deadline` passed. Stopping only stops waiting, except for
+/// a run that would apply by itself (`auto-apply`) and has not started applying: when the wait for
+/// it ends without success (interrupted, timed out, or the API kept failing), it is stopped too
+/// ([`RunApi::stop_unapplied`], within [`STOP_GRACE`]), as a run we would have confirmed ourselves
+/// stays unconfirmed when the wait for it ends.
 pub(crate) async fn drive(
+    api: &impl RunApi,
+    operation: Operation,
+    settings: &RunSettings,
+    adopted: Option<RunView>,
+    stop: &CancellationToken,
+    deadline: Option<Instant>,
+) -> Result<RunOutcome, RunFailure> {
+    let driven = drive_until_ended(api, operation, settings, adopted, stop, deadline).await;
+    match driven {
+        Err(failure)
+            if settings.auto_apply()
+                && settings.wait_for_run
+                && matches!(
+                    failure.reason,
+                    FailureReason::Interrupted | FailureReason::TimedOut | FailureReason::Api
+                ) =>
+        {
+            Err(stop_unapplied_run(api, failure).await)
+        }
+        other => other,
+    }
+}
+
+/// After an interrupted wait for a run that would apply by itself: stops it if it has not started
+/// applying, and says what became of it.
+async fn stop_unapplied_run(api: &impl RunApi, mut failure: RunFailure) -> RunFailure {
+    let Some(run_id) = failure.run_id.clone() else {
+        return failure;
+    };
+    let outcome = tokio::time::timeout(STOP_GRACE, api.stop_unapplied(&run_id)).await;
+    let said = match outcome {
+        Ok(Ok(Unapplied::Canceled { status })) => {
+            tracing::warn!(run_id = %run_id, "canceled run {run_id} (it was {status}): it would have applied by itself");
+            format!(
+                " It was queued to apply by itself, so it has been canceled while {status}: nothing of it \
+                 is applied."
+            )
+        }
+        Ok(Ok(Unapplied::Discarded { status })) => {
+            tracing::warn!(run_id = %run_id, "discarded run {run_id} (it was {status}): it would have applied by itself");
+            format!(
+                " It was queued to apply by itself, so it has been discarded while {status}: nothing of \
+                 it is applied."
+            )
+        }
+        Ok(Ok(Unapplied::Applying { status })) => format!(
+            " It had already started applying ({status}), past the point where it can be stopped cleanly, \
+             and finishes the apply that was asked for."
+        ),
+        Ok(Ok(Unapplied::Ended { status })) => format!(" It has since ended ({status})."),
+        Ok(Err(e)) => format!(
+            " It was queued to apply by itself and could not be stopped ({e}): it applies once its plan \
+             is done unless someone discards or cancels it at {}.",
+            api.run_url(&run_id)
+        ),
+        Err(_) => format!(
+            " It was queued to apply by itself and could not be stopped within {} s: it applies once its \
+             plan is done unless someone discards or cancels it at {}.",
+            STOP_GRACE.as_secs(),
+            api.run_url(&run_id)
+        ),
+    };
+    failure.message = failure
+        .message
+        .replace("; the run itself was left as it is", "");
+    failure.message.push_str(&said);
+    failure
+}
+
+async fn drive_until_ended(
     api: &impl RunApi,
     operation: Operation,
     settings: &RunSettings,

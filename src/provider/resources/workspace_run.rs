@@ -386,7 +386,7 @@ impl Resource for WorkspaceRunResource {
     }
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {
-        remote::read(&self.client, request).await
+        remote::read(&self.client, &self.poller, &self.workspaces, request).await
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {

@@ -188,9 +188,14 @@ fn polls_start_quick_and_settle_at_three_seconds() {
     assert_eq!(poll_interval(50), Duration::from_secs(3));
 }
 
-/// A scripted TFE: each run plans for `plan`, then pauses for confirmation (or finishes), then
-/// applies for `apply` after it is confirmed. Time is tokio's paused clock.
+/// A scripted TFE: each run plans for `plan`, then pauses for confirmation (or finishes; or, created
+/// with auto-apply, confirms itself), then applies for `apply` after it is confirmed. Time is tokio's
+/// paused clock.
 struct FakeTfe {
+    /// A server that ignores the create's auto-apply (every run pauses for a confirmation).
+    ignores_auto_apply: bool,
+    /// Refuse the stop of an interrupted run with this.
+    stop_refused: Option<ApiFailure>,
     plan: Duration,
     apply: Duration,
     /// What the plan of run number N (0-based) ends in.
@@ -219,13 +224,17 @@ struct FakeState {
 struct FakeRun {
     created: Instant,
     confirmed: Option<Instant>,
-    /// Set by the "human" in tests.
+    /// Set by the "human" in tests, or by a stop.
     discarded: bool,
+    canceled: bool,
+    auto_apply: bool,
 }
 
 impl FakeTfe {
     fn new(plan_secs: u64, apply_secs: u64) -> Self {
         FakeTfe {
+            ignores_auto_apply: false,
+            stop_refused: None,
             plan: Duration::from_secs(plan_secs),
             apply: Duration::from_secs(apply_secs),
             plan_ends: Box::new(|_| "planned"),
@@ -256,11 +265,19 @@ impl FakeTfe {
         let run = &state.runs[index];
         let now = Instant::now();
         let id = format!("run-{index}");
+        let planned = run.created + self.plan;
+        // A run that applies by itself is confirmed by the server the moment its plan ends.
+        let confirmed = run.confirmed.or_else(|| {
+            (run.auto_apply && now >= planned && (self.plan_ends)(index) == "planned")
+                .then_some(planned)
+        });
         let (status, is_confirmable) = if run.discarded {
             ("discarded", false)
-        } else if now < run.created + self.plan {
+        } else if run.canceled {
+            ("canceled", false)
+        } else if now < planned {
             ("planning", false)
-        } else if let Some(confirmed) = run.confirmed {
+        } else if let Some(confirmed) = confirmed {
             if now < confirmed + self.apply {
                 ("applying", false)
             } else {
@@ -295,7 +312,7 @@ impl RunApi for FakeTfe {
     async fn create_run(
         &self,
         operation: Operation,
-        _settings: &RunSettings,
+        settings: &RunSettings,
     ) -> Result<RunView, ApiFailure> {
         tokio::time::sleep(self.create_delay).await;
         if let Some(refused) = &self.create_refused {
@@ -308,6 +325,8 @@ impl RunApi for FakeTfe {
                 created: Instant::now(),
                 confirmed: None,
                 discarded: false,
+                canceled: false,
+                auto_apply: settings.auto_apply() && !self.ignores_auto_apply,
             });
             state.runs.len() - 1
         };
@@ -370,6 +389,34 @@ impl RunApi for FakeTfe {
     fn run_url(&self, run_id: &str) -> String {
         format!("https://tfe.example/app/org/workspaces/ws/runs/{run_id}")
     }
+
+    async fn stop_unapplied(&self, run_id: &str) -> Result<Unapplied, ApiFailure> {
+        if let Some(refused) = &self.stop_refused {
+            return Err(refused.clone());
+        }
+        let now = self.status_of(index_of(run_id));
+        let status = now.status.to_string();
+        if now.status.is_final() {
+            return Ok(Unapplied::Ended { status });
+        }
+        if !before_apply(&now.status) {
+            return Ok(Unapplied::Applying { status });
+        }
+        let mut state = self.state.lock().unwrap();
+        let run = &mut state.runs[index_of(run_id)];
+        let done = if now.is_confirmable {
+            run.discarded = true;
+            Unapplied::Discarded { status }
+        } else {
+            run.canceled = true;
+            Unapplied::Canceled { status }
+        };
+        let action = if run.discarded { "discard" } else { "cancel" };
+        state
+            .requests
+            .push(format!("POST /runs/{run_id}/actions/{action}"));
+        Ok(done)
+    }
 }
 
 async fn run(fake: &FakeTfe, s: &RunSettings) -> Result<RunOutcome, RunFailure> {
@@ -385,19 +432,34 @@ async fn run(fake: &FakeTfe, s: &RunSettings) -> Result<RunOutcome, RunFailure> 
 }
 
 #[tokio::test(start_paused = true)]
-async fn auto_confirm_applies_with_few_requests_and_notices_changes_within_three_seconds() {
+async fn a_run_this_provider_would_confirm_applies_by_itself_with_no_confirm_request() {
     let fake = FakeTfe::new(60, 60);
+    assert!(
+        settings().auto_apply(),
+        "manual_confirm = false: queued with auto-apply"
+    );
     let started = Instant::now();
     let outcome = run(&fake, &settings()).await.unwrap();
     assert_eq!(outcome.run_id, "run-0");
     assert_eq!(outcome.success, Some(Success::Applied));
     assert_eq!(fake.count("POST /runs "), 1);
-    assert_eq!(fake.count("POST /runs/run-0/actions/apply"), 1);
+    assert_eq!(fake.count("POST /runs/run-0/actions"), 0);
     let elapsed = started.elapsed();
-    assert!(elapsed <= Duration::from_secs(126), "took {elapsed:?}");
+    assert!(elapsed <= Duration::from_secs(123), "took {elapsed:?}");
     // One request per poll, about one poll every 3 s over 120 s.
     let total = fake.requests().len();
-    assert!(total <= 44, "{total} requests: {:?}", fake.requests());
+    assert!(total <= 43, "{total} requests: {:?}", fake.requests());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_ignores_auto_apply_gets_the_confirm_as_before() {
+    let fake = FakeTfe {
+        ignores_auto_apply: true,
+        ..FakeTfe::new(60, 60)
+    };
+    let outcome = run(&fake, &settings()).await.unwrap();
+    assert_eq!(outcome.success, Some(Success::Applied));
+    assert_eq!(fake.count("POST /runs/run-0/actions/apply"), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -513,7 +575,10 @@ async fn a_hard_policy_failure_is_not_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn a_conflict_on_confirm_means_poll_again() {
-    let fake = FakeTfe::new(2, 2);
+    let fake = FakeTfe {
+        ignores_auto_apply: true,
+        ..FakeTfe::new(2, 2)
+    };
     *fake.conflicts.lock().unwrap() = 2;
     let outcome = run(&fake, &settings()).await.unwrap();
     assert_eq!(outcome.success, Some(Success::Applied));
@@ -532,34 +597,46 @@ async fn transient_read_errors_are_retried_and_fatal_ones_fail_at_once() {
     assert_eq!(failure.reason, FailureReason::Api);
     assert_eq!(fatal.count("GET /runs/"), 1);
     assert!(failure.message.contains("404"), "{}", failure.message);
+    // The wait failed before the apply: the run would have applied by itself, so it is stopped.
+    assert_eq!(fatal.count("POST /runs/run-0/actions/cancel"), 1);
 }
 
-#[tokio::test(start_paused = true)]
-async fn stopping_returns_at_once_naming_the_run_and_leaves_it_alone() {
-    let fake = FakeTfe::new(600, 600);
+/// Drives a run whose plan and apply take 600 s each and stops the wait after `stop_after`.
+async fn stopped_after(fake: &FakeTfe, s: &RunSettings, stop_after: Duration) -> RunFailure {
     let stop = CancellationToken::new();
     let stopper = {
         let stop = stop.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(stop_after).await;
             stop.cancel();
         })
     };
     let started = Instant::now();
-    let failure = drive(&fake, Operation::Apply, &settings(), None, &stop, None)
+    let failure = drive(fake, Operation::Apply, s, None, &stop, None)
         .await
         .unwrap_err();
     stopper.await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(11));
+    assert!(started.elapsed() < stop_after + Duration::from_secs(1));
     assert_eq!(failure.reason, FailureReason::Interrupted);
     assert_eq!(failure.run_id.as_deref(), Some("run-0"));
     assert!(
-        failure.message.contains("\"planning\""),
+        failure.message.contains("/runs/run-0"),
         "{}",
         failure.message
     );
+    failure
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_returns_at_once_naming_the_run_and_leaves_a_run_waiting_for_a_person_alone() {
+    let fake = FakeTfe::new(600, 600);
+    let manual = RunSettings {
+        manual_confirm: true,
+        ..settings()
+    };
+    let failure = stopped_after(&fake, &manual, Duration::from_secs(10)).await;
     assert!(
-        failure.message.contains("/runs/run-0"),
+        failure.message.contains("\"planning\"") && failure.message.contains("left as it is"),
         "{}",
         failure.message
     );
@@ -567,7 +644,57 @@ async fn stopping_returns_at_once_naming_the_run_and_leaves_it_alone() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_deadline_bounds_the_wait() {
+async fn stopping_during_the_plan_cancels_a_run_that_would_apply_by_itself() {
+    let fake = FakeTfe::new(600, 600);
+    let failure = stopped_after(&fake, &settings(), Duration::from_secs(10)).await;
+    assert_eq!(fake.count("POST /runs/run-0/actions/cancel"), 1);
+    assert_eq!(fake.status_of(0).status.as_str(), "canceled");
+    assert!(
+        failure.message.contains("canceled while planning")
+            && failure.message.contains("nothing of it is applied"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_once_it_applies_leaves_it_to_finish_the_apply_asked_for() {
+    let fake = FakeTfe::new(5, 600);
+    let failure = stopped_after(&fake, &settings(), Duration::from_secs(30)).await;
+    assert_eq!(fake.count("POST /runs/run-0/actions"), 0);
+    assert!(
+        failure
+            .message
+            .contains("already started applying (applying)"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_that_cannot_be_sent_says_the_run_will_apply_and_where_to_stop_it() {
+    let fake = FakeTfe {
+        stop_refused: Some(ApiFailure::Transient {
+            message: "server error (503)".into(),
+            retry_after: None,
+        }),
+        ..FakeTfe::new(600, 600)
+    };
+    let failure = stopped_after(&fake, &settings(), Duration::from_secs(10)).await;
+    assert!(
+        failure
+            .message
+            .contains("could not be stopped (server error (503))")
+            && failure
+                .message
+                .contains("unless someone discards or cancels it at https://tfe.example/"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_bounds_the_wait_and_stops_a_run_that_would_apply_by_itself() {
     let fake = FakeTfe::new(600, 600);
     let started = Instant::now();
     let deadline = Some(started + Duration::from_secs(5));
@@ -584,6 +711,7 @@ async fn the_deadline_bounds_the_wait() {
     assert_eq!(failure.reason, FailureReason::TimedOut);
     assert!(started.elapsed() <= Duration::from_secs(5));
     assert_eq!(failure.run_id.as_deref(), Some("run-0"));
+    assert_eq!(fake.count("POST /runs/run-0/actions/cancel"), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -641,6 +769,8 @@ async fn an_adopted_run_is_seen_through_without_queuing_another() {
         created: Instant::now() - Duration::from_secs(10),
         confirmed: None,
         discarded: false,
+        canceled: false,
+        auto_apply: false,
     });
     let adopted = fake.status_of(0);
     assert!(adopted.is_confirmable);

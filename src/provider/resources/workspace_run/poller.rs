@@ -209,8 +209,9 @@ const BLIND: Duration = Duration::from_millis(1500);
 /// change is seen within this, so within 1 s.
 const BLIND_PHASE: Duration = Duration::from_millis(900);
 
-/// How long to wait before the next look at `run`, seen at `now`. `confirmed` says we just
-/// confirmed it, so the apply is about to start.
+/// How long to wait before the next look at `run`, seen at `now`, guided by the workspace's own
+/// history. `confirmed` says we just confirmed it, so the apply is about to start.
+#[cfg(test)]
 pub(crate) fn next_look(
     run: &Run,
     history: &History,
@@ -274,7 +275,11 @@ fn next_look_guided(
                     Duration::from_secs(2)
                 }
             };
-            if borrowed { wait.min(SIBLING_CAP) } else { wait }
+            if borrowed {
+                wait.min(SIBLING_CAP)
+            } else {
+                wait
+            }
         }
     })
 }
@@ -304,7 +309,8 @@ impl Siblings {
     fn fill(&self, own: &History) -> (History, bool) {
         let plan = own.plan.or_else(|| Self::median(&self.plans));
         let apply = own.apply.or_else(|| Self::median(&self.applies));
-        let borrowed = (own.plan.is_none() && plan.is_some()) || (own.apply.is_none() && apply.is_some());
+        let borrowed =
+            (own.plan.is_none() && plan.is_some()) || (own.apply.is_none() && apply.is_some());
         (History { plan, apply }, borrowed)
     }
 }

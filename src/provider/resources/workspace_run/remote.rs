@@ -260,6 +260,20 @@ pub(super) async fn create(
     }
 }
 
+/// The run an instance records, as the organization's run list shows it when many instances look
+/// at theirs at once (refreshed or destroyed together); `None` when few do, or the list did not show
+/// it: then the caller reads it by itself.
+async fn look_at_recorded_run(
+    client: &TfeClient,
+    poller: &ProcessPoller,
+    workspaces: &ProcessWorkspaceReads,
+    workspace_id: &str,
+    run_id: &str,
+) -> Option<Run> {
+    let organization = workspaces.get(client).organization_of(workspace_id).await?;
+    poller.get(client).look(run_id, &organization).await
+}
+
 /// Before an instance goes (destroyed, or replaced because it is tainted): whether its apply
 /// succeeded, from the run it records. Only then is its destroy block armed. A run of it still
 /// waiting is discarded. `Err` carries the diagnostics to return instead of destroying: a warning
@@ -267,6 +281,7 @@ pub(super) async fn create(
 async fn arm_destroy(
     client: &TfeClient,
     claims: &Claims,
+    (poller, workspaces): (&ProcessPoller, &ProcessWorkspaceReads),
     resource: &WorkspaceRun,
     cancel: &CancellationToken,
     deadline: Option<Instant>,
@@ -275,12 +290,11 @@ async fn arm_destroy(
         // No run recorded: an apply-less instance, armed from the start as in the official resource.
         return Ok(());
     };
-    let settled = bounded(
-        cancel,
-        deadline,
-        "checking the run of the instance",
-        settle_instance_run(client, claims, run_id),
-    )
+    let settled = bounded(cancel, deadline, "checking the run of the instance", async {
+        let looked =
+            look_at_recorded_run(client, poller, workspaces, &resource.workspace_id, run_id).await;
+        settle_instance_run(client, claims, run_id, looked).await
+    })
     .await?
     .map_err(|e| {
         Diagnostics::from_error(
@@ -339,7 +353,16 @@ pub(super) async fn delete(
         Ok(c) => c,
         Err(diags) => return diags,
     };
-    if let Err(diags) = arm_destroy(client, claims, &resource, cancel, deadline).await {
+    if let Err(diags) = arm_destroy(
+        client,
+        claims,
+        (poller, workspaces),
+        &resource,
+        cancel,
+        deadline,
+    )
+    .await
+    {
         return diags;
     }
     let Some(block) = resource.destroy else {
@@ -429,7 +452,12 @@ pub(super) async fn delete(
     diags
 }
 
-pub(super) async fn read(client: &LazyClient, request: ReadRequest) -> ReadResponse {
+pub(super) async fn read(
+    client: &LazyClient,
+    poller: &ProcessPoller,
+    workspaces: &ProcessWorkspaceReads,
+    request: ReadRequest,
+) -> ReadResponse {
     let state = request.current_state;
     let keep = |state: Value, diagnostics: Diagnostics| ReadResponse {
         new_state: state,
@@ -447,14 +475,15 @@ pub(super) async fn read(client: &LazyClient, request: ReadRequest) -> ReadRespo
         Ok(c) => c,
         Err(diags) => return keep(state, diags),
     };
-    match bounded(
-        &request.cancel,
-        None,
-        "reading the run",
-        client.run(&run_id),
-    )
-    .await
-    {
+    let workspace_id = state.attr("workspace_id").as_str().unwrap_or_default();
+    let read_run = async {
+        // With many instances refreshed at once, the organization's run list shows them all.
+        match look_at_recorded_run(client, poller, workspaces, workspace_id, &run_id).await {
+            Some(run) => Ok(run),
+            None => client.run(&run_id).await,
+        }
+    };
+    match bounded(&request.cancel, None, "reading the run", read_run).await {
         Ok(Ok(_)) => keep(state, Diagnostics::new()),
         Ok(Err(TfeError::NotFound { .. })) => {
             tracing::info!(run_id = %run_id, "run no longer exists; removing it from the state");

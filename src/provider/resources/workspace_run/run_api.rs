@@ -10,7 +10,9 @@ use tokio::time::Instant;
 use super::ownership::{Claims, RunTag};
 use super::poller::{History, Poller};
 use crate::provider::api_errors::explain;
-use crate::provider::run_lifecycle::{self, ApiFailure, Operation, RunApi, RunSettings, RunView};
+use crate::provider::run_lifecycle::{
+    self, ApiFailure, Operation, RunApi, RunSettings, RunView, Unapplied, before_apply,
+};
 use tfe_client::{
     CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
 };
@@ -267,13 +269,19 @@ impl TfeRuns<'_> {
 }
 
 /// Where the run an instance records stands; a run still waiting is discarded, because the
-/// instance is going away and its run must not hold the workspace.
+/// instance is going away and its run must not hold the workspace. `looked` is the run as a batched
+/// look just saw it; without it, the run is read here.
 pub(super) async fn settle_instance_run(
     client: &TfeClient,
     claims: &Claims,
     run_id: &str,
+    looked: Option<Run>,
 ) -> Result<InstanceRun, TfeError> {
-    let run = match client.run(run_id).await {
+    let read = match looked {
+        Some(run) => Ok(run),
+        None => client.run(run_id).await,
+    };
+    let run = match read {
         Ok(run) => run,
         Err(TfeError::NotFound { .. }) => return Ok(InstanceRun::Gone),
         Err(e) => return Err(e),
@@ -498,6 +506,56 @@ impl RunApi for TfeRuns<'_> {
     fn run_url(&self, run_id: &str) -> String {
         self.client
             .run_url(&self.organization, &self.workspace_name, run_id)
+    }
+
+    async fn stop_unapplied(&self, run_id: &str) -> Result<Unapplied, ApiFailure> {
+        // Where it stands now: with many runs stopped at once, from the organization's run list.
+        let looked = match self.poller {
+            Some((poller, _)) => poller.look(run_id, &self.organization).await,
+            None => None,
+        };
+        let run = match looked {
+            Some(run) => run,
+            None => self.client.run(run_id).await.map_err(to_api_failure)?,
+        };
+        let status = run.status().to_string();
+        if run.status().is_final() {
+            return Ok(Unapplied::Ended { status });
+        }
+        if !before_apply(run.status()) {
+            return Ok(Unapplied::Applying { status });
+        }
+        let actions = &run.attributes.actions;
+        let comment =
+            Some("Stopped by tfe_workspace_run: the apply waiting for it was interrupted");
+        // Discarding only works while it waits after its plan; canceling while the plan runs.
+        let stopped = if actions.is_discardable {
+            self.client
+                .discard_run(run_id, comment)
+                .await
+                .map(|()| Unapplied::Discarded { status })
+        } else if actions.is_cancelable {
+            self.client
+                .cancel_run(run_id, comment)
+                .await
+                .map(|()| Unapplied::Canceled { status })
+        } else {
+            return Ok(Unapplied::Applying { status });
+        };
+        match stopped {
+            Ok(done) => Ok(done),
+            // It moved on between the look and the action: say where it went.
+            Err(TfeError::Conflict { .. }) => {
+                let now = self.client.run(run_id).await.map_err(to_api_failure)?;
+                let status = now.status().to_string();
+                Ok(if now.status().is_final() {
+                    Unapplied::Ended { status }
+                } else {
+                    Unapplied::Applying { status }
+                })
+            }
+            Err(e) => Err(to_api_failure(e)),
+        }
     }
 }
 

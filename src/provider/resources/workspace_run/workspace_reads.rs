@@ -69,6 +69,8 @@ type Delivery = Option<WorkspaceRead>;
 struct State {
     /// Organizations whose workspaces this process read, most recent first.
     organizations: Vec<String>,
+    /// The organization of every workspace read so far.
+    organization_of: HashMap<String, String>,
     waiting: HashMap<String, Vec<oneshot::Sender<Delivery>>>,
     leading: bool,
     /// Counters, for tests and logs.
@@ -150,12 +152,42 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
         Ok(found)
     }
 
+    /// The organization of a workspace, for a caller that needs no more of it (to read the run an
+    /// instance recorded through the organization's run list): known from an earlier read, or from a
+    /// batch with the others starting now. `None` when neither has it (few start together, or the
+    /// lists do not show it): then a batched read is not worth a request, and the caller reads its run
+    /// directly.
+    pub(crate) async fn organization_of(&self, workspace_id: &str) -> Option<String> {
+        let receiver = {
+            let mut state = self.lock();
+            if let Some(known) = state.organization_of.get(workspace_id) {
+                return Some(known.clone());
+            }
+            let (sender, receiver) = oneshot::channel();
+            state
+                .waiting
+                .entry(workspace_id.to_string())
+                .or_default()
+                .push(sender);
+            if !state.leading {
+                state.leading = true;
+                tokio::spawn(lead(self.clone()));
+            }
+            receiver
+        };
+        let (workspace, _) = receiver.await.ok().flatten()?;
+        workspace.organization_name().map(str::to_string)
+    }
+
     /// Remembers the workspace's organization, for the next batches.
     fn learn(&self, workspace: &Workspace) {
         let Some(organization) = workspace.organization_name() else {
             return;
         };
         let mut state = self.lock();
+        state
+            .organization_of
+            .insert(workspace.id.clone(), organization.to_string());
         if state.organizations.first().map(String::as_str) != Some(organization) {
             state.organizations.retain(|o| o != organization);
             state.organizations.insert(0, organization.to_string());
@@ -164,6 +196,9 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
 
     /// Hands a read to everyone waiting for that workspace.
     fn deliver(&self, workspace_id: &str, delivery: Delivery) {
+        if let Some((workspace, _)) = &delivery {
+            self.learn(workspace);
+        }
         let waiters = self.lock().waiting.remove(workspace_id).unwrap_or_default();
         for waiter in waiters {
             let _ = waiter.send(delivery.clone());

@@ -507,7 +507,10 @@ async fn single_looks_at_many_runs_share_the_organization_list() {
         assert_eq!(&run.id, id);
         assert_eq!(run.status().as_str(), "planned");
     }
-    assert!(gone.is_none(), "a run the API does not know: its caller reads it");
+    assert!(
+        gone.is_none(),
+        "a run the API does not know: its caller reads it"
+    );
     assert!(started.elapsed() <= secs(1.0), "{:?}", started.elapsed());
     // Three pages list the 250 runs; the unknown one is read by itself after them.
     assert_eq!(poller.requests(), (1, 3));

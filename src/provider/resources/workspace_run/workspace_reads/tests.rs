@@ -138,6 +138,25 @@ async fn read_all(
     answers
 }
 
+/// Asks for the organizations of `ids` all at once.
+async fn organizations_of(
+    reads: &WorkspaceReads<Arc<FakeApi>>,
+    ids: &[String],
+) -> Vec<Option<String>> {
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (reads, id) = (reads.clone(), id.clone());
+            tokio::spawn(async move { reads.organization_of(&id).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
 fn check_answers(ids: &[String], answers: &[Result<WorkspaceRead, TfeError>]) {
     for (id, answer) in ids.iter().zip(answers) {
         let (w, run) = answer.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
@@ -248,4 +267,27 @@ async fn two_instances_of_one_workspace_get_the_same_read() {
         "one read, then one page: {:?}",
         api.requests()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_organization_of_many_workspaces_costs_what_their_reads_cost_and_of_a_few_nothing() {
+    let api = Arc::new(FakeApi::with("acme", 300));
+    let reads = WorkspaceReads::new(api.clone());
+    // A few: not worth a request; their callers read their runs directly.
+    let few = organizations_of(&reads, &api.organizations["acme"][..3]).await;
+    assert_eq!(few, vec![None, None, None]);
+    assert!(api.requests().is_empty(), "{:?}", api.requests());
+    // Many: one read and the pages, then known without a request.
+    let ids: Vec<String> = api.organizations["acme"][..150].to_vec();
+    let many = organizations_of(&reads, &ids).await;
+    assert!(
+        many.iter().all(|o| o.as_deref() == Some("acme")),
+        "{many:?}"
+    );
+    assert_eq!(api.requests().len(), 3, "{:?}", api.requests());
+    assert_eq!(
+        reads.organization_of("ws-acme0001").await.as_deref(),
+        Some("acme")
+    );
+    assert_eq!(api.requests().len(), 3);
 }
