@@ -402,14 +402,15 @@ def started_at(entry: dict) -> float:
 
 def matter_changes(run: dict) -> list[tuple[str, float]]:
     """The status changes a user waits on: the run became confirmable (the last plan-side status before it
-    was confirmed), and it ended."""
+    was confirmed), and it ended. A run queued with auto-apply is confirmed by the server itself: nobody
+    waits on its plan's end, only on its final status."""
     stamps = {k: parse_time(v) for k, v in run["status_timestamps"].items()}
     changes = []
     confirmed = stamps.get("confirmed-at")
     plan_side = [(k, t) for k, t in stamps.items()
                  if k in ("planned-at", "cost-estimated-at", "policy-checked-at", "post-plan-completed-at")
                  and (confirmed is None or t <= confirmed)]
-    if plan_side:
+    if plan_side and not run.get("auto_apply"):
         key, at = max(plan_side, key=lambda kt: kt[1])
         changes.append(("confirmable", at))
     for key in ("applied-at", "errored-at", "planned-and-finished-at"):
