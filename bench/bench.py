@@ -567,9 +567,11 @@ class TerraformCommand(threading.Thread):
         self.env, self.config_dir, self.command = env, config_dir, command
         self.parallelism, self.provider_name = parallelism, provider_name
         self.output, self.returncode, self.wall_s, self.peak_kib = "", None, 0.0, 0
+        self.started_epoch = 0.0
 
     def run(self) -> None:
         started = time.perf_counter()
+        self.started_epoch = time.time()
         terraform = subprocess.Popen(
             [shutil.which("terraform"), f"-chdir={self.config_dir}", self.command, "-auto-approve", "-no-color",
              f"-parallelism={self.parallelism}"],
@@ -621,11 +623,17 @@ def phase_figures(emu: Emulator, org: str, ids: list[str], destroy: bool, reques
     per_second = [0] * (int(starts[-1] - starts[0]) + 1 if starts else 0)
     for t in starts:
         per_second[int(t - starts[0])] += 1
+    # When the requests began and ended, from the start of the Terraform command: the rest of the wall
+    # time is Terraform's own work (the plan, starting providers, writing the state) and the runs' phases.
+    begun = min(c.started_epoch for c in commands)
+    first_request_s = starts[0] - begun if starts else None
+    last_request_s = starts[-1] - begun if starts else None
     wall = max(c.wall_s for c in commands)
     return {
         "phase": what, "wall_s": wall, "walls_s": [c.wall_s for c in commands], "emulated_s": emulated,
         "beyond_s": wall - emulated, "requests": len(requests), "per_run": len(requests) / n,
         "by_route": dict(sorted(routes.items(), key=lambda kv: -kv[1])), "per_second": per_second,
+        "first_request_s": first_request_s, "last_request_s": last_request_s,
         "served_429": sum(1 for e in requests if e["status"] == 429), "seen_429": len(seen),
         "seen_429_lines": seen[:20],
         "delay_p50": percentile(delays, 0.5) if delays else None,

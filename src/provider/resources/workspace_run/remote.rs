@@ -270,6 +270,9 @@ async fn look_at_recorded_run(
     workspace_id: &str,
     run_id: &str,
 ) -> Option<Run> {
+    if workspace_id.is_empty() {
+        return None;
+    }
     let organization = workspaces.get(client).organization_of(workspace_id).await?;
     poller.get(client).look(run_id, &organization).await
 }
@@ -278,11 +281,13 @@ async fn look_at_recorded_run(
 /// succeeded, from the run it records. Only then is its destroy block armed. A run of it still
 /// waiting is discarded. `Err` carries the diagnostics to return instead of destroying: a warning
 /// that nothing is destroyed, or the error that kept it from knowing.
+/// `current` is the workspace's current run, just read with it.
 async fn arm_destroy(
     client: &TfeClient,
     claims: &Claims,
     (poller, workspaces): (&ProcessPoller, &ProcessWorkspaceReads),
     resource: &WorkspaceRun,
+    current: Option<Run>,
     cancel: &CancellationToken,
     deadline: Option<Instant>,
 ) -> Result<(), Diagnostics> {
@@ -291,8 +296,13 @@ async fn arm_destroy(
         return Ok(());
     };
     let settled = bounded(cancel, deadline, "checking the run of the instance", async {
-        let looked =
-            look_at_recorded_run(client, poller, workspaces, &resource.workspace_id, run_id).await;
+        let looked = match current.filter(|run| run.id == run_id) {
+            Some(run) => Some(run),
+            None => {
+                look_at_recorded_run(client, poller, workspaces, &resource.workspace_id, run_id)
+                    .await
+            }
+        };
         settle_instance_run(client, claims, run_id, looked).await
     })
     .await?
@@ -353,11 +363,19 @@ pub(super) async fn delete(
         Ok(c) => c,
         Err(diags) => return diags,
     };
+    // The workspace first: its current run is usually the one the instance recorded, whose status
+    // decides whether the destroy block is armed.
+    let read = read_workspace(client, workspaces, &resource.workspace_id, cancel, deadline).await;
+    let current = match &read {
+        Ok(Ok((_, current))) => current.clone(),
+        _ => None,
+    };
     if let Err(diags) = arm_destroy(
         client,
         claims,
         (poller, workspaces),
         &resource,
+        current,
         cancel,
         deadline,
     )
@@ -369,15 +387,8 @@ pub(super) async fn delete(
         return Diagnostics::new();
     };
     let settings = block.to_settings();
-    let (workspace, current) = match read_workspace(
-        client,
-        workspaces,
-        &resource.workspace_id,
-        cancel,
-        deadline,
-    )
-    .await
-    {
+    // Arming changed nothing in the workspace (a run it discards ends the destroy above).
+    let (workspace, current) = match read {
         Ok(Ok(found)) => found,
         Ok(Err(TfeError::NotFound { .. })) => {
             let mut diags = Diagnostics::new();
@@ -477,7 +488,15 @@ pub(super) async fn read(
     };
     let workspace_id = state.attr("workspace_id").as_str().unwrap_or_default();
     let read_run = async {
-        // With many instances refreshed at once, the organization's run list shows them all.
+        // The workspace's current run is usually the one the instance recorded: the workspace's read
+        // (from its organization's list when many instances are refreshed at once) shows it.
+        if !workspace_id.is_empty()
+            && let Ok((_, Some(current))) = workspaces.get(client).read(workspace_id).await
+            && current.id == run_id
+        {
+            return Ok(current);
+        }
+        // Else the organization's run list shows them all, when many look at once.
         match look_at_recorded_run(client, poller, workspaces, workspace_id, &run_id).await {
             Some(run) => Ok(run),
             None => client.run(&run_id).await,

@@ -5,9 +5,12 @@
 //!
 //! The instances only know their workspace IDs, so the organization comes from a workspace read by
 //! itself: the first read of a batch goes alone when no organization is known yet, then the others
-//! are looked for in the lists of the organizations seen so far. A workspace the lists do not show (in
-//! another organization, beyond the pages read, or a list that failed) is read by its caller itself,
-//! with the caller's own bounds and errors: batching saves requests, it never changes an outcome.
+//! are looked for in the lists of the organizations seen so far, page after page while the pages
+//! left could each hold one of them. Every workspace a page shows is kept for a few seconds
+//! ([`FRESH`]), so that the instances Terraform starts a little later find theirs without a request. A
+//! workspace the lists do not show (in another organization, beyond the pages read, or a list that
+//! failed) is read by its caller itself, with the caller's own bounds and errors: batching saves
+//! requests, it never changes an outcome.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -24,8 +27,13 @@ const GATHER: Duration = Duration::from_millis(30);
 const BATCH_MIN: usize = 8;
 /// Workspaces listed per page.
 const PAGE_SIZE: u32 = 100;
-/// Pages read beyond the ones the wanted workspaces could fill, for the organization's others.
+/// Pages read beyond the ones the wanted workspaces could fill, when the list does not say how many
+/// pages it has.
 const EXTRA_PAGES: u32 = 2;
+/// How long a workspace read (from a page or by itself) answers later reads of it. Its current run
+/// may have moved on meanwhile: whoever acts on it (discarding a run that was waiting, say) is told
+/// by the server when it did, as after any read.
+const FRESH: Duration = Duration::from_secs(5);
 
 /// A workspace and its current run, as one read returns them.
 pub(crate) type WorkspaceRead = (Workspace, Option<Run>);
@@ -71,6 +79,8 @@ struct State {
     organizations: Vec<String>,
     /// The organization of every workspace read so far.
     organization_of: HashMap<String, String>,
+    /// Recent reads, for the instances that start a little later: when, and what.
+    recent: HashMap<String, (tokio::time::Instant, WorkspaceRead)>,
     waiting: HashMap<String, Vec<oneshot::Sender<Delivery>>>,
     leading: bool,
     /// Counters, for tests and logs.
@@ -132,6 +142,11 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
     pub(crate) async fn read(&self, workspace_id: &str) -> Result<WorkspaceRead, TfeError> {
         let receiver = {
             let mut state = self.lock();
+            if let Some((at, read)) = state.recent.get(workspace_id)
+                && at.elapsed() < FRESH
+            {
+                return Ok(read.clone());
+            }
             let (sender, receiver) = oneshot::channel();
             state
                 .waiting
@@ -148,7 +163,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             return Ok(found);
         }
         let found = self.shared.source.workspace(workspace_id).await?;
-        self.learn(&found.0);
+        self.keep(&found);
         Ok(found)
     }
 
@@ -194,11 +209,19 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
         }
     }
 
+    /// Keeps a read for the callers that come a little later, and its organization.
+    fn keep(&self, read: &WorkspaceRead) {
+        self.learn(&read.0);
+        let mut state = self.lock();
+        let now = tokio::time::Instant::now();
+        state
+            .recent
+            .retain(|_, (at, _)| now.duration_since(*at) < FRESH);
+        state.recent.insert(read.0.id.clone(), (now, read.clone()));
+    }
+
     /// Hands a read to everyone waiting for that workspace.
     fn deliver(&self, workspace_id: &str, delivery: Delivery) {
-        if let Some((workspace, _)) = &delivery {
-            self.learn(workspace);
-        }
         let waiters = self.lock().waiting.remove(workspace_id).unwrap_or_default();
         for waiter in waiters {
             let _ = waiter.send(delivery.clone());
@@ -231,7 +254,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             self.lock().single_reads += 1;
             let delivery = match self.shared.source.workspace(&first).await {
                 Ok(found) => {
-                    self.learn(&found.0);
+                    self.keep(&found);
                     Some(found)
                 }
                 // The caller reads it again and gets the error with its own bounds.
@@ -241,9 +264,17 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             return;
         }
         for organization in organizations {
-            let max_pages = (wanted.len() as u32).div_ceil(PAGE_SIZE) + EXTRA_PAGES;
+            let mut pages_left: Option<u32> = None;
             let mut number = 1;
-            while !wanted.is_empty() && number <= max_pages {
+            loop {
+                // Another page is worth it while the pages left could each hold a wanted workspace.
+                let worth_it = match pages_left {
+                    Some(left) => left > 0 && wanted.len() as u32 >= left,
+                    None => number <= (wanted.len() as u32).div_ceil(PAGE_SIZE) + EXTRA_PAGES,
+                };
+                if wanted.is_empty() || !worth_it {
+                    break;
+                }
                 self.lock().list_pages += 1;
                 let page = match self
                     .shared
@@ -261,15 +292,24 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
                     }
                 };
                 let full = page.items.len() as u32 >= PAGE_SIZE;
-                for (workspace, current) in page.items {
+                let more = full && page.pagination.next_page.is_some();
+                pages_left = page
+                    .pagination
+                    .total_pages
+                    .map(|total| total.saturating_sub(number))
+                    .or(pages_left.map(|left| left.saturating_sub(1)));
+                for read in page.items {
                     // A current run named but not included would read as none: leave it to a single read.
-                    let complete = workspace.current_run_id().is_none() || current.is_some();
-                    if complete && wanted.remove(&workspace.id) {
-                        let id = workspace.id.clone();
-                        self.deliver(&id, Some((workspace, current)));
+                    if read.0.current_run_id().is_some() && read.1.is_none() {
+                        continue;
+                    }
+                    self.keep(&read);
+                    if wanted.remove(&read.0.id) {
+                        let id = read.0.id.clone();
+                        self.deliver(&id, Some(read));
                     }
                 }
-                if !full || page.pagination.next_page.is_none() {
+                if !more {
                     break;
                 }
                 number += 1;
@@ -285,7 +325,8 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
     }
 }
 
-/// Batches until nobody waits.
+/// Batches until nobody waits. A batch's few reads unblock many instances: like the run poller's,
+/// they go before the creates waiting for the process's rate limit.
 async fn lead<S: WorkspaceSource>(reads: WorkspaceReads<S>) {
     loop {
         tokio::time::sleep(GATHER).await;
@@ -296,7 +337,7 @@ async fn lead<S: WorkspaceSource>(reads: WorkspaceReads<S>) {
                 return;
             }
         }
-        reads.batch().await;
+        tfe_client::limiter::with_priority(reads.batch()).await;
     }
 }
 

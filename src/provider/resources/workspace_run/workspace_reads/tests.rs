@@ -113,7 +113,8 @@ impl WorkspaceSource for Arc<FakeApi> {
             .collect();
         let more = start + items.len() < ids.len();
         let pagination = serde_json::from_value(json!({"current-page": number,
-            "next-page": if more { Some(number + 1) } else { None }}))
+            "next-page": if more { Some(number + 1) } else { None },
+            "total-pages": ids.len().div_ceil(PAGE_SIZE as usize)}))
         .unwrap();
         Ok(Page { items, pagination })
     }
@@ -290,4 +291,51 @@ async fn the_organization_of_many_workspaces_costs_what_their_reads_cost_and_of_
         Some("acme")
     );
     assert_eq!(api.requests().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn instances_starting_a_little_later_find_their_workspace_on_the_pages_already_read() {
+    let api = Arc::new(FakeApi::with("acme", 300));
+    let reads = WorkspaceReads::new(api.clone());
+    // The first to start are spread over the list's three pages (Terraform walks the instances in
+    // its own order), so all three are read.
+    let all = &api.organizations["acme"];
+    let first: Vec<String> = all.iter().step_by(3).cloned().collect();
+    let later: Vec<String> = all
+        .iter()
+        .filter(|id| !first.contains(id))
+        .cloned()
+        .collect();
+    read_all(&reads, &first).await;
+    let spent = api.requests().len();
+    assert_eq!(spent, 4, "one read and three pages: {:?}", api.requests());
+    // Half a second later, the others, in small groups: every page was read already.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for group in later.chunks(3) {
+        let answers = read_all(&reads, group).await;
+        check_answers(group, &answers);
+    }
+    assert_eq!(api.requests().len(), spent, "{:?}", api.requests());
+    // Reads older than a few seconds are not used: the workspace is read again.
+    tokio::time::sleep(FRESH).await;
+    read_all(&reads, &later[..1]).await;
+    assert_eq!(api.requests().len(), spent + 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_large_organization_is_not_listed_for_a_few_of_its_workspaces() {
+    let api = Arc::new(FakeApi::with("acme", 2000));
+    let reads = WorkspaceReads::new(api.clone());
+    read_all(&reads, &["ws-acme0000".to_string()]).await;
+    // Ten workspaces spread over twenty pages: after the first page shows how many there are, the
+    // others are read one by one rather than page by page.
+    let ids: Vec<String> = (1..=10).map(|i| format!("ws-acme{:04}", i * 150)).collect();
+    let answers = read_all(&reads, &ids).await;
+    check_answers(&ids, &answers);
+    let pages = api
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("LIST"))
+        .count();
+    assert_eq!(pages, 1, "{:?}", api.requests());
 }
