@@ -398,7 +398,21 @@ async fn stop_unapplied_run(api: &impl RunApi, mut failure: RunFailure) -> RunFa
     let Some(run_id) = failure.run_id.clone() else {
         return failure;
     };
-    let outcome = tokio::time::timeout(STOP_GRACE, api.stop_unapplied(&run_id)).await;
+    // A transient failure (the client already retried what it safely could) is tried again: the
+    // next attempt looks first, so a stop that took effect is not sent twice.
+    let attempts = async {
+        let mut pause = Duration::from_secs(1);
+        loop {
+            match api.stop_unapplied(&run_id).await {
+                Err(ApiFailure::Transient { retry_after, .. }) => {
+                    tokio::time::sleep(retry_after.unwrap_or(pause).max(pause)).await;
+                    pause = (pause * 2).min(Duration::from_secs(8));
+                }
+                done => return done,
+            }
+        }
+    };
+    let outcome = tokio::time::timeout(STOP_GRACE, attempts).await;
     let said = match outcome {
         Ok(Ok(Unapplied::Canceled { status })) => {
             tracing::warn!(run_id = %run_id, "canceled run {run_id} (it was {status}): it would have applied by itself");

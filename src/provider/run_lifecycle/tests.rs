@@ -673,21 +673,46 @@ async fn stopping_once_it_applies_leaves_it_to_finish_the_apply_asked_for() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stop_that_cannot_be_sent_says_the_run_will_apply_and_where_to_stop_it() {
+    // Refused for good: said at once.
     let fake = FakeTfe {
-        stop_refused: Some(ApiFailure::Transient {
-            message: "server error (503)".into(),
-            retry_after: None,
-        }),
+        stop_refused: Some(ApiFailure::Fatal("forbidden (403)".into())),
         ..FakeTfe::new(600, 600)
     };
     let failure = stopped_after(&fake, &settings(), Duration::from_secs(10)).await;
     assert!(
         failure
             .message
-            .contains("could not be stopped (server error (503))")
+            .contains("could not be stopped (forbidden (403))")
             && failure
                 .message
                 .contains("unless someone discards or cancels it at https://tfe.example/"),
+        "{}",
+        failure.message
+    );
+    // Failing again and again: tried until the grace is spent, then said.
+    let flaky = FakeTfe {
+        stop_refused: Some(ApiFailure::Transient {
+            message: "server error (503)".into(),
+            retry_after: None,
+        }),
+        ..FakeTfe::new(600, 600)
+    };
+    let stop = CancellationToken::new();
+    stop.cancel();
+    let started = Instant::now();
+    let failure = drive(&flaky, Operation::Apply, &settings(), None, &stop, None)
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took >= STOP_GRACE && took <= STOP_GRACE + Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(
+        failure.message.contains(&format!(
+            "could not be stopped within {} s",
+            STOP_GRACE.as_secs()
+        )),
         "{}",
         failure.message
     );
