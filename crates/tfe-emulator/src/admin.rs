@@ -11,11 +11,11 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::faults::FaultRule;
 use super::http::{ApiError, ApiResult};
 use super::knobs::Knobs;
 use super::scenario::{OrganizationSeed, WorkspaceSeed, seed};
+use super::state::Shared;
 
 pub(crate) fn admin_router(emu: Shared) -> Router<Shared> {
     Router::new()

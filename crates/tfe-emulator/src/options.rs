@@ -10,7 +10,7 @@ use clap::Parser;
 use crate::knobs::Knobs;
 use crate::scenario::{Scenario, seed};
 use crate::server::ServeOptions;
-use crate::{Emulator, Shared};
+use crate::state::{Emulator, Shared};
 
 /// A local stand-in for the HCP Terraform / Terraform Enterprise API v2.
 #[derive(Debug, Clone, Parser)]

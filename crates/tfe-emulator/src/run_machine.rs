@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunActions, RunStatus};
 
-use super::Emulator;
 use super::knobs::{Outcome, PolicyMode, TaskMode};
+use super::state::Emulator;
 use super::store::{Lock, Run, Store, now};
 
 /// An action refused with an HTTP status and detail.

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use tfe_client::models::VcsRepo;
 
-use super::Emulator;
 use super::faults::FaultRule;
 use super::knobs::Knobs;
+use super::state::Emulator;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use super::http::{ApiError, with_api_layers};
-use super::{Shared, admin, routes, ui};
+use super::state::Shared;
+use super::{admin, routes, ui};
 
 /// The whole application: TFE API (with auth, faults and logging) plus the admin API.
 pub fn app(emu: Shared) -> Router {

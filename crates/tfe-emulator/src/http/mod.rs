@@ -26,8 +26,8 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::faults::RawHeader;
+use crate::state::Shared;
 
 pub(crate) const JSONAPI: &str = "application/vnd.api+json";
 

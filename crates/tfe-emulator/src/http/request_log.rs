@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::{RequestInfo, is_abandoned, note_of};
-use crate::Shared;
+use crate::state::Shared;
 use crate::store::{LogEntry, now, timestamp};
 
 pub(super) async fn request_log(

@@ -29,7 +29,8 @@ use tfe_client::requests::{
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
 use super::store::{OAuthClient, Store, new_suffix, now};
-use super::{Shared, render, run_machine};
+use super::{render, run_machine};
+use crate::state::Shared;
 
 type Params = Query<HashMap<String, String>>;
 

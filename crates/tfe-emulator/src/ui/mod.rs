@@ -27,9 +27,9 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use crate::Shared;
 use crate::http::{ApiError, ApiResult};
 use crate::run_machine;
+use crate::state::Shared;
 
 /// The page's user: who locks a workspace from the page.
 pub(crate) const UI_USER: &str = "user-emulator-ui";
