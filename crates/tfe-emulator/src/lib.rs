@@ -6,10 +6,12 @@
 //! - [`state`]: the shared state every handler holds ([`Emulator`], [`Shared`]); [`knobs`], [`faults`],
 //!   [`scenario`]: behaviour settings; [`server`]: listening, TLS and shutdown.
 //! - [`ui`]: the web page at the base URL, where a person watches runs and confirms them.
+//! - [`error`]: why an emulator could not start or serve.
 //! - [`options`]: the settings (the binary's command line); [`spawn`]: an emulator inside the caller's process,
 //!   as the provider's end-to-end tests start it; [`fuzzing`]: the scenario fuzz target's entry.
 
 pub(crate) mod admin;
+pub mod error;
 pub(crate) mod faults;
 pub mod fuzzing;
 pub(crate) mod http;
@@ -28,6 +30,7 @@ pub(crate) mod ui;
 
 use std::path::PathBuf;
 
+pub use error::Error;
 pub use state::{Emulator, Shared};
 
 /// An emulator serving inside this process, on the runtime [`spawn`] was called on. Dropping it stops
@@ -40,17 +43,17 @@ pub struct RunningEmulator {
     /// The emulator's state, for in-process inspection.
     pub emulator: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    task: Option<tokio::task::JoinHandle<Result<(), Error>>>,
 }
 
 impl RunningEmulator {
     /// Stops accepting connections and waits for the server loop to end.
-    pub async fn shutdown(mut self) -> Result<(), String> {
+    pub async fn shutdown(mut self) -> Result<(), Error> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         match self.task.take() {
-            Some(task) => task.await.map_err(|e| e.to_string())?,
+            Some(task) => task.await?,
             None => Ok(()),
         }
     }
@@ -68,7 +71,7 @@ impl Drop for RunningEmulator {
 /// `options.ca_file` unless `options.http`) and serves it on a task of the current runtime. Nothing is
 /// printed: the caller reads [`RunningEmulator::base_url`]. Without `ca_file` the CA goes to a file named
 /// for this process in the temp directory, so give each in-process emulator its own `ca_file`.
-pub async fn spawn(options: options::Options) -> Result<RunningEmulator, String> {
+pub async fn spawn(options: options::Options) -> Result<RunningEmulator, Error> {
     let (emulator, serve_options) = options.build()?;
     let bound = server::bind(emulator.clone(), serve_options).await?;
     let base_url = bound.base_url.clone();

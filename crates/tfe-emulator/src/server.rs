@@ -15,6 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use super::error::Error;
 use super::http::{ApiError, with_api_layers};
 use super::state::Shared;
 use super::{admin, routes, ui};
@@ -54,8 +55,8 @@ pub struct GeneratedTls {
 }
 
 /// Makes the CA and the leaf (ECDSA P-256), valid for the names above.
-pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
-    let err = |e: rcgen::Error| format!("certificate generation failed: {e}");
+pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, Error> {
+    let err = |e: rcgen::Error| Error::Tls(format!("cannot generate the certificates: {e}"));
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca_params
@@ -88,10 +89,10 @@ pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca_cert.der().clone()];
     let mut server_config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
+        .map_err(|e| Error::Tls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| format!("TLS setup: {e}"))?;
+        .map_err(|e| Error::Tls(e.to_string()))?;
     server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(GeneratedTls {
         ca_pem: ca_cert.pem(),
@@ -123,11 +124,15 @@ pub struct Bound {
 }
 
 /// Binds the listener, generates the certificates and writes the CA file (HTTPS), without printing.
-pub async fn bind(emu: Shared, options: ServeOptions) -> Result<Bound, String> {
+pub async fn bind(emu: Shared, options: ServeOptions) -> Result<Bound, Error> {
+    let listen_error = |source| Error::Listen {
+        addr: options.listen,
+        source,
+    };
     let listener = TcpListener::bind(options.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
     let scheme = if options.http { "http" } else { "https" };
     let base_url = format!("{scheme}://{addr}");
     let _ = emu.base_url.set(base_url.clone());
@@ -159,7 +164,7 @@ pub async fn serve(
     emu: Shared,
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let bound = bind(emu, options).await?;
     if let Some(ca_path) = &bound.ca_file {
         eprintln!(
@@ -169,8 +174,8 @@ pub async fn serve(
     }
     // The listener is bound, so connections are accepted from here on.
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "tfe-emulator ready at {}", bound.base_url).map_err(|e| e.to_string())?;
-    stdout.flush().map_err(|e| e.to_string())?;
+    writeln!(stdout, "tfe-emulator ready at {}", bound.base_url).map_err(Error::ReadyLine)?;
+    stdout.flush().map_err(Error::ReadyLine)?;
     drop(stdout);
     bound.run(shutdown).await
 }
@@ -180,7 +185,7 @@ impl Bound {
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let Bound {
             listener,
             router,
@@ -194,7 +199,7 @@ impl Bound {
             )
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(Error::Serve),
             Some(acceptor) => {
                 tokio::pin!(shutdown);
                 loop {
@@ -225,9 +230,11 @@ impl Bound {
     }
 }
 
-fn write_ca(path: &Path, pem: &str) -> Result<(), String> {
-    std::fs::write(path, pem)
-        .map_err(|e| format!("cannot write the CA certificate to {}: {e}", path.display()))
+fn write_ca(path: &Path, pem: &str) -> Result<(), Error> {
+    std::fs::write(path, pem).map_err(|source| Error::CaFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Installs SIGTERM and SIGINT handlers now (so a signal right after the ready line is not fatal) and
