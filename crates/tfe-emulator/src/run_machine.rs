@@ -497,7 +497,92 @@ async fn apply_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
 
 // ---------- human actions ----------
 
-pub(crate) fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+/// What a person (or a client acting for one) may do to a run: the API's `POST /runs/:id/actions/:action`
+/// and the web page's buttons take the same actions through [`RunAction::perform`], so both follow the same
+/// rules and give the same refusals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunAction {
+    /// Confirm a run paused for confirmation.
+    Apply,
+    /// Discard a pending or paused run.
+    Discard,
+    /// Interrupt a run that is queued, planning or applying.
+    Cancel,
+    /// End a run a cancel did not stop, once the cool-off has passed.
+    ForceCancel,
+    /// Start a pending run now by discarding the run that blocks it.
+    ForceExecute,
+    /// Override a soft-failed policy check (the API does it through `/policy-checks/:id/actions/override`).
+    OverridePolicy,
+}
+
+impl RunAction {
+    /// The actions under `POST /runs/:id/actions/`.
+    pub(crate) const API: &'static [RunAction] = &[
+        RunAction::Apply,
+        RunAction::Discard,
+        RunAction::Cancel,
+        RunAction::ForceCancel,
+        RunAction::ForceExecute,
+    ];
+    /// The actions the web page offers.
+    pub(crate) const PAGE: &'static [RunAction] = &[
+        RunAction::Apply,
+        RunAction::Discard,
+        RunAction::Cancel,
+        RunAction::ForceCancel,
+        RunAction::OverridePolicy,
+    ];
+
+    /// The action's name in a URL.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RunAction::Apply => "apply",
+            RunAction::Discard => "discard",
+            RunAction::Cancel => "cancel",
+            RunAction::ForceCancel => "force-cancel",
+            RunAction::ForceExecute => "force-execute",
+            RunAction::OverridePolicy => "override-policy",
+        }
+    }
+
+    /// The action named `name` among `allowed`; a 404 naming the allowed ones otherwise.
+    pub(crate) fn parse(name: &str, allowed: &[RunAction]) -> Result<RunAction, Refused> {
+        allowed
+            .iter()
+            .copied()
+            .find(|a| a.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
+                refused(
+                    404,
+                    &format!(
+                        "run action {name:?} not found (allowed: {})",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// Does it to `run_id`, or says why not.
+    pub(crate) fn perform(
+        self,
+        emu: &Arc<Emulator>,
+        store: &mut Store,
+        run_id: &str,
+    ) -> Result<(), Refused> {
+        match self {
+            RunAction::Apply => apply(emu, store, run_id),
+            RunAction::Discard => discard(emu, store, run_id),
+            RunAction::Cancel => cancel(emu, store, run_id),
+            RunAction::ForceCancel => force_cancel(emu, store, run_id),
+            RunAction::ForceExecute => force_execute(emu, store, run_id),
+            RunAction::OverridePolicy => override_policy(emu, store, run_id),
+        }
+    }
+}
+
+fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get_mut(run_id)
@@ -513,7 +598,7 @@ pub(crate) fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Res
     Ok(())
 }
 
-pub(crate) fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -529,7 +614,7 @@ pub(crate) fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> R
     Ok(())
 }
 
-pub(crate) fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let knobs = {
         let run = store
             .runs
@@ -573,11 +658,7 @@ pub(crate) fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Re
     Ok(())
 }
 
-pub(crate) fn force_cancel(
-    emu: &Arc<Emulator>,
-    store: &mut Store,
-    run_id: &str,
-) -> Result<(), Refused> {
+fn force_cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -597,11 +678,7 @@ pub(crate) fn force_cancel(
 }
 
 /// Starts a pending run now by discarding the run that blocks its workspace.
-pub(crate) fn force_execute(
-    emu: &Arc<Emulator>,
-    store: &mut Store,
-    run_id: &str,
-) -> Result<(), Refused> {
+fn force_execute(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -781,6 +858,24 @@ mod tests {
             a.is_cancelable,
             a.is_force_cancelable,
         ]
+    }
+
+    #[test]
+    fn run_actions_are_named_as_in_urls_and_refused_with_the_allowed_list() {
+        assert_eq!(
+            RunAction::parse("force-execute", RunAction::API),
+            Ok(RunAction::ForceExecute)
+        );
+        assert_eq!(
+            RunAction::parse("override-policy", RunAction::PAGE),
+            Ok(RunAction::OverridePolicy)
+        );
+        let refused = RunAction::parse("override-policy", RunAction::API).unwrap_err();
+        assert_eq!(refused.status, 404);
+        assert_eq!(
+            refused.detail,
+            "run action \"override-policy\" not found (allowed: apply, discard, cancel, force-cancel, force-execute)"
+        );
     }
 
     #[test]

@@ -230,18 +230,8 @@ pub(super) async fn run_action(
     if !store.runs.contains_key(&id) {
         return Err(ApiError::not_found("run"));
     }
-    match action.as_str() {
-        "apply" => run_machine::apply(&emu, &mut store, &id)?,
-        "discard" => run_machine::discard(&emu, &mut store, &id)?,
-        "cancel" => run_machine::cancel(&emu, &mut store, &id)?,
-        "force-cancel" => run_machine::force_cancel(&emu, &mut store, &id)?,
-        "force-execute" => run_machine::force_execute(&emu, &mut store, &id)?,
-        other => {
-            return Err(ApiError::not_found(&format!(
-                "run action {other:?} (allowed: apply, discard, cancel, force-cancel)"
-            )));
-        }
-    }
+    run_machine::RunAction::parse(&action, run_machine::RunAction::API)?
+        .perform(&emu, &mut store, &id)?;
     Ok(jsonapi(202, json!({})))
 }
 
