@@ -431,21 +431,14 @@ fn hcl_value(value: &Value) -> String {
 mod tests {
     use super::*;
 
+    use crate::store::NewRun;
+
     fn store_with_run() -> (Store, String) {
         let mut store = Store::new(Knobs::defaults());
         store.new_organization("acme", "a@b.c", false);
         let ws = store.new_workspace("acme", "app");
         let cv = store.new_configuration_version(&ws, "tfe-api", true, false, true);
-        let id = store.new_run(
-            &ws,
-            &cv,
-            "user-emulator-1",
-            false,
-            false,
-            false,
-            String::new(),
-            "tfe-api",
-        );
+        let id = store.new_run(NewRun::new(&ws, &cv, "user-emulator-1", "tfe-api", ""));
         (store, id)
     }
 

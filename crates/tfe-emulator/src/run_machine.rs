@@ -830,21 +830,14 @@ mod tests {
     use super::*;
     use crate::knobs::Knobs;
 
+    use crate::store::NewRun;
+
     fn run_in(status: RunStatus, paused: bool) -> Run {
         let mut store = Store::new(Knobs::defaults());
         store.new_organization("acme", "a@b.c", false);
         let ws = store.new_workspace("acme", "app");
         let cv = store.new_configuration_version(&ws, "tfe-api", true, false, true);
-        let id = store.new_run(
-            &ws,
-            &cv,
-            "user-emulator-1",
-            false,
-            false,
-            false,
-            String::new(),
-            "tfe-api",
-        );
+        let id = store.new_run(NewRun::new(&ws, &cv, "user-emulator-1", "tfe-api", ""));
         let mut run = store.runs.remove(&id).unwrap();
         run.status = status;
         run.paused = paused;

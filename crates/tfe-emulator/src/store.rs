@@ -304,6 +304,55 @@ pub struct OAuthClient {
     pub created_at: OffsetDateTime,
 }
 
+/// What a new run is made of: what `POST /runs` (or an upload, or a workspace created with queue-all-runs)
+/// decides. [`NewRun::new`] gives the API's defaults for the rest.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub workspace_id: String,
+    pub configuration_version_id: String,
+    /// The user the run's `created-by` names.
+    pub created_by: String,
+    /// `tfe-api`, or `tfe-configuration-version` for a run an upload or a new workspace queued.
+    pub source: &'static str,
+    pub message: String,
+    pub is_destroy: bool,
+    pub auto_apply: bool,
+    pub plan_only: bool,
+    pub refresh: bool,
+    pub refresh_only: bool,
+    pub allow_empty_apply: bool,
+    pub target_addrs: Vec<String>,
+    pub replace_addrs: Vec<String>,
+}
+
+impl NewRun {
+    /// A plan-and-apply run of the workspace's configuration version `configuration_version_id`, with the API's
+    /// defaults: refresh, no auto-apply, no targets.
+    pub fn new(
+        workspace_id: &str,
+        configuration_version_id: &str,
+        created_by: &str,
+        source: &'static str,
+        message: impl Into<String>,
+    ) -> NewRun {
+        NewRun {
+            workspace_id: workspace_id.to_string(),
+            configuration_version_id: configuration_version_id.to_string(),
+            created_by: created_by.to_string(),
+            source,
+            message: message.into(),
+            is_destroy: false,
+            auto_apply: false,
+            plan_only: false,
+            refresh: true,
+            refresh_only: false,
+            allow_empty_apply: false,
+            target_addrs: Vec::new(),
+            replace_addrs: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     pub organizations: BTreeMap<String, Organization>,
@@ -520,19 +569,25 @@ impl Store {
         })
     }
 
-    /// A fresh run record in `pending`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new_run(
-        &mut self,
-        workspace_id: &str,
-        configuration_version_id: &str,
-        created_by: &str,
-        is_destroy: bool,
-        auto_apply: bool,
-        plan_only: bool,
-        message: String,
-        source: &str,
-    ) -> String {
+    /// A fresh run record in `pending`, as `spec` describes it; its plan, apply and checks follow from the
+    /// workspace's knobs.
+    pub fn new_run(&mut self, spec: NewRun) -> String {
+        let NewRun {
+            workspace_id,
+            configuration_version_id,
+            created_by,
+            source,
+            message,
+            is_destroy,
+            auto_apply,
+            plan_only,
+            refresh,
+            refresh_only,
+            allow_empty_apply,
+            target_addrs,
+            replace_addrs,
+        } = spec;
+        let workspace_id = workspace_id.as_str();
         let suffix = new_suffix();
         let id = format!("run-{suffix}");
         let seq = self.next_seq();
@@ -553,18 +608,18 @@ impl Store {
             seq,
             workspace_id: workspace_id.to_string(),
             organization: ws.organization.clone(),
-            configuration_version_id: configuration_version_id.to_string(),
-            created_by: created_by.to_string(),
+            configuration_version_id,
+            created_by,
             status: RunStatus::Pending,
             timestamps: BTreeMap::new(),
             is_destroy,
             auto_apply,
             plan_only,
-            allow_empty_apply: false,
-            refresh: true,
-            refresh_only: false,
-            target_addrs: Vec::new(),
-            replace_addrs: Vec::new(),
+            allow_empty_apply,
+            refresh,
+            refresh_only,
+            target_addrs,
+            replace_addrs,
             message,
             source: source.into(),
             created_at: now(),

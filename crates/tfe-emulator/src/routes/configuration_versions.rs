@@ -81,16 +81,17 @@ pub(super) async fn upload_cv(State(emu): State<Shared>, Path(id): Path<String>)
     let (ws_id, auto, speculative) = (cv.workspace_id.clone(), cv.auto_queue_runs, cv.speculative);
     if let Some(ws) = store.workspaces.get(&ws_id).filter(|_| auto) {
         let auto_apply = ws.auto_apply;
-        let run = store.new_run(
-            &ws_id,
-            &id,
-            "user-emulator-1",
-            false,
+        let run = store.new_run(NewRun {
             auto_apply,
-            speculative,
-            "Queued manually via the API".into(),
-            "tfe-configuration-version",
-        );
+            plan_only: speculative,
+            ..NewRun::new(
+                &ws_id,
+                &id,
+                "user-emulator-1",
+                "tfe-configuration-version",
+                "Queued manually via the API",
+            )
+        });
         run_machine::enqueue(&emu, &mut store, &run);
     }
     Ok(axum::http::StatusCode::OK.into_response())

@@ -28,7 +28,7 @@ use tfe_client::requests::{
 };
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
-use super::store::{OAuthClient, Store, new_suffix, now};
+use super::store::{NewRun, OAuthClient, Store, new_suffix, now};
 use super::{render, run_machine};
 use crate::state::Shared;
 

@@ -122,24 +122,17 @@ pub(super) async fn create_run(
     let cv_id = cv.id.clone();
     let plan_only = plan_only_attr || cv.speculative;
     let message = message.unwrap_or_else(|| "Triggered via API".into());
-    let run_id = store.new_run(
-        &ws_id,
-        &cv_id,
-        &user(&user_ext),
+    let run_id = store.new_run(NewRun {
         is_destroy,
-        auto_apply_attr.unwrap_or(ws_auto_apply),
+        auto_apply: auto_apply_attr.unwrap_or(ws_auto_apply),
         plan_only,
-        message,
-        "tfe-api",
-    );
-    {
-        let run = store.runs.get_mut(&run_id).expect("run exists");
-        run.allow_empty_apply = allow_empty;
-        run.refresh = refresh;
-        run.refresh_only = refresh_only;
-        run.target_addrs = targets;
-        run.replace_addrs = replaces;
-    }
+        refresh,
+        refresh_only,
+        allow_empty_apply: allow_empty,
+        target_addrs: targets,
+        replace_addrs: replaces,
+        ..NewRun::new(&ws_id, &cv_id, &user(&user_ext), "tfe-api", message)
+    });
     // Render before scheduling so the answer shows the run as created (pending), like TFE.
     let doc = json!({"data": render::run(&store.runs[&run_id], None)});
     run_machine::enqueue(&emu, &mut store, &run_id);

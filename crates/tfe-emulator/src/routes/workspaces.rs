@@ -185,16 +185,16 @@ pub(super) async fn create_workspace(
         .filter(|_| ws.queue_all_runs);
     if let Some(cv) = queued_cv {
         let auto = ws.auto_apply;
-        let run = store.new_run(
-            &id,
-            &cv,
-            &user(&user_ext),
-            false,
-            auto,
-            false,
-            "Queued automatically".into(),
-            "tfe-configuration-version",
-        );
+        let run = store.new_run(NewRun {
+            auto_apply: auto,
+            ..NewRun::new(
+                &id,
+                &cv,
+                &user(&user_ext),
+                "tfe-configuration-version",
+                "Queued automatically",
+            )
+        });
         run_machine::enqueue(&emu, &mut store, &run);
     }
     let doc = workspace_doc(&store, &id, &HashMap::new(), emu.base_url())?;
