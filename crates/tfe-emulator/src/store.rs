@@ -11,19 +11,16 @@ use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunStatus, VcsRepo};
 
 use super::knobs::{Knobs, OutcomeCounters, PolicyMode, TaskMode};
 
-/// UTC timestamp with a literal `Z`, as go-tfe requires.
+/// `2024-05-01T12:34:56.789Z`: UTC, milliseconds, a literal `Z` (never `+00:00`), the layout go-tfe parses.
+const TIMESTAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+);
+
+/// `t` as the API writes times (see [`TIMESTAMP`]).
 pub(crate) fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    t.to_offset(time::UtcOffset::UTC)
+        .format(TIMESTAMP)
+        .expect("every date-time formats with fixed numeric components")
 }
 
 pub(crate) fn now() -> OffsetDateTime {
@@ -650,5 +647,18 @@ impl Store {
         run.set_status(RunStatus::Pending);
         self.runs.insert(id.clone(), run);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_with_milliseconds_and_a_literal_z() {
+        let t = time::macros::datetime!(2024-05-01 14:34:56.789_123 +02:00);
+        assert_eq!(timestamp(t), "2024-05-01T12:34:56.789Z");
+        let round = time::macros::datetime!(2024-12-31 23:59:59 UTC);
+        assert_eq!(timestamp(round), "2024-12-31T23:59:59.000Z");
     }
 }
