@@ -1,4 +1,6 @@
-//! The run state machine (tfe-api.md section 3) and the per-workspace queues (section 4).
+//! The run state machine (the run states of the public Runs API reference,
+//! <https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>) and the per-workspace queues
+//! (the run queue of <https://developer.hashicorp.com/terraform/cloud-docs/run/remote-operations>).
 //!
 //! Runs advance by background tasks that sleep for the knob durations. Every interrupt (cancel, discard,
 //! force-cancel) bumps the run's generation, so a task that wakes up for an older generation does nothing.
