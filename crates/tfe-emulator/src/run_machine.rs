@@ -15,7 +15,7 @@ use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunActions, RunStatus};
 
 use super::knobs::{Outcome, PolicyMode, TaskMode};
 use super::state::Emulator;
-use super::store::{Lock, Run, Store, now};
+use super::store::{Lock, PlanFailure, Run, Store, now};
 
 /// An action refused with an HTTP status and detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,6 +296,16 @@ async fn plan_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
         run.set_status(RunStatus::Planning);
         run.plan.set_status(PhaseStatus::Running);
         let ws_id = run.workspace_id.clone();
+        // What Terraform refuses before planning anything: a configuration that is not there, variables
+        // without a value.
+        if let Some(failure) = refusal(&store, &run_id) {
+            let run = store.runs.get_mut(&run_id).expect("run exists");
+            run.plan_failure = Some(failure);
+            run.plan.set_status(PhaseStatus::Errored);
+            finish(&mut store, &run_id, RunStatus::Errored);
+            schedule(&emu, &mut store);
+            return;
+        }
         store.effective_knobs(&ws_id).plan_ms.unwrap_or(0)
     };
     let mut next = Some((first_wait, PlanStep::Plan));
@@ -312,6 +322,24 @@ async fn plan_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
         next = plan_step(&mut store, &run_id, step);
         schedule(&emu, &mut store);
     }
+}
+
+/// Why Terraform would refuse to plan this run at all: its configuration version has not arrived, or a
+/// variable the configuration requires has no value.
+fn refusal(store: &Store, run_id: &str) -> Option<PlanFailure> {
+    let run = store.runs.get(run_id)?;
+    if let Some(cv) = store
+        .configuration_versions
+        .get(&run.configuration_version_id)
+        .filter(|cv| !cv.is_uploaded())
+    {
+        return Some(PlanFailure::ConfigurationNotUploaded {
+            id: cv.id.clone(),
+            status: cv.status().to_string(),
+        });
+    }
+    let missing = store.missing_variables(run);
+    (!missing.is_empty()).then_some(PlanFailure::MissingVariables(missing))
 }
 
 /// Runs one step of the plan phase; returns the next step and how long to wait for it.
@@ -331,6 +359,8 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
             let run = store.runs.get_mut(run_id).expect("run exists");
             if run.is_destroy {
                 run.plan.destructions = resource_count as u32;
+            } else if run.refresh_only {
+                // A refresh-only plan changes no resource (the emulator knows no drift to record).
             } else if outcome != Outcome::NoChanges {
                 run.plan.additions = knobs.resource_additions.unwrap_or(1);
                 run.plan.changes = knobs.resource_changes.unwrap_or(0);
@@ -493,6 +523,7 @@ async fn apply_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
             (ws.resource_count + u64::from(added)).saturating_sub(u64::from(destroyed))
         };
     }
+    store.new_state_version(&run_id);
     finish(&mut store, &run_id, RunStatus::Applied);
     schedule(&emu, &mut store);
 }

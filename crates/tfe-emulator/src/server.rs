@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use super::error::Error;
+use super::http::request_log::record_unserved;
 use super::http::{ApiError, with_api_layers};
 use super::state::Shared;
 use super::{admin, routes, ui};
@@ -25,18 +27,26 @@ pub fn app(emu: Shared) -> Router {
     with_api_layers(routes::api_router(), emu.clone())
         .merge(admin::admin_router(emu.clone()))
         .merge(ui::ui_router(emu.clone()))
-        .fallback(|| async { ApiError::not_found("route").into_response() })
-        .method_not_allowed_fallback(|request: axum::extract::Request| async move {
-            ApiError::new(
-                405,
-                format!(
-                    "method {} is not allowed on {}",
-                    request.method(),
-                    request.uri().path()
-                ),
-            )
-            .into_response()
-        })
+        .fallback(
+            |State(emu): State<Shared>, request: axum::extract::Request| async move {
+                record_unserved(&emu, &request, 404);
+                ApiError::not_found("route").into_response()
+            },
+        )
+        .method_not_allowed_fallback(
+            |State(emu): State<Shared>, request: axum::extract::Request| async move {
+                record_unserved(&emu, &request, 405);
+                ApiError::new(
+                    405,
+                    format!(
+                        "method {} is not allowed on {}",
+                        request.method(),
+                        request.uri().path()
+                    ),
+                )
+                .into_response()
+            },
+        )
         .layer(axum::middleware::from_fn(
             super::http::error_documents::error_documents,
         ))
