@@ -1020,7 +1020,9 @@ pub struct StateVersionOutputAttributes {
     /// The value, as JSON (`null` when redacted).
     pub value: Value,
     /// The value's Terraform type in Terraform's JSON type syntax (`"string"`, `["tuple", ["string"]]`,
-    /// `["object", {"a": "number"}]`), when the server knows it.
+    /// `["object", {"a": "number"}]`), when the server knows it. (One of the API reference's samples spells
+    /// it `detailed_type`; both are read.)
+    #[serde(alias = "detailed_type")]
     pub detailed_type: Option<Value>,
 }
 
@@ -1103,6 +1105,75 @@ mod tests {
         for known in RunStatus::KNOWN {
             assert_eq!(&RunStatus::parse(known.as_str()), known);
         }
+    }
+
+    #[test]
+    fn state_versions_outputs_and_variables_read_as_the_api_writes_them() {
+        let sv: StateVersion = serde_json::from_value(serde_json::json!({
+            "id": "sv-1", "type": "state-versions",
+            "attributes": {"created-at": "2021-06-08T01:22:03.794Z", "size": 940,
+                "hosted-state-download-url": "https://archivist.example/v1/object/x",
+                "modules": {"root": {"null-resource": 1}}, "providers": {},
+                "resources": [{"name": "random", "type": "null_resource", "count": 1}],
+                "resources-processed": false, "serial": 9, "state-version": 4,
+                "terraform-version": "0.15.4", "vcs-commit-sha": null, "brand-new": true},
+            "relationships": {"run": {"data": {"id": "run-1", "type": "runs"}},
+                "outputs": {"data": [{"id": "wsout-1", "type": "state-version-outputs"}]}}}))
+        .unwrap();
+        assert_eq!(sv.attributes.serial, 9);
+        assert!(!sv.attributes.resources_processed);
+        assert_eq!(sv.run_id(), Some("run-1"));
+        assert_eq!(sv.output_ids(), vec!["wsout-1"]);
+        assert_eq!(sv.attributes.resources.as_ref().map(Vec::len), Some(1));
+
+        for spelling in ["detailed-type", "detailed_type"] {
+            let output: StateVersionOutput = serde_json::from_value(serde_json::json!({
+                "id": "wsout-1", "type": "state-version-outputs",
+                "attributes": {"name": "fruits", "sensitive": false, "type": "array",
+                    "value": ["apple"], spelling: ["tuple", ["string"]]}}))
+            .unwrap();
+            assert_eq!(output.attributes.output_type, "array");
+            assert_eq!(output.attributes.value, serde_json::json!(["apple"]));
+            assert_eq!(
+                output.attributes.detailed_type,
+                Some(serde_json::json!(["tuple", ["string"]]))
+            );
+        }
+
+        let var: Variable = serde_json::from_value(serde_json::json!({
+            "id": "var-1", "type": "vars",
+            "attributes": {"key": "token", "value": null, "sensitive": true, "category": "env",
+                "hcl": false, "version-id": "abc"},
+            "relationships": {"configurable": {"data": {"id": "ws-1", "type": "workspaces"}}}}))
+        .unwrap();
+        assert_eq!(var.attributes.value, None);
+        assert_eq!(var.attributes.category, VariableCategory::Env);
+        assert_eq!(var.workspace_id(), Some("ws-1"));
+        let odd: VariableAttributes = serde_json::from_value(
+            serde_json::json!({"key": "k", "value": "secret", "category": "new"}),
+        )
+        .unwrap();
+        assert_eq!(odd.category, VariableCategory::Unknown("new".into()));
+        assert!(!format!("{odd:?}").contains("secret"), "{odd:?}");
+    }
+
+    #[test]
+    fn runs_read_their_variables_whether_null_or_a_list() {
+        let run: Run = serde_json::from_value(serde_json::json!({"id": "run-1", "type": "runs",
+            "attributes": {"status": "pending", "variables": [{"key": "n", "value": "2"}]}}))
+        .unwrap();
+        assert_eq!(
+            run.attributes.variables,
+            vec![RunVariable {
+                key: "n".into(),
+                value: "2".into()
+            }]
+        );
+        assert!(!format!("{:?}", run.attributes.variables).contains('2'));
+        let none: Run = serde_json::from_value(serde_json::json!({"id": "run-1", "type": "runs",
+            "attributes": {"status": "pending", "variables": null}}))
+        .unwrap();
+        assert!(none.attributes.variables.is_empty());
     }
 
     #[test]

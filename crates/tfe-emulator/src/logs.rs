@@ -558,6 +558,60 @@ mod tests {
     }
 
     #[test]
+    fn refused_plans_log_terraforms_own_errors_and_sensitive_outputs_stay_hidden() {
+        let (mut store, id) = store_with_run();
+        let ws = store.runs[&id].workspace_id.clone();
+        store.workspaces.get_mut(&ws).unwrap().knobs = Knobs {
+            outputs: Some(
+                [
+                    ("url".to_string(), serde_json::json!("https://x")),
+                    ("password".to_string(), serde_json::json!("hunter2")),
+                ]
+                .into(),
+            ),
+            sensitive_outputs: Some(vec!["password".into()]),
+            ..Default::default()
+        };
+        let run = store.runs.get_mut(&id).unwrap();
+        run.plan.status = PhaseStatus::Finished;
+        run.plan.additions = 1;
+        run.apply.status = PhaseStatus::Finished;
+        let plan = text(&store, &id, PhaseKind::Plan);
+        assert!(
+            plan.contains("  + password = (sensitive value)\n"),
+            "{plan}"
+        );
+        let apply = text(&store, &id, PhaseKind::Apply);
+        assert!(
+            apply.ends_with("Outputs:\n\npassword = <sensitive>\nurl = \"https://x\"\n\u{3}"),
+            "{apply}"
+        );
+        assert!(!plan.contains("hunter2") && !apply.contains("hunter2"));
+
+        let run = store.runs.get_mut(&id).unwrap();
+        run.plan.status = PhaseStatus::Errored;
+        run.plan_failure = Some(PlanFailure::MissingVariables(vec!["region".into()]));
+        assert_eq!(
+            text(&store, &id, PhaseKind::Plan),
+            "\u{2}Terraform v1.9.8\non linux_amd64\nInitializing plugins and modules...\n\n\
+             ╷\n│ Error: No value for required variable\n│ \n│   on variables.tf line 1:\n\
+             │    1: variable \"region\" {\n│ \n│ The root module input variable \"region\" is not set, \
+             and has no default value. Use a -var or -var-file command line argument to provide a value \
+             for this variable.\n╵\n\u{3}"
+        );
+
+        let run = store.runs.get_mut(&id).unwrap();
+        run.plan_failure = None;
+        run.plan.status = PhaseStatus::Finished;
+        run.refresh_only = true;
+        let refresh = text(&store, &id, PhaseKind::Plan);
+        assert!(
+            refresh.contains("No changes. Your infrastructure still matches the configuration."),
+            "{refresh}"
+        );
+    }
+
+    #[test]
     fn window_clamps() {
         let b = b"0123456789";
         assert_eq!(window(b, 2, Some(3)), b"234");

@@ -1039,6 +1039,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lineages_are_version_4_uuids() {
+        let lineage = new_uuid();
+        let groups: Vec<&str> = lineage.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{lineage}"
+        );
+        assert!(groups[2].starts_with('4'), "{lineage}");
+        assert!("89ab".contains(&groups[3][..1]), "{lineage}");
+        assert_ne!(new_uuid(), lineage);
+    }
+
+    #[test]
+    fn output_types_are_what_a_literal_of_the_value_has() {
+        assert_eq!(cty_type(&json!("x")), json!("string"));
+        assert_eq!(cty_type(&json!(1.5)), json!("number"));
+        assert_eq!(cty_type(&json!(true)), json!("bool"));
+        assert_eq!(
+            cty_type(&json!([1, "a"])),
+            json!(["tuple", ["number", "string"]])
+        );
+        assert_eq!(
+            cty_type(&json!({"a": [], "b": {"c": null}})),
+            json!(["object", {"a": ["tuple", []], "b": ["object", {"c": "dynamic"}]}])
+        );
+        let output = StateOutput {
+            id: "wsout-1".into(),
+            name: "n".into(),
+            value: json!({"k": 1}),
+            sensitive: false,
+        };
+        assert_eq!(output.kind(), "object");
+    }
+
+    #[test]
     fn timestamps_are_utc_with_milliseconds_and_a_literal_z() {
         let t = time::macros::datetime!(2024-05-01 14:34:56.789_123 +02:00);
         assert_eq!(timestamp(t), "2024-05-01T12:34:56.789Z");
