@@ -171,6 +171,11 @@ pub(crate) fn api_router() -> Router<Shared> {
             "/api/v2/workspaces/{id}/vars",
             get(variables::list_variables).post(variables::create_variable),
         )
+        // No variable sets here, so every variable that applies is the workspace's own.
+        .route(
+            "/api/v2/workspaces/{id}/all-vars",
+            get(variables::list_variables),
+        )
         .route(
             "/api/v2/workspaces/{id}/vars/{var_id}",
             get(variables::read_variable)
