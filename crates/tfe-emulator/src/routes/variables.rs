@@ -1,9 +1,10 @@
 //! Workspace variables: `GET`/`POST /workspaces/:id/vars` and `GET`/`PATCH`/`DELETE
 //! /workspaces/:id/vars/:var_id`, with go-tfe's and pytfe's shapes; `GET /workspaces/:id/all-vars` lists the
-//! same (the emulator has no variable sets to add). A sensitive variable's value is never
-//! returned (`null`). Refusals are the API's 422s (`title` "invalid attribute", a `source.pointer` to the
-//! attribute): a key already taken in the same category, a category other than `terraform` or `env`, a blank
-//! key, a description over 512 characters.
+//! same (the emulator has no variable sets to add). A sensitive variable's value is never returned (`null`).
+//! Refusals are 422s titled "invalid attribute" with a `source.pointer` to the attribute, as the API's validation
+//! errors are: a key already taken in the same category ("Key has already been taken", the API's words), and, in
+//! the same style, a category other than `terraform` or `env`, a blank key or category, a description over 512
+//! characters.
 
 use tfe_client::models::VariableCategory;
 use tfe_client::requests::VariableOptions;
