@@ -16,6 +16,8 @@ mod tls;
 pub mod untrusted;
 
 #[cfg(feature = "http")]
+pub use client::{CurrentOutputs, OutputValue};
+#[cfg(feature = "http")]
 pub use client::{
     PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig,
     default_user_agent,
@@ -24,5 +26,6 @@ pub use error::TfeError;
 pub use models::*;
 pub use requests::{
     Cleared, ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OAuthTokenOptions,
-    OrganizationOptions, RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
+    OrganizationOptions, RequestDocument, RequestError, RunActionOptions, VariableOptions,
+    WorkspaceOptions,
 };

@@ -250,7 +250,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// A run's status (tfe-api.md section 3).
+    /// A run's status: the run states of the public Runs API reference,
+    /// <https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>.
     RunStatus {
         /// Created; waiting for the workspace's queue or lock.
         Pending = "pending",
@@ -477,6 +478,38 @@ pub struct RunAttributes {
     /// Resource addresses to replace even if unchanged (`-replace`).
     #[serde(default)]
     pub replace_addrs: Option<Vec<String>>,
+    /// The run-scoped variable values the run was created with, each an HCL literal; empty when none.
+    /// They can be secrets: print them only where the user asked to see them.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub variables: Vec<RunVariable>,
+    /// The Terraform version a plan-only run uses instead of the workspace's; `None` for other runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform_version: Option<String>,
+}
+
+/// A `null` list reads as empty (the API writes `"variables": null` as readily as `[]`).
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One run-scoped variable value, as `POST /runs` takes it and the run shows it: the value is an HCL
+/// literal (`"\"eu-west-1\""` for a string, `3`, `["a", "b"]`), as it would be written in a `.tfvars` file.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunVariable {
+    /// The Terraform variable's name.
+    pub key: String,
+    /// Its value, an HCL literal.
+    pub value: String,
+}
+
+/// Shows the key only: a run variable's value may be a secret.
+impl fmt::Debug for RunVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunVariable")
+            .field("key", &self.key)
+            .field("value", &"<redacted>")
+            .finish()
+    }
 }
 
 fn default_true() -> bool {
@@ -627,6 +660,15 @@ impl Workspace {
     pub fn current_run_id(&self) -> Option<&str> {
         self.related_id("current-run")
     }
+    /// The id of the `current-state-version` relationship; `None` before the first state version.
+    pub fn current_state_version_id(&self) -> Option<&str> {
+        self.related_id("current-state-version")
+    }
+    /// The id of the `current-configuration-version` relationship: the configuration version created last,
+    /// which runs use unless they name another; it may still be awaiting its upload.
+    pub fn current_configuration_version_id(&self) -> Option<&str> {
+        self.related_id("current-configuration-version")
+    }
 }
 
 /// The `attributes` of an organization.
@@ -701,6 +743,18 @@ pub struct ConfigurationVersionAttributes {
 
 /// A configuration version (`configuration-versions`).
 pub type ConfigurationVersion = Resource<ConfigurationVersionAttributes>;
+
+impl ConfigurationVersion {
+    /// The configuration is there: runs may use it.
+    pub fn is_uploaded(&self) -> bool {
+        self.attributes.status == "uploaded"
+    }
+    /// The configuration is still on its way (`pending`: awaiting or processing its upload; `fetching`: being
+    /// fetched from VCS), so a run made from it now would fail; `errored` and `archived` never get there.
+    pub fn is_on_its_way(&self) -> bool {
+        matches!(self.attributes.status.as_str(), "pending" | "fetching")
+    }
+}
 
 /// Attributes shared by plans and applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -904,6 +958,141 @@ pub struct OAuthTokenAttributes {
 /// An OAuth token, related to its `oauth-client`.
 pub type OAuthToken = Resource<OAuthTokenAttributes>;
 
+/// The `attributes` of a state version: one snapshot of a workspace's Terraform state, written by an apply.
+/// Outputs, resources, modules and providers are extracted from it asynchronously: until
+/// `resources_processed` is true, empty outputs mean "not known yet", not "none".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct StateVersionAttributes {
+    /// When the state was written: UTC, RFC 3339 with a `Z`.
+    pub created_at: Option<String>,
+    /// The state's serial, which grows with every state the workspace gets.
+    pub serial: u64,
+    /// `pending` (created, its state not yet uploaded), `finalized` or `discarded`.
+    pub status: Option<String>,
+    /// Whether the outputs, resources, modules and providers have been extracted from the state.
+    pub resources_processed: bool,
+    /// The state file's format version (4 for Terraform 0.12 and later).
+    pub state_version: Option<u32>,
+    /// The Terraform version that wrote the state.
+    pub terraform_version: Option<String>,
+    /// Where the raw state file (Terraform's JSON, format 4) is downloaded; the URL is its own credential.
+    pub hosted_state_download_url: Option<String>,
+    /// Where the state in `terraform show -json` form is downloaded (states written by Terraform 1.3 and later).
+    pub hosted_json_state_download_url: Option<String>,
+    /// The state file's size in bytes.
+    pub size: Option<u64>,
+    /// The resources extracted from the state (`name`, `type`, `count`, `module`, `provider`); `None` until
+    /// processed.
+    pub resources: Option<Vec<Value>>,
+    /// The configuration commit the run that wrote the state used, for a VCS-linked workspace.
+    pub vcs_commit_sha: Option<String>,
+    /// A link to that commit.
+    pub vcs_commit_url: Option<String>,
+}
+
+/// A state version (`state-versions`).
+pub type StateVersion = Resource<StateVersionAttributes>;
+
+impl StateVersion {
+    /// The id of the run that wrote it, if a run did.
+    pub fn run_id(&self) -> Option<&str> {
+        self.related_id("run")
+    }
+    /// The ids of its outputs (`wsout-…`), in the server's order; empty until the outputs are processed.
+    pub fn output_ids(&self) -> Vec<&str> {
+        self.related_ids("outputs")
+    }
+}
+
+/// The `attributes` of a state version output: one root module output of a state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct StateVersionOutputAttributes {
+    /// The output's name.
+    pub name: String,
+    /// Whether the configuration marks it sensitive. Lists and the workspace's current outputs then carry a
+    /// `null` value; only `GET /state-version-outputs/:id` gives it.
+    pub sensitive: bool,
+    /// The value's JSON kind as the API names it: `string`, `number`, `boolean`, `array` or `object`.
+    #[serde(rename = "type")]
+    pub output_type: String,
+    /// The value, as JSON (`null` when redacted).
+    pub value: Value,
+    /// The value's Terraform type in Terraform's JSON type syntax (`"string"`, `["tuple", ["string"]]`,
+    /// `["object", {"a": "number"}]`), when the server knows it. (One of the API reference's samples spells
+    /// it `detailed_type`; both are read.)
+    #[serde(alias = "detailed_type")]
+    pub detailed_type: Option<Value>,
+}
+
+/// A state version output (`state-version-outputs`, ids `wsout-…`).
+pub type StateVersionOutput = Resource<StateVersionOutputAttributes>;
+
+string_enum!(
+    /// What a workspace variable sets.
+    VariableCategory {
+        /// A Terraform input variable (`var.key`).
+        Terraform = "terraform",
+        /// An environment variable of the run's Terraform process (`TF_VAR_key` also sets `var.key`).
+        Env = "env",
+        /// A policy set parameter; never a workspace variable's category.
+        PolicySet = "policy-set",
+    }
+);
+
+/// An absent category reads as an unknown one: an answer never fails to parse for it.
+impl Default for VariableCategory {
+    fn default() -> Self {
+        VariableCategory::Unknown(String::new())
+    }
+}
+
+/// The `attributes` of a workspace variable.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct VariableAttributes {
+    /// The variable's name.
+    pub key: String,
+    /// Its value; `None` for a sensitive variable, whose value the API never returns.
+    pub value: Option<String>,
+    /// What it is for, shown in the UI.
+    pub description: Option<String>,
+    /// Terraform variable or environment variable.
+    pub category: VariableCategory,
+    /// Whether a Terraform variable's value is HCL (a list, a map, a number) rather than a string.
+    pub hcl: bool,
+    /// Whether the value is write-only.
+    pub sensitive: bool,
+    /// A token that changes with every update of the variable.
+    pub version_id: Option<String>,
+}
+
+/// Shows everything but the value, which may be a secret.
+impl fmt::Debug for VariableAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VariableAttributes")
+            .field("key", &self.key)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("description", &self.description)
+            .field("category", &self.category)
+            .field("hcl", &self.hcl)
+            .field("sensitive", &self.sensitive)
+            .field("version_id", &self.version_id)
+            .finish()
+    }
+}
+
+/// A workspace variable (`vars`, ids `var-…`).
+pub type Variable = Resource<VariableAttributes>;
+
+impl Variable {
+    /// The id of the workspace it belongs to (its `configurable` relationship).
+    pub fn workspace_id(&self) -> Option<&str> {
+        self.related_id("configurable")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -916,6 +1105,75 @@ mod tests {
         for known in RunStatus::KNOWN {
             assert_eq!(&RunStatus::parse(known.as_str()), known);
         }
+    }
+
+    #[test]
+    fn state_versions_outputs_and_variables_read_as_the_api_writes_them() {
+        let sv: StateVersion = serde_json::from_value(serde_json::json!({
+            "id": "sv-1", "type": "state-versions",
+            "attributes": {"created-at": "2021-06-08T01:22:03.794Z", "size": 940,
+                "hosted-state-download-url": "https://archivist.example/v1/object/x",
+                "modules": {"root": {"null-resource": 1}}, "providers": {},
+                "resources": [{"name": "random", "type": "null_resource", "count": 1}],
+                "resources-processed": false, "serial": 9, "state-version": 4,
+                "terraform-version": "0.15.4", "vcs-commit-sha": null, "brand-new": true},
+            "relationships": {"run": {"data": {"id": "run-1", "type": "runs"}},
+                "outputs": {"data": [{"id": "wsout-1", "type": "state-version-outputs"}]}}}))
+        .unwrap();
+        assert_eq!(sv.attributes.serial, 9);
+        assert!(!sv.attributes.resources_processed);
+        assert_eq!(sv.run_id(), Some("run-1"));
+        assert_eq!(sv.output_ids(), vec!["wsout-1"]);
+        assert_eq!(sv.attributes.resources.as_ref().map(Vec::len), Some(1));
+
+        for spelling in ["detailed-type", "detailed_type"] {
+            let output: StateVersionOutput = serde_json::from_value(serde_json::json!({
+                "id": "wsout-1", "type": "state-version-outputs",
+                "attributes": {"name": "fruits", "sensitive": false, "type": "array",
+                    "value": ["apple"], spelling: ["tuple", ["string"]]}}))
+            .unwrap();
+            assert_eq!(output.attributes.output_type, "array");
+            assert_eq!(output.attributes.value, serde_json::json!(["apple"]));
+            assert_eq!(
+                output.attributes.detailed_type,
+                Some(serde_json::json!(["tuple", ["string"]]))
+            );
+        }
+
+        let var: Variable = serde_json::from_value(serde_json::json!({
+            "id": "var-1", "type": "vars",
+            "attributes": {"key": "token", "value": null, "sensitive": true, "category": "env",
+                "hcl": false, "version-id": "abc"},
+            "relationships": {"configurable": {"data": {"id": "ws-1", "type": "workspaces"}}}}))
+        .unwrap();
+        assert_eq!(var.attributes.value, None);
+        assert_eq!(var.attributes.category, VariableCategory::Env);
+        assert_eq!(var.workspace_id(), Some("ws-1"));
+        let odd: VariableAttributes = serde_json::from_value(
+            serde_json::json!({"key": "k", "value": "secret", "category": "new"}),
+        )
+        .unwrap();
+        assert_eq!(odd.category, VariableCategory::Unknown("new".into()));
+        assert!(!format!("{odd:?}").contains("secret"), "{odd:?}");
+    }
+
+    #[test]
+    fn runs_read_their_variables_whether_null_or_a_list() {
+        let run: Run = serde_json::from_value(serde_json::json!({"id": "run-1", "type": "runs",
+            "attributes": {"status": "pending", "variables": [{"key": "n", "value": "2"}]}}))
+        .unwrap();
+        assert_eq!(
+            run.attributes.variables,
+            vec![RunVariable {
+                key: "n".into(),
+                value: "2".into()
+            }]
+        );
+        assert!(!format!("{:?}", run.attributes.variables).contains('2'));
+        let none: Run = serde_json::from_value(serde_json::json!({"id": "run-1", "type": "runs",
+            "attributes": {"status": "pending", "variables": null}}))
+        .unwrap();
+        assert!(none.attributes.variables.is_empty());
     }
 
     #[test]

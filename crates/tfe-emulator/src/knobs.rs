@@ -155,9 +155,28 @@ pub struct Knobs {
     /// The summary line of the `Error:` block an errored plan or apply logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// Root module outputs the logs show (name to value), as `terraform apply` prints them.
+    /// Root module outputs (name to JSON value) an apply writes into the workspace's state version, which the
+    /// logs show as `terraform apply` prints them; a `null` value is no output, as in Terraform.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// Names of `outputs` the configuration marks `sensitive = true`: the state records them so, lists show their
+    /// value as `null` and the logs as `<sensitive>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive_outputs: Option<Vec<String>>,
+    /// Milliseconds after a state version is written before its outputs are extracted: until then
+    /// `resources-processed` is false, its outputs are empty and the workspace's current outputs answer 503.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_processing_ms: Option<u64>,
+    /// Terraform variables the workspace's configuration declares without a default: a plan errors, as
+    /// Terraform's "No value for required variable", unless a workspace variable (category `terraform`, or
+    /// `env` named `TF_VAR_<name>`) or the run's own `variables` set each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_variables: Option<Vec<String>>,
+    /// Milliseconds a new configuration version takes to arrive: a VCS workspace's stays `fetching`, an
+    /// uploaded one `pending` after its upload, that long before it is `uploaded`. A run whose plan starts
+    /// before then errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_upload_ms: Option<u64>,
     /// Organization: what `GET /organizations/:org/entitlement-set` grants (unset entitlements are true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entitlements: Option<Entitlements>,
@@ -243,6 +262,10 @@ impl Knobs {
             apply_log_template: None,
             error_message: None,
             outputs: None,
+            sensitive_outputs: None,
+            state_processing_ms: Some(0),
+            required_variables: None,
+            configuration_upload_ms: Some(0),
             entitlements: None,
         }
     }
@@ -274,6 +297,10 @@ impl Knobs {
             apply_log_template,
             error_message,
             outputs,
+            sensitive_outputs,
+            state_processing_ms,
+            required_variables,
+            configuration_upload_ms,
             entitlements
         );
     }

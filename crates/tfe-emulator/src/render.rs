@@ -52,8 +52,18 @@ pub(crate) fn workspace(s: &Store, w: &store::Workspace, base_url: &str) -> Valu
         Some(Lock::User { user_id, .. }) => Relationship::one("users", user_id),
     };
     let cv = s
-        .latest_configuration_version(&w.id)
+        .current_configuration_version(&w.id)
         .map(|cv| cv.id.clone());
+    let state_version = s.current_state_version(&w.id);
+    let output_ids: Vec<String> = state_version
+        .filter(|sv| sv.processed())
+        .map(|sv| sv.outputs.iter().map(|o| o.id.clone()).collect())
+        .unwrap_or_default();
+    let var_ids: Vec<String> = s
+        .workspace_variables(&w.id)
+        .into_iter()
+        .map(|v| v.id.clone())
+        .collect();
     let vcs = w.vcs_repo.clone().map(|mut r| {
         r.display_identifier
             .get_or_insert_with(|| r.identifier.clone());
@@ -116,6 +126,16 @@ pub(crate) fn workspace(s: &Store, w: &store::Workspace, base_url: &str) -> Valu
                 "project",
                 Relationship::one("projects", format!("prj-{}", w.organization)),
             ),
+            (
+                "current-state-version",
+                Relationship::maybe_one("state-versions", state_version.map(|sv| sv.id.clone())),
+            ),
+            // The workspace's outputs are its current state's, once processed, as `workspace-outputs`.
+            (
+                "outputs",
+                Relationship::many("workspace-outputs", output_ids),
+            ),
+            ("vars", Relationship::many("vars", var_ids)),
         ],
     ));
     v["attributes"]["description"] = Value::Null;
@@ -153,6 +173,8 @@ pub(crate) fn run(r: &store::Run, position_in_queue: Option<u32>) -> Value {
         allow_empty_apply: r.allow_empty_apply,
         target_addrs: (!r.target_addrs.is_empty()).then(|| r.target_addrs.clone()),
         replace_addrs: (!r.replace_addrs.is_empty()).then(|| r.replace_addrs.clone()),
+        variables: r.variables.clone(),
+        terraform_version: r.terraform_version.clone(),
     };
     let policy_ids: Vec<String> = r
         .policy_check
@@ -321,13 +343,13 @@ pub(crate) fn configuration_version(
         "configuration-versions",
         &cv.id,
         m::ConfigurationVersionAttributes {
-            status: cv.status.clone(),
+            status: cv.status().to_string(),
             source: Some(cv.source.clone()),
             speculative: cv.speculative,
             auto_queue_runs: cv.auto_queue_runs,
             provisional: cv.provisional,
             upload_url,
-            status_timestamps: cv.timestamps.clone(),
+            status_timestamps: cv.status_timestamps(),
         },
         vec![("ingress-attributes", Relationship::default())],
     ))
@@ -395,4 +417,113 @@ pub(crate) fn task_stage(r: &store::Run) -> Option<Value> {
         json!({"can-override-policy": false, "can-override-tasks": false, "can-override": false});
     v["attributes"]["actions"] = json!({"is-overridable": false});
     Some(v)
+}
+
+/// A state version; `outputs` and the extracted `resources`, `modules` and `providers` only once processed.
+pub(crate) fn state_version(sv: &store::StateVersion, base_url: &str) -> Value {
+    let processed = sv.processed();
+    let output_ids: Vec<String> = if processed {
+        sv.outputs.iter().map(|o| o.id.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let mut v = to_value(resource(
+        "state-versions",
+        &sv.id,
+        m::StateVersionAttributes {
+            created_at: Some(timestamp(sv.created_at)),
+            serial: sv.serial,
+            status: Some("finalized".into()),
+            resources_processed: processed,
+            state_version: Some(4),
+            terraform_version: Some(sv.terraform_version.clone()),
+            hosted_state_download_url: Some(format!(
+                "{base_url}{}{}",
+                store::ARCHIVIST_OBJECTS,
+                sv.download_secret
+            )),
+            hosted_json_state_download_url: Some(format!(
+                "{base_url}{}{}",
+                store::ARCHIVIST_OBJECTS,
+                sv.json_download_secret
+            )),
+            size: Some(sv.state_bytes().len() as u64),
+            resources: processed.then(Vec::new),
+            vcs_commit_sha: None,
+            vcs_commit_url: None,
+        },
+        vec![
+            ("run", Relationship::maybe_one("runs", sv.run_id.clone())),
+            ("created-by", Relationship::one("users", &sv.created_by)),
+            (
+                "workspace",
+                Relationship::one("workspaces", &sv.workspace_id),
+            ),
+            (
+                "outputs",
+                Relationship::many("state-version-outputs", output_ids),
+            ),
+        ],
+    ));
+    let extracted = if processed { json!({}) } else { Value::Null };
+    v["attributes"]["modules"] = extracted.clone();
+    v["attributes"]["providers"] = extracted;
+    v["links"] = json!({"self": format!("/api/v2/state-versions/{}", sv.id)});
+    v
+}
+
+/// A state version output; a sensitive one's value only when `reveal` (`GET /state-version-outputs/:id`).
+pub(crate) fn state_version_output(o: &store::StateOutput, reveal: bool) -> Value {
+    let mut v = to_value(resource(
+        "state-version-outputs",
+        &o.id,
+        m::StateVersionOutputAttributes {
+            name: o.name.clone(),
+            sensitive: o.sensitive,
+            output_type: o.kind().to_string(),
+            value: if o.sensitive && !reveal {
+                Value::Null
+            } else {
+                o.value.clone()
+            },
+            detailed_type: Some(o.detailed_type()),
+        },
+        vec![],
+    ));
+    v["links"] = json!({"self": format!("/api/v2/state-version-outputs/{}", o.id)});
+    v
+}
+
+/// A workspace output (`?include=outputs` on a workspace): go-tfe's and pytfe's `workspace-outputs`, whose
+/// type is `output-type`; a sensitive value is `null`.
+pub(crate) fn workspace_output(o: &store::StateOutput) -> Value {
+    json!({"id": o.id, "type": "workspace-outputs", "attributes": {
+        "name": o.name, "sensitive": o.sensitive, "output-type": o.kind(),
+        "value": if o.sensitive { Value::Null } else { o.value.clone() }}})
+}
+
+/// A workspace variable; a sensitive one's value is never shown (`null`).
+pub(crate) fn variable(s: &Store, var: &store::Variable) -> Value {
+    let ws_link = s.workspaces.get(&var.workspace_id).map(|w| {
+        json!({"related": format!("/api/v2/organizations/{}/workspaces/{}", w.organization, w.name)})
+    });
+    let mut configurable = Relationship::one("workspaces", &var.workspace_id);
+    configurable.links = ws_link;
+    let mut v = to_value(resource(
+        "vars",
+        &var.id,
+        m::VariableAttributes {
+            key: var.key.clone(),
+            value: (!var.sensitive).then(|| var.value.clone()),
+            description: var.description.clone(),
+            category: var.category.clone(),
+            hcl: var.hcl,
+            sensitive: var.sensitive,
+            version_id: Some(var.version_id.clone()),
+        },
+        vec![("configurable", configurable)],
+    ));
+    v["links"] =
+        json!({"self": format!("/api/v2/workspaces/{}/vars/{}", var.workspace_id, var.id)});
+    v
 }

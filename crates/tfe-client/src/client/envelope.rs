@@ -38,6 +38,18 @@ impl TfeClient {
         })
     }
 
+    /// A change that is safe to repeat (PATCH): retried like a read, and its answer decoded like one.
+    pub(super) async fn update<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Result<T, TfeError> {
+        let raw = self
+            .send(Method::PATCH, path, &[], Some(body), Retry::Idempotent)
+            .await?;
+        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+    }
+
     pub(super) fn path_of(&self, path: &str) -> String {
         self.inner
             .api_base

@@ -15,6 +15,10 @@ mod runs;
 mod tests;
 mod transport;
 mod workspaces;
+// What a workspace holds beyond its runs: state and outputs, variables, the configuration a run would use.
+mod latest_configuration;
+mod state_versions;
+mod variables;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -38,6 +42,7 @@ use super::requests::*;
 use envelope::*;
 pub use logs::RunLog;
 pub use runs::RunWithIncludes;
+pub use state_versions::{CurrentOutputs, OutputValue};
 use transport::*;
 
 /// How to reach one TFE host.

@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::{UserId, rate_limited, with_note};
-use crate::Shared;
+use crate::state::Shared;
 
 pub(super) async fn rate_limit(
     State(emu): State<Shared>,

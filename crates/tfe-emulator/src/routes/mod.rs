@@ -10,6 +10,8 @@ mod oauth_tokens;
 mod organization_list;
 mod organizations;
 mod runs;
+mod state_versions;
+mod variables;
 mod workspaces;
 
 use std::collections::HashMap;
@@ -28,8 +30,9 @@ use tfe_client::requests::{
 };
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
-use super::store::{OAuthClient, Store, new_suffix, now};
-use super::{Shared, render, run_machine};
+use super::store::{NewRun, OAuthClient, Store, new_secret, new_suffix, now};
+use super::{render, run_machine};
+use crate::state::Shared;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -140,6 +143,45 @@ pub(crate) fn api_router() -> Router<Shared> {
         )
         .route("/api/v2/runs/{id}/task-stages", get(runs::run_task_stages))
         .route("/api/v2/task-stages/{id}", get(runs::read_task_stage))
+        .route(
+            "/api/v2/workspaces/{id}/current-state-version",
+            get(state_versions::current_state_version),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/current-state-version-outputs",
+            get(state_versions::current_state_version_outputs),
+        )
+        .route(
+            "/api/v2/state-versions",
+            get(state_versions::list_state_versions),
+        )
+        .route(
+            "/api/v2/state-versions/{id}",
+            get(state_versions::read_state_version),
+        )
+        .route(
+            "/api/v2/state-versions/{id}/outputs",
+            get(state_versions::state_version_outputs),
+        )
+        .route(
+            "/api/v2/state-version-outputs/{id}",
+            get(state_versions::read_state_version_output),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/vars",
+            get(variables::list_variables).post(variables::create_variable),
+        )
+        // No variable sets here, so every variable that applies is the workspace's own.
+        .route(
+            "/api/v2/workspaces/{id}/all-vars",
+            get(variables::list_variables),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/vars/{var_id}",
+            get(variables::read_variable)
+                .patch(variables::update_variable)
+                .delete(variables::delete_variable),
+        )
 }
 
 /// Parses a request body leniently: empty means `{}`.

@@ -93,10 +93,21 @@ pub(super) async fn create_run(
         refresh_only,
         target_addrs: targets,
         replace_addrs: replaces,
+        variables,
+        terraform_version,
         workspace_id: ws_id,
         configuration_version_id: cv_requested,
     } = document(&body)?;
     let refresh = refresh.unwrap_or(true);
+    if refresh_only && is_destroy {
+        return Err(ApiError::unprocessable(REFRESH_ONLY_DESTROY));
+    }
+    if let Some(variable) = variables.iter().find(|v| v.key.is_empty()) {
+        return Err(ApiError::unprocessable(format!(
+            "Run variables need a key: a variable with the value {:?} has none",
+            variable.value.chars().take(40).collect::<String>()
+        )));
+    }
 
     let mut store = emu.store.lock().unwrap();
     let ws = store
@@ -104,6 +115,8 @@ pub(super) async fn create_run(
         .get(&ws_id)
         .ok_or_else(|| ApiError::not_found("workspace"))?;
     let ws_auto_apply = ws.auto_apply;
+    // A configuration version that has not arrived yet is taken all the same: the run's plan errors if it
+    // has not arrived when the plan starts (see docs/emulator.md).
     let cv = match cv_requested.as_deref() {
         Some(cv_id) => store
             .configuration_versions
@@ -111,40 +124,46 @@ pub(super) async fn create_run(
             .filter(|c| c.workspace_id == ws_id)
             .ok_or_else(|| ApiError::not_found("configuration version"))?,
         None => store
-            .latest_configuration_version(&ws_id)
+            .current_configuration_version(&ws_id)
             .ok_or_else(|| ApiError::unprocessable("Configuration version is missing"))?,
     };
-    if cv.status != "uploaded" {
-        return Err(ApiError::unprocessable(
-            "Configuration version is not uploaded yet",
-        ));
-    }
     let cv_id = cv.id.clone();
     let plan_only = plan_only_attr || cv.speculative;
-    let message = message.unwrap_or_else(|| "Triggered via API".into());
-    let run_id = store.new_run(
-        &ws_id,
-        &cv_id,
-        &user(&user_ext),
-        is_destroy,
-        auto_apply_attr.unwrap_or(ws_auto_apply),
-        plan_only,
-        message,
-        "tfe-api",
-    );
-    {
-        let run = store.runs.get_mut(&run_id).expect("run exists");
-        run.allow_empty_apply = allow_empty;
-        run.refresh = refresh;
-        run.refresh_only = refresh_only;
-        run.target_addrs = targets;
-        run.replace_addrs = replaces;
+    if let Some(version) = &terraform_version {
+        if !plan_only {
+            return Err(ApiError::unprocessable(TERRAFORM_VERSION_PLAN_ONLY));
+        }
+        crate::terraform_versions::check(version).map_err(ApiError::unprocessable)?;
     }
+    let message = message.unwrap_or_else(|| "Triggered via API".into());
+    let run_id = store.new_run(NewRun {
+        is_destroy,
+        auto_apply: auto_apply_attr.unwrap_or(ws_auto_apply),
+        plan_only,
+        refresh,
+        refresh_only,
+        allow_empty_apply: allow_empty,
+        target_addrs: targets,
+        replace_addrs: replaces,
+        variables,
+        terraform_version,
+        ..NewRun::new(&ws_id, &cv_id, &user(&user_ext), "tfe-api", message)
+    });
     // Render before scheduling so the answer shows the run as created (pending), like TFE.
     let doc = json!({"data": render::run(&store.runs[&run_id], None)});
     run_machine::enqueue(&emu, &mut store, &run_id);
     Ok(jsonapi(201, doc))
 }
+
+/// The 422 for a run that is both refresh-only and a destroy (the Runs API reference calls the two mutually
+/// exclusive; this wording is the emulator's).
+pub(super) const REFRESH_ONLY_DESTROY: &str =
+    "Refresh-only runs cannot destroy: refresh-only and is-destroy are mutually exclusive.";
+
+/// The 422 for a `terraform-version` on a run that is not plan-only (the reference allows it on plan-only runs
+/// only; the wording is go-tfe's for the same check).
+pub(super) const TERRAFORM_VERSION_PLAN_ONLY: &str =
+    "setting terraform-version is only valid when plan-only is set to true";
 
 pub(super) const RUN_INCLUDES: &[&str] = &[
     "plan",
@@ -230,18 +249,8 @@ pub(super) async fn run_action(
     if !store.runs.contains_key(&id) {
         return Err(ApiError::not_found("run"));
     }
-    match action.as_str() {
-        "apply" => run_machine::apply(&emu, &mut store, &id)?,
-        "discard" => run_machine::discard(&emu, &mut store, &id)?,
-        "cancel" => run_machine::cancel(&emu, &mut store, &id)?,
-        "force-cancel" => run_machine::force_cancel(&emu, &mut store, &id)?,
-        "force-execute" => run_machine::force_execute(&emu, &mut store, &id)?,
-        other => {
-            return Err(ApiError::not_found(&format!(
-                "run action {other:?} (allowed: apply, discard, cancel, force-cancel)"
-            )));
-        }
-    }
+    run_machine::RunAction::parse(&action, run_machine::RunAction::API)?
+        .perform(&emu, &mut store, &id)?;
     Ok(jsonapi(202, json!({})))
 }
 

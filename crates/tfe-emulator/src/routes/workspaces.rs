@@ -50,8 +50,20 @@ pub(super) fn workspace_doc(
             },
             "current_configuration_version" => included.extend(
                 store
-                    .latest_configuration_version(ws_id)
+                    .current_configuration_version(ws_id)
                     .map(|cv| render::configuration_version(cv, None)),
+            ),
+            "current_state_version" => included.extend(
+                store
+                    .current_state_version(ws_id)
+                    .map(|sv| render::state_version(sv, base)),
+            ),
+            "outputs" => included.extend(
+                store
+                    .current_state_version(ws_id)
+                    .filter(|sv| sv.processed())
+                    .into_iter()
+                    .flat_map(|sv| sv.outputs.iter().map(render::workspace_output)),
             ),
             _ => {}
         }
@@ -180,21 +192,21 @@ pub(super) async fn create_workspace(
     }
     let ws = &store.workspaces[&id];
     let queued_cv = store
-        .latest_configuration_version(&id)
+        .current_configuration_version(&id)
         .map(|c| c.id.clone())
         .filter(|_| ws.queue_all_runs);
     if let Some(cv) = queued_cv {
         let auto = ws.auto_apply;
-        let run = store.new_run(
-            &id,
-            &cv,
-            &user(&user_ext),
-            false,
-            auto,
-            false,
-            "Queued automatically".into(),
-            "tfe-configuration-version",
-        );
+        let run = store.new_run(NewRun {
+            auto_apply: auto,
+            ..NewRun::new(
+                &id,
+                &cv,
+                &user(&user_ext),
+                "tfe-configuration-version",
+                "Queued automatically",
+            )
+        });
         run_machine::enqueue(&emu, &mut store, &run);
     }
     let doc = workspace_doc(&store, &id, &HashMap::new(), emu.base_url())?;
@@ -308,6 +320,8 @@ pub(super) fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiRe
     }
     let workspace_name = ws.name.clone();
     store.workspaces.remove(id);
+    store.state_versions.retain(|_, sv| sv.workspace_id != id);
+    store.variables.retain(|_, v| v.workspace_id != id);
     let runs: Vec<String> = store
         .runs
         .values()
