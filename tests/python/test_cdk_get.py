@@ -55,6 +55,36 @@ CLIS = ("cdktn", "cdktf")
 INSTALLS = ("drop-in", "side-by-side")
 EXAMPLES = ("multiple-workspaces", "manual-confirmation", "no-retries")
 RESOURCES = {"multiple-workspaces": 6, "manual-confirmation": 4, "no-retries": 4}
+# The tfe_workspace_run blocks as the page writes them: what the bindings must hand Terraform.
+PAGE_RUNS = {
+    "multiple-workspaces": {
+        "ws_run_parent": {
+            "apply": {"manual_confirm": False, "retry_attempts": 5, "retry_backoff_min": 5, "wait_for_run": True},
+            "destroy": {"manual_confirm": False, "retry_attempts": 3, "retry_backoff_min": 10, "wait_for_run": True},
+            "workspace_id": "${tfe_workspace.parent.id}",
+        },
+        "ws_run_child": {
+            "apply": {"manual_confirm": False, "retry_attempts": 5, "retry_backoff_min": 5},
+            "destroy": {"manual_confirm": False, "retry_attempts": 3, "retry_backoff_min": 10, "wait_for_run": True},
+            "workspace_id": "${tfe_workspace.child.id}",
+            "depends_on": ["tfe_workspace_run.ws_run_parent"],
+        },
+    },
+    "manual-confirmation": {
+        "ws_run_parent": {
+            "apply": {"manual_confirm": True},
+            "destroy": {"manual_confirm": True, "wait_for_run": True},
+            "workspace_id": "${tfe_workspace.parent.id}",
+        },
+    },
+    "no-retries": {
+        "ws_run_parent": {
+            "apply": {"manual_confirm": False, "retry": False},
+            "destroy": {"manual_confirm": False, "retry": False, "wait_for_run": True},
+            "workspace_id": "${tfe_workspace.parent.id}",
+        },
+    },
+}
 CONFIRMABLE = {"planned", "cost_estimated", "policy_checked"}
 
 
@@ -243,8 +273,9 @@ def apply_and_destroy(project: GeneratedProject, cli: str, install: str, example
     providers = expected_providers(cli, install)
     assert config["terraform"]["required_providers"] == providers
     runs_config = config["resource"]["tfe_workspace_run"]
-    for name, resource in runs_config.items():
-        assert resource.get("provider") == ("tferun" if install == "side-by-side" else None), name
+    run_provider = {"provider": "tferun"} if install == "side-by-side" else {}
+    written = {name: {k: v for k, v in r.items() if k != "//"} for name, r in runs_config.items()}
+    assert written == {name: {**r, **run_provider} for name, r in PAGE_RUNS[example].items()}
     for kind, resources in config["resource"].items():
         if kind != "tfe_workspace_run":
             assert all("provider" not in r for r in resources.values()), f"{kind} should use the default provider"
