@@ -258,6 +258,23 @@ impl TfeClient {
             self.inner.origin
         )
     }
+
+    /// The web UI URL of a workspace in `organization`: the `self-html` link the server sent with it,
+    /// else the address the UI serves it at (as [`run_url`](Self::run_url) builds it).
+    pub fn workspace_url(&self, organization: &str, workspace: &Workspace) -> String {
+        workspace
+            .links
+            .as_ref()
+            .and_then(|links| links.get("self-html"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                format!(
+                    "{}/app/{organization}/workspaces/{}",
+                    self.inner.origin, workspace.attributes.name
+                )
+            })
+    }
 }
 
 /// Percent-encodes one path segment.

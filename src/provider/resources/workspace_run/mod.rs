@@ -2,36 +2,36 @@
 //! (`destroy`). The schema matches HashiCorp's official resource (schema version 1, single-item
 //! `apply`/`destroy` list blocks, the same defaults) plus an optional `timeouts` block.
 //!
-//! This file has the schema and the typed view of its values with local validation and state
-//! upgrade; the remote side (queuing, waiting, read, import) is in `workspace_run/remote.rs` and
-//! `workspace_run/run_api.rs`.
+//! This folder, file by file, in the order a create meets them:
+//! - `mod.rs` (here): the schema, the checks across attributes, and the state upgrade.
+//! - `operations.rs`: the resource itself, [`WorkspaceRunResource`]: create, delete, read and import;
+//!   `start` is what create and delete share before a run is driven.
+//! - `model.rs`: the resource's values, typed (`WorkspaceRunModel`), unset ones taking the schema's defaults.
+//! - `lifecycle.rs`: the engine: `drive` queues a run and sees it through. The decision table is
+//!   `lifecycle::decide`.
+//! - `tfe_runs.rs`: `TfeRuns`, the lifecycle's `RunApi` over the TFE client: lost-create lookup, the sweep
+//!   of copies, what each API error means for waiting.
+//! - `poller.rs`: one poller per process, timing its reads by the workspace's history and reading many
+//!   runs with one request.
+//! - `ownership.rs`: `RunTag` and `Claims`, how this provider tells its own runs from everyone else's.
+//! - `run_logs.rs`: the failed phase's log excerpt for a failure's diagnostic.
+//! - `plan_warnings.rs`: the plan-time warning that applying will queue a destroy run.
+//! - `messages.rs`: every text a user reads: diagnostics, and what is recorded on the runs.
 
-use std::time::Duration;
-
-use async_trait::async_trait;
-
-use crate::provider::client::SharedClient;
 use crate::provider::duration::parse_duration;
-use tfplugin::plan::GenericPlan;
+use model::RunBlockModel;
 use tfplugin::validate::int_at_least;
 use tfplugin::{
-    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
-    ImportResponse, NestedBlock, NestingMode, PlanRequest, ReadRequest, ReadResponse, Resource,
-    Schema, Type, Value,
+    Attribute, AttributePath, Block, Diagnostics, NestedBlock, NestingMode, Schema, Type, Value,
 };
 
 pub(crate) const TYPE_NAME: &str = "tfe_workspace_run";
 pub(crate) const SCHEMA_VERSION: i64 = 1;
 
-pub(crate) const DEFAULT_RETRY: bool = true;
-pub(crate) const DEFAULT_RETRY_ATTEMPTS: i64 = 3;
-pub(crate) const DEFAULT_RETRY_BACKOFF_MIN: i64 = 1;
-pub(crate) const DEFAULT_RETRY_BACKOFF_MAX: i64 = 30;
-pub(crate) const DEFAULT_WAIT_FOR_RUN: bool = true;
-
 // ------------------------------------------------------------------ schema
 
-fn run_settings_block(description: &str) -> Block {
+/// The settings of one `apply` or `destroy` block, with the official resource's defaults.
+pub(super) fn run_settings_block(description: &str) -> Block {
     Block {
         attributes: vec![
             Attribute::required("manual_confirm", Type::Bool).describe(
@@ -41,18 +41,18 @@ fn run_settings_block(description: &str) -> Block {
             // The official (SDKv2) resource stores an unset message as "", so it defaults to "".
             Attribute::with_default("message", Type::String, Value::string(""))
                 .describe("Message recorded on the run. Empty means the server's default message."),
-            Attribute::with_default("retry", Type::Bool, Value::Bool(DEFAULT_RETRY))
+            Attribute::with_default("retry", Type::Bool, Value::Bool(true))
                 .describe("Queue the run again when it errors during plan or apply. Defaults to true."),
-            Attribute::with_default("retry_attempts", Type::Number, Value::int(DEFAULT_RETRY_ATTEMPTS))
+            Attribute::with_default("retry_attempts", Type::Number, Value::int(3))
                 .describe("How many more runs to try after the first one errors. Defaults to 3.")
                 .validate(int_at_least(0)),
-            Attribute::with_default("retry_backoff_min", Type::Number, Value::int(DEFAULT_RETRY_BACKOFF_MIN))
+            Attribute::with_default("retry_backoff_min", Type::Number, Value::int(1))
                 .describe("Shortest wait, in seconds, before a retry. Defaults to 1.")
                 .validate(int_at_least(0)),
-            Attribute::with_default("retry_backoff_max", Type::Number, Value::int(DEFAULT_RETRY_BACKOFF_MAX))
+            Attribute::with_default("retry_backoff_max", Type::Number, Value::int(30))
                 .describe("Longest wait, in seconds, before a retry. Defaults to 30.")
                 .validate(int_at_least(0)),
-            Attribute::with_default("wait_for_run", Type::Bool, Value::Bool(DEFAULT_WAIT_FOR_RUN)).describe(
+            Attribute::with_default("wait_for_run", Type::Bool, Value::Bool(true)).describe(
                 "Wait for the run to finish. If false, the run is queued with auto-apply and manual_confirm \
                  is ignored. Defaults to true.",
             ),
@@ -144,154 +144,32 @@ pub fn schema() -> Schema {
     }
 }
 
-// ------------------------------------------------------------------ typed values
-
-/// One `apply` or `destroy` block, defaults applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RunBlock {
-    pub manual_confirm: bool,
-    pub message: Option<String>,
-    pub retry: bool,
-    pub retry_attempts: i64,
-    pub retry_backoff_min: i64,
-    pub retry_backoff_max: i64,
-    pub wait_for_run: bool,
-}
-
-impl RunBlock {
-    /// Reads a block instance; None when the list is empty or the value is not known.
-    pub(crate) fn from_block_list(list: &Value) -> Option<RunBlock> {
-        let block = list.elements().first()?;
-        if !block.is_wholly_known() {
-            return None;
-        }
-        Some(RunBlock {
-            manual_confirm: block.attr("manual_confirm").as_bool().unwrap_or(false),
-            message: block
-                .attr("message")
-                .as_str()
-                .filter(|m| !m.is_empty())
-                .map(str::to_string),
-            retry: block.attr("retry").as_bool().unwrap_or(DEFAULT_RETRY),
-            retry_attempts: block
-                .attr("retry_attempts")
-                .as_i64()
-                .unwrap_or(DEFAULT_RETRY_ATTEMPTS),
-            retry_backoff_min: block
-                .attr("retry_backoff_min")
-                .as_i64()
-                .unwrap_or(DEFAULT_RETRY_BACKOFF_MIN),
-            retry_backoff_max: block
-                .attr("retry_backoff_max")
-                .as_i64()
-                .unwrap_or(DEFAULT_RETRY_BACKOFF_MAX),
-            wait_for_run: block
-                .attr("wait_for_run")
-                .as_bool()
-                .unwrap_or(DEFAULT_WAIT_FOR_RUN),
-        })
-    }
-}
-
-impl RunBlock {
-    /// The settings [`run_lifecycle::drive`](crate::provider::run_lifecycle::drive) works with:
-    /// backoff in seconds, as documented (validation already refused negative numbers).
-    pub(crate) fn to_settings(&self) -> crate::provider::run_lifecycle::RunSettings {
-        let non_negative = |n: i64| u64::try_from(n).unwrap_or(0);
-        crate::provider::run_lifecycle::RunSettings {
-            manual_confirm: self.manual_confirm,
-            message: self.message.clone(),
-            retry: self.retry,
-            retry_attempts: u32::try_from(non_negative(self.retry_attempts)).unwrap_or(u32::MAX),
-            retry_backoff_min: Duration::from_secs(non_negative(self.retry_backoff_min)),
-            retry_backoff_max: Duration::from_secs(non_negative(self.retry_backoff_max)),
-            wait_for_run: self.wait_for_run,
-        }
-    }
-}
-
-/// The `timeouts` block, parsed. None means wait without limit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Timeouts {
-    pub create: Option<Duration>,
-    pub delete: Option<Duration>,
-}
-
-impl Timeouts {
-    /// The deadline for the apply run, counted from now.
-    pub(crate) fn create_deadline(&self) -> Option<tokio::time::Instant> {
-        self.create.map(|d| tokio::time::Instant::now() + d)
-    }
-
-    /// The deadline for the destroy run, counted from now.
-    pub(crate) fn delete_deadline(&self) -> Option<tokio::time::Instant> {
-        self.delete.map(|d| tokio::time::Instant::now() + d)
-    }
-
-    pub(crate) fn from_value(v: &Value) -> Timeouts {
-        let read = |name: &str| v.attr(name).as_str().and_then(|s| parse_duration(s).ok());
-        Timeouts {
-            create: read("create"),
-            delete: read("delete"),
-        }
-    }
-}
-
-/// The whole resource, typed; built from planned state or prior state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WorkspaceRun {
-    pub id: Option<String>,
-    pub workspace_id: String,
-    pub apply: Option<RunBlock>,
-    pub destroy: Option<RunBlock>,
-    pub timeouts: Timeouts,
-}
-
-impl WorkspaceRun {
-    pub(crate) fn from_value(v: &Value) -> WorkspaceRun {
-        WorkspaceRun {
-            id: v.attr("id").as_str().map(str::to_string),
-            workspace_id: v
-                .attr("workspace_id")
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            apply: RunBlock::from_block_list(v.attr("apply")),
-            destroy: RunBlock::from_block_list(v.attr("destroy")),
-            timeouts: Timeouts::from_value(v.attr("timeouts")),
-        }
-    }
-}
-
-/// Returns `state` with `id` set: what create returns on success, and with an error on failure
-/// (Terraform then keeps the run ID and taints the instance).
-pub(crate) fn with_id(state: &Value, id: &str) -> Value {
-    let mut state = state.clone();
-    state.set_attr("id", Value::string(id));
-    state
-}
+// ------------------------------------------------------------------ checks and upgrade
 
 /// Checks that need more than one attribute: backoff bounds in each block.
 pub(crate) fn validate_run_config(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    let defaults = RunBlockModel::defaults();
     for phase in ["apply", "destroy"] {
         for (i, block) in config.attr(phase).elements().iter().enumerate() {
-            let (min, max) = (
-                block.attr("retry_backoff_min"),
-                block.attr("retry_backoff_max"),
-            );
-            if min.is_unknown() || max.is_unknown() {
+            // Bounds not known yet are judged once they are.
+            if block.attr("retry_backoff_min").is_unknown()
+                || block.attr("retry_backoff_max").is_unknown()
+            {
                 continue;
             }
-            let min = min.as_i64().unwrap_or(DEFAULT_RETRY_BACKOFF_MIN);
-            let max = max.as_i64().unwrap_or(DEFAULT_RETRY_BACKOFF_MAX);
+            let settings = RunBlockModel::with_defaults(block);
+            let min = settings.retry_backoff_min.unwrap_or_default();
+            let max = settings.retry_backoff_max.unwrap_or_default();
             if min >= 0 && max >= 0 && min > max {
                 diags.attribute_error(
                     AttributePath::root(phase).index(i).attr("retry_backoff_min"),
                     "Invalid retry backoff",
                     format!(
                         "{phase}.retry_backoff_min ({min}) must not be greater than {phase}.retry_backoff_max ({max}); \
-                         when a value is not set its default applies (min 1, max 30)."
+                         when a value is not set its default applies (min {}, max {}).",
+                        defaults.retry_backoff_min.unwrap_or_default(),
+                        defaults.retry_backoff_max.unwrap_or_default(),
                     ),
                 );
             }
@@ -317,99 +195,17 @@ pub(crate) fn upgrade_run_state(mut state: Value) -> Value {
     state
 }
 
-/// The resource as the plugin layer sees it.
-pub(crate) struct WorkspaceRunResource {
-    client: SharedClient,
-    /// The runs this process created or adopted, shared by all instances.
-    claims: ownership::Claims,
-    /// One poller for all instances, so one request can report many runs.
-    poller: poller::ProcessPoller,
-}
-
-impl WorkspaceRunResource {
-    pub(crate) fn new(client: SharedClient) -> Self {
-        WorkspaceRunResource {
-            client,
-            claims: ownership::Claims::default(),
-            poller: poller::ProcessPoller::default(),
-        }
-    }
-}
-
-#[async_trait]
-impl Resource for WorkspaceRunResource {
-    fn type_name(&self) -> &str {
-        TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
-    }
-
-    fn validate_config(&self, config: &Value) -> Diagnostics {
-        validate_run_config(config)
-    }
-
-    fn upgrade_state(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
-        if version > SCHEMA_VERSION {
-            return Err(Diagnostics::from_error(
-                "State from a newer provider",
-                format!(
-                    "This state has schema version {version}; this provider understands up to {SCHEMA_VERSION}. Use a newer provider."
-                ),
-            ));
-        }
-        Ok(upgrade_run_state(state))
-    }
-
-    fn modify_plan(
-        &self,
-        request: &PlanRequest<'_>,
-        plan: &mut GenericPlan,
-        diagnostics: &mut Diagnostics,
-    ) {
-        // The first of the two calls of a replacement: the prior instance goes first.
-        if !request.prior_state.is_null() && !plan.requires_replace.is_empty() {
-            plan_warnings::warn_destroy_run(
-                request.prior_state,
-                plan_warnings::Change::Replacement,
-                diagnostics,
-            );
-        }
-    }
-
-    fn plan_destroy(&self, prior_state: &Value, diagnostics: &mut Diagnostics) {
-        plan_warnings::warn_destroy_run(prior_state, plan_warnings::Change::Removal, diagnostics);
-    }
-
-    async fn read(&self, request: ReadRequest) -> ReadResponse {
-        remote::read(&self.client, request).await
-    }
-
-    async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        remote::create(&self.client, &self.claims, &self.poller, request).await
-    }
-
-    async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        remote::delete(&self.client, &self.claims, &self.poller, request).await
-    }
-
-    async fn import(&self, request: ImportRequest) -> ImportResponse {
-        remote::import(&self.client, request).await
-    }
-}
-
-// ------------------------------------------------------------------ remote lifecycle
-//
-// In workspace_run/remote.rs (create, delete, read, import) over workspace_run/run_api.rs (the
-// lifecycle's RunApi on the TFE client). Update needs nothing remote (the trait's default stores
-// the plan), as in the official resource.
+mod lifecycle;
+mod messages;
+mod model;
+mod operations;
 mod ownership;
 mod plan_warnings;
 mod poller;
-mod remote;
-mod run_api;
 mod run_logs;
+mod tfe_runs;
+
+pub(crate) use operations::WorkspaceRunResource;
 
 #[cfg(test)]
 mod tests {
@@ -582,11 +378,14 @@ mod tests {
             upgraded.attr("apply").elements()[0].attr("message"),
             &Value::string("")
         );
-        let run = WorkspaceRun::from_value(&upgraded);
+        let run = model::WorkspaceRunModel::with_defaults(&upgraded);
         assert_eq!(run.id.as_deref(), Some("run-abc"));
-        let settings = run.apply.unwrap().to_settings();
+        let settings = run.apply_settings().unwrap();
         assert_eq!(settings.retry_attempts, 3);
-        assert_eq!(settings.retry_backoff_max, Duration::from_secs(30));
-        assert_eq!(run.destroy, None);
+        assert_eq!(
+            settings.retry_backoff_max,
+            std::time::Duration::from_secs(30)
+        );
+        assert_eq!(run.destroy_settings(), None);
     }
 }

@@ -1,4 +1,4 @@
-//! The life of one `tfe_workspace_run` run, as a state machine read top to bottom.
+//! The engine of `tfe_workspace_run`: the life of one run, as a state machine read top to bottom.
 //!
 //! Queue a run, then on every poll look at what the API says *now* and decide what to do next:
 //! keep waiting, confirm, wait for a human, succeed, retry with a new run, or fail. The decision
@@ -20,9 +20,11 @@ use tfe_client::RunStatus;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::messages;
+
 /// Which of the two runs the resource manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
+pub(super) enum Operation {
     /// Queued when the resource is created (`apply` block).
     Apply,
     /// Queued when the resource is destroyed (`destroy` block).
@@ -30,7 +32,7 @@ pub(crate) enum Operation {
 }
 
 impl Operation {
-    pub(crate) fn is_destroy(self) -> bool {
+    pub(super) fn is_destroy(self) -> bool {
         self == Operation::Destroy
     }
 }
@@ -46,7 +48,7 @@ impl fmt::Display for Operation {
 
 /// The settings of an `apply` or `destroy` block, in the units the documentation gives.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RunSettings {
+pub(super) struct RunSettings {
     pub manual_confirm: bool,
     pub message: Option<String>,
     pub retry: bool,
@@ -60,14 +62,14 @@ pub(crate) struct RunSettings {
 impl RunSettings {
     /// The run's `auto-apply`: only a fire-and-forget run is left to apply itself; when we wait,
     /// we confirm it ourselves (or leave it to a human).
-    pub(crate) fn auto_apply(&self) -> bool {
+    pub(super) fn auto_apply(&self) -> bool {
         !self.wait_for_run && !self.manual_confirm
     }
 }
 
 /// What one poll saw of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RunView {
+pub(super) struct RunView {
     pub id: String,
     /// The API's status, e.g. `planning`; one this code does not know keeps its text.
     pub status: RunStatus,
@@ -77,7 +79,7 @@ pub(crate) struct RunView {
 
 /// Why the loop is waiting for a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HumanStep {
+pub(super) enum HumanStep {
     /// `manual_confirm = true`: someone confirms or discards the plan.
     ConfirmOrDiscard,
     /// A soft-mandatory policy failed: someone overrides or discards, whatever `manual_confirm` says.
@@ -86,7 +88,7 @@ pub(crate) enum HumanStep {
 
 /// How a run ended well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Success {
+pub(super) enum Success {
     Applied,
     /// `planned_and_finished`: the plan had nothing to apply.
     NoChanges,
@@ -94,7 +96,7 @@ pub(crate) enum Success {
 
 /// What to do after one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decision {
+pub(super) enum Decision {
     KeepWaiting,
     Confirm,
     WaitForHuman(HumanStep),
@@ -109,7 +111,7 @@ pub(crate) enum Decision {
 
 /// The decision table: what the run's status and actions, right now, call for. The match names every
 /// status the client knows, so a status added to [`RunStatus`] does not compile until it is placed here.
-pub(crate) fn decide(run: &RunView, settings: &RunSettings) -> Decision {
+pub(super) fn decide(run: &RunView, settings: &RunSettings) -> Decision {
     match &run.status {
         // The run is moving by itself.
         RunStatus::Pending
@@ -163,7 +165,7 @@ pub(crate) fn decide(run: &RunView, settings: &RunSettings) -> Decision {
 
 /// What to do about an errored run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ErrorDecision {
+pub(super) enum ErrorDecision {
     /// Queue a new run after this pause.
     RetryAfter(Duration),
     Fail,
@@ -171,7 +173,7 @@ pub(crate) enum ErrorDecision {
 
 /// An errored run is retried while `retry` is on and attempts remain, except after a hard policy
 /// failure, which a new run would only repeat. `retries_done` counts new runs already queued.
-pub(crate) fn after_error(
+pub(super) fn after_error(
     settings: &RunSettings,
     retries_done: u32,
     hard_policy_failure: bool,
@@ -184,7 +186,7 @@ pub(crate) fn after_error(
 
 /// Exponential backoff in seconds before retry number `retry` (1-based): `min * 2^(retry-1)`, capped
 /// at `max`, with jitter that never goes below `min` nor above the capped value.
-pub(crate) fn retry_backoff(settings: &RunSettings, retry: u32, rng: &mut impl Rng) -> Duration {
+pub(super) fn retry_backoff(settings: &RunSettings, retry: u32, rng: &mut impl Rng) -> Duration {
     let min = settings.retry_backoff_min;
     let max = settings.retry_backoff_max.max(min);
     let doubled = min.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
@@ -198,14 +200,14 @@ pub(crate) fn retry_backoff(settings: &RunSettings, retry: u32, rng: &mut impl R
 
 /// Pause before poll number `poll` (0-based) of one wait: quick at first, so short phases are seen
 /// at once, then every 3 s, so any change is noticed within 3 s with one request per poll.
-pub(crate) fn poll_interval(poll: u32) -> Duration {
+pub(super) fn poll_interval(poll: u32) -> Duration {
     const SCHEDULE_MS: [u64; 2] = [1000, 3000];
     Duration::from_millis(SCHEDULE_MS[(poll as usize).min(SCHEDULE_MS.len() - 1)])
 }
 
 /// How an API call failed, as far as waiting is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ApiFailure {
+pub(super) enum ApiFailure {
     /// 401, 403, 404 and other answers that asking again will not change.
     Fatal(String),
     /// 429, 5xx and transport errors: ask again, after `retry_after` when the server said so.
@@ -232,7 +234,7 @@ impl fmt::Display for ApiFailure {
 }
 
 /// The few API calls the lifecycle needs; implemented over the TFE client, and by fakes in tests.
-pub(crate) trait RunApi: Send + Sync {
+pub(super) trait RunApi: Send + Sync {
     fn create_run(
         &self,
         operation: Operation,
@@ -260,19 +262,19 @@ pub(crate) trait RunApi: Send + Sync {
 }
 
 /// How long polls may keep failing with transient errors before the wait gives up.
-pub(crate) const TRANSIENT_ERROR_BUDGET: Duration = Duration::from_secs(300);
+pub(super) const TRANSIENT_ERROR_BUDGET: Duration = Duration::from_secs(300);
 
 /// Why a wait did not end in success. `run_id` is the last run created, if any, so the caller can
 /// keep it in state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RunFailure {
+pub(super) struct RunFailure {
     pub run_id: Option<String>,
     pub reason: FailureReason,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FailureReason {
+pub(super) enum FailureReason {
     /// The run could not be queued at all.
     NotQueued,
     /// The run could not be queued because the workspace has no configuration version.
@@ -295,7 +297,7 @@ impl fmt::Display for RunFailure {
 
 /// How a wait ended well.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RunOutcome {
+pub(super) struct RunOutcome {
     pub run_id: String,
     /// `None` when the run was queued without waiting (`wait_for_run = false`).
     pub success: Option<Success>,
@@ -308,7 +310,7 @@ pub(crate) struct RunOutcome {
 /// instead of queuing a second run beside it. Returns when the run succeeded, failed for good,
 /// Terraform asked to stop (`stop`), or `deadline` passed. The remote run is never canceled
 /// here: stopping only stops waiting.
-pub(crate) async fn drive(
+pub(super) async fn drive(
     api: &impl RunApi,
     operation: Operation,
     settings: &RunSettings,
@@ -344,7 +346,7 @@ pub(crate) async fn drive(
                             }
                             _ => FailureReason::NotQueued,
                         },
-                        message: format!("could not queue the {operation} run: {failure}"),
+                        message: messages::not_queued(operation, &failure),
                     })?;
                 tracing::info!(run_id = %run.id, url = %api.run_url(&run.id), "queued {operation} run");
                 run
@@ -386,17 +388,17 @@ pub(crate) async fn drive(
                             .map_err(|ended| ended.into_failure(api, Some(&run_id), "errored"))?;
                     }
                     ErrorDecision::Fail => {
-                        let why = if hard {
-                            "a hard-mandatory policy failed (not retried)".to_string()
-                        } else if settings.retry && settings.retry_attempts > 0 {
-                            format!("it errored after {retries_done} retries")
-                        } else {
-                            "it errored (retries are off)".to_string()
-                        };
+                        let why = messages::errored_why(
+                            hard,
+                            settings.retry && settings.retry_attempts > 0,
+                            retries_done,
+                        );
                         return Err(RunFailure {
-                            message: format!(
-                                "{operation} run {run_id} ended in status \"errored\": {why}. See {}",
-                                api.run_url(&run_id)
+                            message: messages::errored(
+                                operation,
+                                &run_id,
+                                &why,
+                                &api.run_url(&run_id),
                             ),
                             run_id: Some(run_id),
                             reason: FailureReason::RunEnded {
@@ -413,7 +415,7 @@ pub(crate) async fn drive(
 /// How long a create that was under way when Terraform asked to stop (or the deadline passed)
 /// may still take: the request may already be with the server, and a run it made must be
 /// reported so it is kept in state.
-pub(crate) const CREATE_GRACE: Duration = Duration::from_millis(800);
+pub(super) const CREATE_GRACE: Duration = Duration::from_millis(800);
 
 /// Creates a run unless stopped first; on a stop, the create in flight gets [`CREATE_GRACE`] to
 /// answer. `Err` is the stop (naming the new run, or else `last_run`); `Ok` is the API's answer.
@@ -461,12 +463,7 @@ async fn await_run(
             Decision::Errored => return Ok(Waited::Errored(run.id)),
             Decision::Fail => {
                 return Err(RunFailure {
-                    message: format!(
-                        "run {} ended in status \"{}\" and was not applied. See {}",
-                        run.id,
-                        run.status,
-                        api.run_url(&run.id)
-                    ),
+                    message: messages::ended_unapplied(&run.id, &run.status, &api.run_url(&run.id)),
                     reason: FailureReason::RunEnded {
                         status: run.status.to_string(),
                     },
@@ -527,10 +524,7 @@ async fn await_run(
                         return Err(api_failure(
                             api,
                             &run,
-                            format!(
-                                "the API kept failing for {} s; last error: {message}",
-                                TRANSIENT_ERROR_BUDGET.as_secs()
-                            ),
+                            messages::kept_failing(TRANSIENT_ERROR_BUDGET, &message),
                         ));
                     }
                     tracing::warn!(run_id = %run.id, "reading the run failed, will retry: {message}");
@@ -543,12 +537,7 @@ async fn await_run(
 
 fn api_failure(api: &impl RunApi, run: &RunView, message: String) -> RunFailure {
     RunFailure {
-        message: format!(
-            "waiting for run {} (last seen in status \"{}\") failed: {message}. See {}",
-            run.id,
-            run.status,
-            api.run_url(&run.id)
-        ),
+        message: messages::wait_failed(&run.id, &run.status, &message, &api.run_url(&run.id)),
         run_id: Some(run.id.clone()),
         reason: FailureReason::Api,
     }
@@ -603,7 +592,7 @@ impl Progress {
 
 /// Why a guarded wait ended early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ended {
+pub(super) enum Ended {
     Stopped,
     TimedOut,
 }
@@ -611,21 +600,12 @@ pub(crate) enum Ended {
 impl Ended {
     fn into_failure(self, api: &impl RunApi, run_id: Option<&str>, status: &str) -> RunFailure {
         let (reason, why) = match self {
-            Ended::Stopped => (
-                FailureReason::Interrupted,
-                "Terraform asked the provider to stop",
-            ),
-            Ended::TimedOut => (FailureReason::TimedOut, "the timeout passed"),
+            Ended::Stopped => (FailureReason::Interrupted, messages::STOP_REQUESTED),
+            Ended::TimedOut => (FailureReason::TimedOut, messages::TIMEOUT_PASSED),
         };
         let message = match run_id {
-            Some(id) => format!(
-                "stopped waiting for run {id} (last seen in status \"{status}\") because {why}; the run itself was left as it is. See {}",
-                api.run_url(id)
-            ),
-            None => format!(
-                "stopped before the run was known to be queued because {why}; if the request reached the \
-                 server, the run is in the workspace's run list"
-            ),
+            Some(id) => messages::stopped_waiting(id, status, why, &api.run_url(id)),
+            None => messages::stopped_before_queued(why),
         };
         RunFailure {
             run_id: run_id.map(str::to_owned),
@@ -636,7 +616,7 @@ impl Ended {
 }
 
 /// Run `work` unless Terraform asks to stop or the deadline passes first; dropping `work` aborts it.
-pub(crate) async fn guarded<T>(
+pub(super) async fn guarded<T>(
     stop: &CancellationToken,
     deadline: Option<Instant>,
     work: impl Future<Output = T>,

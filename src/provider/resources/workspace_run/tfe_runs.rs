@@ -1,22 +1,22 @@
-//! [`RunApi`] over the TFE client, for one workspace: what each API error means for waiting,
-//! the messages the provider records on the runs it queues and confirms, and how it tells its own
-//! runs from everyone else's (see [`ownership`](super::ownership)).
+//! [`TfeRuns`]: the lifecycle's [`RunApi`] over the TFE client, for one workspace: what each API error
+//! means for waiting, how a create whose answer was lost is found (or safely sent again) and its late
+//! copies stopped, and how the provider tells its own runs from everyone else's (see
+//! [`ownership`](super::ownership)); and [`settle_instance_run`], where the run of an instance that goes
+//! stands.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::lifecycle::{self, ApiFailure, Operation, RunApi, RunSettings, RunView};
+use super::messages;
 use super::ownership::{Claims, RunTag};
 use super::poller::{History, Poller};
 use crate::provider::api_errors::explain;
-use crate::provider::run_lifecycle::{self, ApiFailure, Operation, RunApi, RunSettings, RunView};
 use tfe_client::{
     CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
 };
-
-/// Who queued or confirmed a run, as recorded on the run.
-const ACTOR: &str = "terraform-provider-tfe (tfe_workspace_run)";
 
 /// How often a create whose answer was lost is sent, at most: each send after the first is made only
 /// once the workspace's runs showed that the server made none, so a few more sends cost no duplicate
@@ -40,24 +40,19 @@ const RECENT_RUNS: PageRequest = PageRequest {
     size: 100,
 };
 
+/// Today's date in UTC, as `2024-05-31`, for the messages recorded on runs.
 fn today() -> String {
-    let date = time::OffsetDateTime::now_utc().date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    const DATE: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+    time::OffsetDateTime::now_utc()
+        .format(DATE)
+        .unwrap_or_default()
 }
 
 /// The message sent when the block sets none (the official provider documents a default but
 /// sends nothing). The run's tag is appended to it, as to a message the block sets.
-pub(crate) fn default_message(operation: Operation) -> String {
-    format!("{operation} run queued by {ACTOR} on {}", today())
-}
-
-fn confirm_comment() -> String {
-    format!("Run confirmed by {ACTOR} on {}", today())
+fn default_message(operation: Operation) -> String {
+    messages::default_run_message(operation, &today())
 }
 
 /// One workspace's runs, through the shared client.
@@ -177,13 +172,9 @@ impl TfeRuns<'_> {
                     .filter(|run| created_at(run).is_none_or(|at| at >= since))
                     .map(|run| format!("{} ({})", run.id, run.status()))
                     .collect();
-                if ids.is_empty() {
-                    "no unfinished run was created since the request was sent".to_string()
-                } else {
-                    format!("candidate runs: {}", ids.join(", "))
-                }
+                messages::candidates(&ids)
             }
-            Err(e) => format!("its runs could not be listed either: {e}"),
+            Err(e) => messages::candidates_unknown(e),
         }
     }
 
@@ -219,10 +210,9 @@ impl TfeRuns<'_> {
             .workspace_runs(&self.workspace_id, RECENT_RUNS)
             .await
             .map_err(|e| {
-                ApiFailure::Fatal(format!(
-                    "could not check workspace {} for a run left unfinished by an earlier apply: {}",
-                    self.workspace_id,
-                    explain(&e)
+                ApiFailure::Fatal(messages::left_behind_unknown(
+                    &self.workspace_id,
+                    &explain(&e),
                 ))
             })?;
         // Oldest first: the one furthest along in the queue.
@@ -243,8 +233,7 @@ impl TfeRuns<'_> {
             .filter(|r| r.id != kept && !r.status().is_final())
         {
             let actions = &copy.attributes.actions;
-            let comment =
-                Some("Discarded by tfe_workspace_run: a copy of a create that was sent twice");
+            let comment = Some(messages::DISCARD_COPY);
             let result = if actions.is_discardable {
                 self.client.discard_run(&copy.id, comment).await
             } else if actions.is_cancelable {
@@ -275,7 +264,7 @@ pub(super) async fn settle_instance_run(
 ) -> Result<InstanceRun, TfeError> {
     let run = match client.run(run_id).await {
         Ok(run) => run,
-        Err(TfeError::NotFound { .. }) => return Ok(InstanceRun::Gone),
+        Err(e) if e.is_not_found() => return Ok(InstanceRun::Gone),
         Err(e) => return Err(e),
     };
     // It is this instance's: no other resource may take it for a leftover of its own.
@@ -291,7 +280,7 @@ pub(super) async fn settle_instance_run(
     if !run.attributes.actions.is_discardable {
         return Ok(InstanceRun::Running { status });
     }
-    let comment = Some("Discarded by tfe_workspace_run: the apply it belongs to never succeeded");
+    let comment = Some(messages::DISCARD_UNAPPLIED);
     match client.discard_run(run_id, comment).await {
         Ok(()) => Ok(InstanceRun::Discarded { status }),
         // It moved on between the read and the discard: say where it went.
@@ -417,21 +406,21 @@ impl RunApi for TfeRuns<'_> {
                     tag.reference
                 ),
                 Lookup::Absent => {
-                    return Err(ApiFailure::Fatal(format!(
-                        "the outcome of creating the run is unknown: {sends} sends failed, the last with: {lost}; \
-                         no run in workspace {} carries this create's reference {} ({})",
-                        self.workspace_id,
-                        tag.reference,
-                        self.candidates(sent_at).await
+                    return Err(ApiFailure::Fatal(messages::create_lost(
+                        sends,
+                        &lost,
+                        &self.workspace_id,
+                        &tag.reference,
+                        &self.candidates(sent_at).await,
                     )));
                 }
                 Lookup::Unknown(read_error) => {
-                    return Err(ApiFailure::Fatal(format!(
-                        "the outcome of creating the run is unknown: {lost}; and the workspace's runs could not be \
-                         read to find it ({read_error}). Look in workspace {} for a run whose message ends in \
-                         {tag} before applying again ({})",
-                        self.workspace_id,
-                        self.candidates(sent_at).await
+                    return Err(ApiFailure::Fatal(messages::create_unknown(
+                        &lost,
+                        &read_error,
+                        &self.workspace_id,
+                        &tag,
+                        &self.candidates(sent_at).await,
                     )));
                 }
             }
@@ -442,7 +431,7 @@ impl RunApi for TfeRuns<'_> {
         match self.poller {
             // The poller waits for the right moment itself.
             Some(_) => Duration::ZERO,
-            None => run_lifecycle::poll_interval(poll),
+            None => lifecycle::poll_interval(poll),
         }
     }
 
@@ -457,7 +446,7 @@ impl RunApi for TfeRuns<'_> {
     async fn confirm_run(&self, run_id: &str) -> Result<(), ApiFailure> {
         // A 5xx on an action comes back as OutcomeUnknown: transient, i.e. "poll again".
         self.client
-            .apply_run(run_id, Some(&confirm_comment()))
+            .apply_run(run_id, Some(&messages::confirm_comment(&today())))
             .await
             .map_err(to_api_failure)?;
         if let Some((poller, _)) = self.poller {
