@@ -250,7 +250,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// A run's status (tfe-api.md section 3).
+    /// A run's status, as the API documents them
+    /// (<https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>).
     RunStatus {
         /// Created; waiting for the workspace's queue or lock.
         Pending = "pending",

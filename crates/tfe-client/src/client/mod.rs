@@ -8,8 +8,7 @@ mod logs;
 mod oauth_clients;
 mod oauth_tokens;
 mod organizations;
-mod organizations_extra;
-mod run_children;
+mod run_phases;
 mod runs;
 #[cfg(test)]
 mod tests;
@@ -31,8 +30,8 @@ use url::Url;
 use super::error::{Readable, TfeError};
 use super::limiter::{RateLimiter, shared_limiter};
 use super::models::*;
+use super::response::{self, MAX_BODY_BYTES};
 use super::tls;
-use super::untrusted::{self, MAX_BODY_BYTES};
 
 use super::requests::*;
 use envelope::*;
@@ -212,9 +211,9 @@ impl TfeClient {
             })
             .await?;
         let server = ServerInfo {
-            rate_limit: untrusted::rate_limit(&response.headers),
-            api_version: untrusted::header_text(&response.headers, "tfp-api-version"),
-            app_name: untrusted::header_text(&response.headers, "tfp-appname"),
+            rate_limit: response::rate_limit(&response.headers),
+            api_version: response::header_text(&response.headers, "tfp-api-version"),
+            app_name: response::header_text(&response.headers, "tfp-appname"),
         };
         if let Some(limit) = server.rate_limit {
             wire.limiter.configure_from_limit(limit);
