@@ -11,35 +11,20 @@
 //! Needs root, iproute2 (`ip`, `tc`), the kernel's netem qdisc for the netem test and `nft` for the reset
 //! test: a missing one fails that test with a message saying what is missing.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::emulator::{EmulatorOptions, TestEmulator};
-use common::netns::Netns;
-use common::runs::{
+use test_support::emulator::{EmulatorOptions, TestEmulator};
+use test_support::netns::Netns;
+use test_support::runs::{
     RETRY_LOG, apply_problems, destroy_problems, log_lines_with, request_figures, terraform_within,
     workspace_run_instances,
 };
-use common::terraform::{DevOverrides, TerraformCli, all_clis, current_terraform, workdir_with};
-
-const APPLY: &[&str] = &[
-    "apply",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-];
-const DESTROY: &[&str] = &[
-    "destroy",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-];
+use test_support::terraform::{
+    APPLY, DESTROY, DevOverrides, TerraformCli, all_clis, current_terraform, workdir_with,
+};
 
 /// Apply plus destroy for one CLI must finish within this, faults included.
 const PER_CLI_BOUND: Duration = Duration::from_secs(230);
