@@ -10,6 +10,9 @@
 //!
 //! Only the current Terraform CLI (on PATH) is used here: the load is the provider's, and running it twice
 //! with 1.0.3 as well would double the time on the two shared cores without exercising anything new.
+//!
+//! Its own test binary, not a module of `tests/e2e/`: its tests hold a process-wide lock so that they run one
+//! at a time, and their bounds assume the machine is not also running the other end-to-end tests.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

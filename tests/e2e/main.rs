@@ -7,8 +7,9 @@
 //! A new end-to-end test goes here: a file in `tests/e2e/` and a `mod` line below, with a comment saying
 //! what it proves. A test that changes process-wide state (the environment, the current directory, a
 //! signal handler) or that needs the machine to itself for its timing is a file of its own at `tests/`
-//! instead, as `e2e_load.rs` and `e2e_network_faults.rs` are. Tests of the client against the emulator go
-//! to `crates/tfe-client/tests/`, of the emulator itself to `crates/tfe-emulator/tests/`.
+//! instead, as `e2e_load.rs` and `e2e_network_faults.rs` are (`plugin_handshake.rs` bounds process exit
+//! times and `make stress` runs it alone; `fuzz_corpora.rs` is not end to end). Tests of the client against
+//! the emulator go to `crates/tfe-client/tests/`, of the emulator itself to `crates/tfe-emulator/tests/`.
 
 // The registry pages in docs/ match the served schemas; the examples validate with both CLIs.
 mod docs_pages;
