@@ -1,3 +1,7 @@
+//! The lifecycle offline: the decision table row by row, retry and poll timing, and `drive` on a paused
+//! clock against a fake API whose runs follow scripted statuses (so every path, stop and timeout included,
+//! runs in milliseconds without a server).
+
 use std::sync::Mutex;
 
 use rand::SeedableRng;
