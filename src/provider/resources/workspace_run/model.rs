@@ -48,13 +48,8 @@ impl RunBlockModel {
     /// Reads one block instance, its unset attributes taking the schema's defaults.
     pub(super) fn with_defaults(block: &Value) -> RunBlockModel {
         let mut block = block.clone();
-        fill_defaults(&mut block, &super::run_settings_block(""));
+        fill_defaults(&mut block, &super::schema::run_settings_block(""));
         RunBlockModel::from_value(&block)
-    }
-
-    /// The block's defaults, as its schema declares them.
-    pub(super) fn defaults() -> RunBlockModel {
-        RunBlockModel::with_defaults(&Value::Object(Default::default()))
     }
 
     /// The settings [`lifecycle::drive`](super::lifecycle::drive) works with: backoff in seconds, as
@@ -130,13 +125,14 @@ impl WorkspaceRunModel {
 
 #[cfg(test)]
 mod tests {
+    use super::super::schema;
     use super::*;
     use tfplugin::Schema;
     use tfplugin::model::undeclared_attributes;
 
     #[test]
     fn the_models_name_only_what_the_schema_declares() {
-        let schema = super::super::schema();
+        let schema = schema::schema();
         assert!(undeclared_attributes::<WorkspaceRunModel>(&schema).is_empty());
         let nested = |name: &str| Schema {
             version: 0,
@@ -166,5 +162,27 @@ mod tests {
         assert_eq!(settings.retry_backoff_min, Duration::from_secs(2));
         assert_eq!(settings.retry_backoff_max, Duration::from_secs(30));
         assert!(settings.wait_for_run);
+    }
+
+    #[test]
+    fn official_state_upgrades_and_reads_without_diff() {
+        // As written by an official release from before `message` existed.
+        let json = br#"{"id":"run-abc","workspace_id":"ws-1","apply":[{"manual_confirm":false,"retry":true,"retry_attempts":3,"retry_backoff_min":1,"retry_backoff_max":30,"wait_for_run":true}],"destroy":[]}"#;
+        let state = tfplugin::codec::decode_json(json, &schema::schema().value_type()).unwrap();
+        let upgraded = schema::upgrade_run_state(state);
+        assert_eq!(upgraded.attr("timeouts"), &Value::Null);
+        assert_eq!(
+            upgraded.attr("apply").elements()[0].attr("message"),
+            &Value::string("")
+        );
+        let run = WorkspaceRunModel::with_defaults(&upgraded);
+        assert_eq!(run.id.as_deref(), Some("run-abc"));
+        let settings = run.apply_settings().unwrap();
+        assert_eq!(settings.retry_attempts, 3);
+        assert_eq!(
+            settings.retry_backoff_max,
+            std::time::Duration::from_secs(30)
+        );
+        assert_eq!(run.destroy_settings(), None);
     }
 }

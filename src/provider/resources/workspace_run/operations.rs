@@ -2,7 +2,7 @@
 //! and delete the destroy run: both [`start`](WorkspaceRunResource::start) (the workspace, its runs, a run
 //! left behind to adopt) and then [`lifecycle::drive`] over a [`TfeRuns`]; read checks that the run still
 //! exists; import fills the state from a run ID. Update needs nothing remote (the trait's default stores
-//! the plan), as in the official resource. The schema hooks call the functions of `mod.rs`.
+//! the plan), as in the official resource. The schema hooks call the functions of `schema.rs`.
 
 use std::future::Future;
 
@@ -16,7 +16,7 @@ use super::model::WorkspaceRunModel;
 use super::ownership::Claims;
 use super::poller::{History, ProcessPoller};
 use super::tfe_runs::{InstanceRun, TfeRuns, settle_instance_run};
-use super::{messages, plan_warnings, run_logs};
+use super::{messages, plan_warnings, run_logs, schema};
 use crate::provider::api_errors::explain;
 use crate::provider::client::SharedClient;
 use tfe_client::{PageRequest, Run, TfeClient, Workspace};
@@ -49,19 +49,19 @@ impl WorkspaceRunResource {
 #[async_trait]
 impl Resource for WorkspaceRunResource {
     fn type_name(&self) -> &str {
-        super::TYPE_NAME
+        schema::TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
-        super::schema()
+        schema::schema()
     }
 
     fn validate_config(&self, config: &Value) -> Diagnostics {
-        super::validate_run_config(config)
+        schema::validate_run_config(config)
     }
 
     fn upgrade_state(&self, _version: i64, state: Value) -> Result<Value, Diagnostics> {
-        Ok(super::upgrade_run_state(state))
+        Ok(schema::upgrade_run_state(state))
     }
 
     fn modify_plan(
