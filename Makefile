@@ -68,7 +68,7 @@ NET_TOOLS := nft:nftables ethtool:ethtool
 check-net-tools:
 	@$(call apt_require,$(NET_TOOLS))
 
-## browser-tools: for the web page's end-to-end test (tests/e2e_web_page.rs): Debian's chromium and node (apt, as
+## browser-tools: for the web page's end-to-end test (tests/e2e/web_page.rs): Debian's chromium and node (apt, as
 ## root like check-net-tools) and playwright-core, pinned, from npm into .tools/node (no browser download: the
 ## test launches /usr/bin/chromium).
 PLAYWRIGHT_CORE_VERSION := 1.65.1

@@ -1,7 +1,7 @@
 //! The TFE API v2 client and wire types: knows nothing about Terraform.
 //!
 //! [`models`] (the JSON:API wire types) and [`error`] build without features; the HTTP client ([`client`],
-//! [`limiter`], [`untrusted`], the parsers of its answers) needs the default `http` feature.
+//! [`limiter`], [`response`], the parsers of its answers) needs the default `http` feature.
 
 #[cfg(feature = "http")]
 pub mod client;
@@ -11,9 +11,9 @@ pub mod limiter;
 pub mod models;
 pub mod requests;
 #[cfg(feature = "http")]
-mod tls;
+pub mod response;
 #[cfg(feature = "http")]
-pub mod untrusted;
+mod tls;
 
 #[cfg(feature = "http")]
 pub use client::{CurrentOutputs, OutputValue};

@@ -250,8 +250,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// A run's status: the run states of the public Runs API reference,
-    /// <https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>.
+    /// A run's status, as the API documents them
+    /// (<https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>).
     RunStatus {
         /// Created; waiting for the workspace's queue or lock.
         Pending = "pending",

@@ -16,7 +16,7 @@ impl TfeClient {
         let raw = self
             .send(Method::GET, path, query, None, Retry::Idempotent)
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+        response::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     /// A create or action: a 2xx answer that cannot be read still means it took effect, so a decode
@@ -30,7 +30,7 @@ impl TfeClient {
         let raw = self
             .send(method.clone(), path, &[], Some(body), Retry::Unsafe)
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str()).map_err(|e| {
+        response::decode_data(&raw.body, self.inner.api_base.as_str()).map_err(|e| {
             TfeError::OutcomeUnknown {
                 request: format!("{method} {}", self.path_of(path)),
                 source: Box::new(e),
@@ -47,7 +47,7 @@ impl TfeClient {
         let raw = self
             .send(Method::PATCH, path, &[], Some(body), Retry::Idempotent)
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+        response::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     pub(super) fn path_of(&self, path: &str) -> String {
@@ -85,7 +85,7 @@ impl TfeClient {
         let raw = self
             .send(Method::GET, path, &query, None, Retry::Idempotent)
             .await?;
-        untrusted::decode_list(&raw.body, self.inner.api_base.as_str(), number)
+        response::decode_list(&raw.body, self.inner.api_base.as_str(), number)
     }
 
     pub(super) async fn all_pages<T: DeserializeOwned>(

@@ -85,7 +85,7 @@ impl Wire {
             })
             .await
             .map_err(|e| fail(e.to_string()))?;
-        untrusted::api_base_from_discovery(url, &response.body).map_err(fail)
+        response::api_base_from_discovery(url, &response.body).map_err(fail)
     }
 
     /// The one retry loop. Every request goes through it: 429s (any method) and, for idempotent requests,
@@ -101,12 +101,8 @@ impl Wire {
             let (mut error, headers) = match self.send_once(&call).await {
                 Ok(raw) => {
                     let status = raw.status.as_u16();
-                    match untrusted::status_error(
-                        status,
-                        &raw.headers,
-                        &raw.body,
-                        SystemTime::now(),
-                    ) {
+                    match response::status_error(status, &raw.headers, &raw.body, SystemTime::now())
+                    {
                         None => return Ok(raw),
                         Some(e) if call.any_status && !may_retry(&e, call.retry) => return Ok(raw),
                         Some(e) => (e, Some(raw.headers)),
@@ -224,7 +220,7 @@ pub(super) fn retry_pause(
     max_server_pause: Duration,
     request: &str,
 ) -> Duration {
-    let asked = headers.and_then(|h| untrusted::server_pause(h, SystemTime::now()));
+    let asked = headers.and_then(|h| response::server_pause(h, SystemTime::now()));
     let honoured = asked.map(|asked| {
         if asked > max_server_pause {
             tracing::warn!(
