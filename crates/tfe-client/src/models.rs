@@ -66,13 +66,6 @@ impl Relationship {
         self.links = Some(serde_json::json!({"related": path.into()}));
         self
     }
-    /// A relationship known only by the link to read it by (`links.related`, no `data`).
-    pub fn link_only(path: impl Into<String>) -> Self {
-        Relationship {
-            data: RelationshipData::Null,
-            links: Some(serde_json::json!({"related": path.into()})),
-        }
-    }
     /// A to-many relationship to the `kind` resources `ids`, in that order.
     pub fn many(kind: &str, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let ids = ids

@@ -53,6 +53,13 @@ impl RelatedIf for Relationship {
     }
 }
 
+/// Adds relationships the reference shows by their link alone (no `data`): `(name, path to read them at)`.
+fn link_only(v: &mut Value, relationships: &[(&str, String)]) {
+    for (name, path) in relationships {
+        v["relationships"][*name] = json!({"links": {"related": path}});
+    }
+}
+
 /// What the organization may use: its `entitlements` knob, everything granted by default.
 fn entitlements(s: &Store, org: &str) -> Entitlements {
     s.org_knobs(org).entitlements.unwrap_or_default()
@@ -72,7 +79,7 @@ pub(crate) fn organization(s: &Store, o: &store::Organization) -> Value {
     let hcp = s.hcp_terraform;
     let settings = &o.settings;
     let path = format!("{API}/organizations/{}", o.name);
-    to_value(resource(
+    let mut v = to_value(resource(
         "organizations",
         &o.name,
         m::OrganizationAttributes {
@@ -133,25 +140,25 @@ pub(crate) fn organization(s: &Store, o: &store::Organization) -> Value {
         vec![
             ("default-agent-pool", Relationship::default()),
             (
-                "oauth-tokens",
-                Relationship::link_only(format!("{path}/oauth-tokens")),
-            ),
-            (
-                "authentication-token",
-                Relationship::link_only(format!("{path}/authentication-token")),
-            ),
-            (
                 "entitlement-set",
                 Relationship::one("entitlement-sets", &o.external_id)
                     .related(format!("{path}/entitlement-set")),
             ),
-            (
-                "subscription",
-                Relationship::link_only(format!("{path}/subscription")),
-            ),
         ],
-        Some(path),
-    ))
+        Some(path.clone()),
+    ));
+    link_only(
+        &mut v,
+        &[
+            ("oauth-tokens", format!("{path}/oauth-tokens")),
+            (
+                "authentication-token",
+                format!("{path}/authentication-token"),
+            ),
+            ("subscription", format!("{path}/subscription")),
+        ],
+    );
+    v
 }
 
 /// An organization's entitlement set (id: its external id); limits are `null`, as the emulator sets none.
@@ -409,29 +416,32 @@ pub(crate) fn workspace(s: &Store, w: &store::Workspace) -> Value {
             // The workspace's outputs are its current state's, once processed, as `workspace-outputs`.
             (
                 "outputs",
-                Relationship::many("workspace-outputs", output_ids)
-                    .related(format!("{ws_path}/current-state-version-outputs")),
+                Relationship::many("workspace-outputs", output_ids).related_if(
+                    state_version.map(|_| format!("{ws_path}/current-state-version-outputs")),
+                ),
             ),
             ("vars", Relationship::many("vars", var_ids)),
             ("agent-pool", Relationship::default()),
             ("ssh-key", Relationship::default()),
             ("readme", Relationship::default()),
             ("current-assessment-result", Relationship::default()),
-            (
-                "remote-state-consumers",
-                Relationship::link_only(format!("{ws_path}/relationships/remote-state-consumers")),
-            ),
-            (
-                "tag-bindings",
-                Relationship::link_only(format!("{ws_path}/tag-bindings")),
-            ),
-            (
-                "effective-tag-bindings",
-                Relationship::link_only(format!("{ws_path}/effective-tag-bindings")),
-            ),
         ],
         None,
     ));
+    link_only(
+        &mut v,
+        &[
+            (
+                "remote-state-consumers",
+                format!("{ws_path}/relationships/remote-state-consumers"),
+            ),
+            ("tag-bindings", format!("{ws_path}/tag-bindings")),
+            (
+                "effective-tag-bindings",
+                format!("{ws_path}/effective-tag-bindings"),
+            ),
+        ],
+    );
     // The request type leaves an unset tags-regex out; the API shows it as null.
     if let Some(repo) = v["attributes"]["vcs-repo"].as_object_mut() {
         repo.entry("tags-regex").or_insert(Value::Null);
@@ -565,7 +575,11 @@ pub(crate) fn run(s: &Store, r: &store::Run, position_in_queue: Option<u32>) -> 
                             .map(|id| format!("{API}/state-versions/{id}")),
                     ),
             ),
-            ("created-by", Relationship::one("users", &r.created_by)),
+            (
+                "created-by",
+                Relationship::one("users", &r.created_by)
+                    .related(format!("{API}/users/{}", r.created_by)),
+            ),
         ],
         Some(run_path),
     ))

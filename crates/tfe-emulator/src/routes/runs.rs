@@ -72,7 +72,7 @@ pub(super) fn filtered_runs(
         .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.seq));
     runs.into_iter()
-        .map(|r| render::run(&store, r, None))
+        .map(|r| render::run(store, r, None))
         .collect()
 }
 

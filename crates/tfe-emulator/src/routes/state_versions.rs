@@ -31,7 +31,7 @@ fn state_version_doc(
                     .iter()
                     .map(|o| render::state_version_output(o, false)),
             ),
-            "run" => included.extend(run.map(|r| render::run(&store, r, None))),
+            "run" => included.extend(run.map(|r| render::run(store, r, None))),
             "created_by" => included.push(render::user(&sv.created_by)),
             "run.created_by" => included.extend(run.map(|r| render::user(&r.created_by))),
             "run.configuration_version" => included.extend(

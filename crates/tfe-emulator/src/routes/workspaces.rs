@@ -31,17 +31,17 @@ pub(super) fn workspace_doc(
                 ws.current_run
                     .as_ref()
                     .and_then(|id| store.runs.get(id))
-                    .map(|r| render::run(&store, r, None)),
+                    .map(|r| render::run(store, r, None)),
             ),
             "organization" => included.extend(
                 store
                     .organizations
                     .get(&ws.organization)
-                    .map(|o| render::organization(&store, o)),
+                    .map(|o| render::organization(store, o)),
             ),
             "locked_by" => match &ws.lock {
                 Some(crate::store::Lock::Run(id)) => {
-                    included.extend(store.runs.get(id).map(|r| render::run(&store, r, None)))
+                    included.extend(store.runs.get(id).map(|r| render::run(store, r, None)))
                 }
                 Some(crate::store::Lock::User { user_id, .. }) => {
                     included.push(render::user(user_id))
