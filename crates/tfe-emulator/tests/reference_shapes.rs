@@ -887,6 +887,35 @@ fn report(
         all_present += present;
     }
     println!("{:<34} {:>10} {:>8}", "all", all_documented, all_present);
+
+    // Per resource, over all its endpoints: the documented key paths (list and single answers alike) and how
+    // many of them some answer carried.
+    let mut by_resource: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (name, shape) in shapes {
+        by_resource.entry(resource_of(name)).or_default().extend(
+            shape
+                .keys
+                .keys()
+                .filter(|k| hcp || !shape.hcp_only.contains(*k))
+                .filter(|k| {
+                    shape
+                        .conditional
+                        .get(*k)
+                        .is_none_or(|label| !VARIANTS_NOT_EMULATED.iter().any(|(v, _)| v == label))
+                })
+                .map(|k| resource_path(k))
+                .filter(|k| !matches!(*k, "data" | "data[]")),
+        );
+    }
+    println!("\n{app_name}: per resource, distinct documented key paths an answer carried");
+    println!("{:<34} {:>10} {:>8}", "resource", "documented", "present");
+    for (resource, keys) in &by_resource {
+        let shown = keys
+            .iter()
+            .filter(|k| seen.get(resource).is_some_and(|s| s.contains(*k)))
+            .count();
+        println!("{:<34} {:>10} {:>8}", resource, keys.len(), shown);
+    }
     problems
 }
 
