@@ -4,7 +4,7 @@
 For each endpoint below it reads the "Sample Response" JSON of that endpoint's section of the HCP Terraform API
 reference (the Markdown sources of developer.hashicorp.com/terraform/cloud-docs/api-docs, kept in the public
 repository hashicorp/terraform-docs-common) and writes one shape file: every key path the samples show, with the
-JSON types they show for it, `|`-separated. Only names and types are kept (facts about the API); no sample value and no prose.
+JSON types they show for it. Only names and types are kept (facts about the API); no sample value and no prose.
 
     python3 scripts/reference_shapes.py DOCS_CHECKOUT [OUT_DIR]
 
@@ -14,12 +14,12 @@ crates/tfe-emulator/tests/reference. crates/tfe-emulator/tests/reference_shapes.
 answers with these files.
 
 Key paths: `data.attributes.status`; list items are `data[]`, so `data[].attributes.name`. A path's types are the
-JSON types the samples give it (`string`, `number`, `boolean`, `array`, `object`, `null`); `null` alone means the
-samples never show a value, so only the key's presence is known. Objects whose keys are data rather than names
-(`status-timestamps`, whose keys are the statuses a resource passed) are recorded as `object` without their
-keys; an output's `value` and `detailed-type` (the user's data) as any JSON type. A key only a variant sample shows (the page's "Using HCP Terraform agents",
-"With a VCS repository") is recorded under `conditional` with the variant's label; keys the page says only HCP
-Terraform returns under `hcp_only`.
+JSON types the samples give it, `|`-separated (`string`, `number`, `boolean`, `array`, `object`, `null`); `null`
+alone means the samples never show a value, so only the key's presence is known. Objects whose keys are data
+rather than names (`status-timestamps`, whose keys are the statuses a resource passed) are recorded as `object`
+without their keys; an output's `value` and `detailed-type` (the user's data) as any JSON type. A key only a
+variant sample shows (the page's "Using HCP Terraform agents", "With a VCS repository") is recorded under
+`conditional` with the variant's label; keys the page says only HCP Terraform returns under `hcp_only`.
 """
 
 import json
