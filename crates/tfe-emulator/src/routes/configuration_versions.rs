@@ -51,10 +51,7 @@ pub(super) async fn list_cvs(
             .collect(),
         &q,
         true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
+        ListUrl::of(&emu, &uri),
     )?)
 }
 

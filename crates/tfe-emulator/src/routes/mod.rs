@@ -291,7 +291,15 @@ struct ListUrl<'a> {
     uri: &'a Uri,
 }
 
-impl ListUrl<'_> {
+impl<'a> ListUrl<'a> {
+    /// The list the request `uri` asked the emulator for.
+    fn of(emu: &'a Shared, uri: &'a Uri) -> Self {
+        ListUrl {
+            base: emu.base_url(),
+            uri,
+        }
+    }
+
     /// The list's URL for page `number` of `size`: the request's own query with its page parameters replaced.
     fn page(&self, number: usize, size: usize) -> String {
         let is_page_param = |pair: &&str| {

@@ -20,15 +20,7 @@ pub(super) async fn list_oauth_clients(
         .filter(|c| c.organization == org)
         .map(|c| render::oauth_client(&store, c))
         .collect();
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// Every token of the organization's OAuth clients.
@@ -48,15 +40,7 @@ pub(super) async fn list_org_oauth_tokens(
         .filter(|c| c.organization == org)
         .filter_map(|c| c.token_id.as_ref().map(|t| render::oauth_token(c, t)))
         .collect();
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 pub(super) async fn list_client_oauth_tokens(
@@ -75,15 +59,7 @@ pub(super) async fn list_client_oauth_tokens(
         .iter()
         .map(|t| render::oauth_token(c, t))
         .collect();
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 fn client_of_token<'a>(

@@ -27,13 +27,5 @@ pub(super) async fn list_organizations(
         })
         .map(|o| render::organization(&store, o))
         .collect();
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }

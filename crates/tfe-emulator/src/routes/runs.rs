@@ -17,15 +17,7 @@ pub(super) async fn run_queue(
         .enumerate()
         .map(|(i, id)| render::run(&store, &store.runs[id], Some(i as u32)))
         .collect();
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// Runs matching the list filters, newest first.
@@ -87,15 +79,7 @@ pub(super) async fn org_runs(
         return Err(ApiError::not_found("organization"));
     }
     let items = filtered_runs(&store, &q, |r| r.organization == org);
-    ok(paginate(
-        items,
-        &q,
-        false,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, false, ListUrl::of(&emu, &uri))?)
 }
 
 pub(super) async fn create_run(
@@ -255,15 +239,7 @@ pub(super) async fn workspace_runs(
         return Err(ApiError::not_found("workspace"));
     }
     let items = filtered_runs(&store, &q, |r| r.workspace_id == ws_id);
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 pub(super) async fn run_action(
@@ -428,10 +404,7 @@ pub(super) fn list_run_child(
         render_child(&store, run).into_iter().collect(),
         q,
         true,
-        ListUrl {
-            base: emu.base_url(),
-            uri,
-        },
+        ListUrl::of(emu, uri),
     )?)
 }
 

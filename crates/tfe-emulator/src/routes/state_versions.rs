@@ -107,15 +107,7 @@ pub(super) async fn list_state_versions(
         .into_iter()
         .map(|sv| render::state_version(&store, sv))
         .collect();
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// `GET /state-versions/:id/outputs`: empty until the state version is processed.
@@ -138,15 +130,7 @@ pub(super) async fn state_version_outputs(
     } else {
         Vec::new()
     };
-    ok(paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// `GET /state-version-outputs/:id`: the output, its value even when sensitive.

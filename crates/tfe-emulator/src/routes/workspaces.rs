@@ -294,15 +294,7 @@ pub(super) async fn list_workspaces(
         .iter()
         .map(|w| render::workspace(&store, w))
         .collect();
-    let mut doc = paginate(
-        items,
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?;
+    let mut doc = paginate(items, &q, true, ListUrl::of(&emu, &uri))?;
     // The listed workspaces' organization (one, listed once) and current runs, as the single read has them.
     let mut included = Vec::new();
     if wanted.iter().any(|i| i == "organization") {
@@ -486,15 +478,7 @@ pub(super) async fn remote_state_consumers(
     if !store.workspaces.contains_key(&id) {
         return Err(ApiError::not_found("workspace"));
     }
-    ok(paginate(
-        Vec::new(),
-        &q,
-        true,
-        ListUrl {
-            base: emu.base_url(),
-            uri: &uri,
-        },
-    )?)
+    ok(paginate(Vec::new(), &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// `GET /workspaces/:id/tag-bindings` and `.../effective-tag-bindings`: key-value tags; the emulator keeps only
