@@ -104,8 +104,9 @@ pub(crate) fn organization(s: &Store, o: &store::Organization) -> Value {
             plan_expired: Some(false),
             plan_expires_at: None,
             plan_is_trial: Some(false),
-            plan_is_enterprise: Some(!hcp),
-            plan_identifier: Some(if hcp { "free" } else { "enterprise" }.into()),
+            // The subscription fields of the reference's free plan: the emulator has no subscriptions.
+            plan_is_enterprise: Some(false),
+            plan_identifier: Some("free".into()),
             two_factor_conformant: hcp.then_some(false),
             assessments_enforced: hcp.then_some(settings.assessments_enforced),
             permissions: Some(m::OrganizationPermissions {

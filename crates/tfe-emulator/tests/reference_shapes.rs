@@ -7,9 +7,11 @@
 //!
 //! The test drives one scenario through each endpoint (an organization, an OAuth client, a workspace with and
 //! one without VCS, variables, an uploaded configuration, a run through a soft-failed policy, its override and
-//! apply, the state it leaves, locks), once per application name, and prints per endpoint how many documented
-//! keys the answers carried, before it fails naming each key that is missing, mistyped or no longer left out:
-//! `cargo test -p tfe-emulator --test reference_shapes -- --nocapture`.
+//! apply, the state it leaves, locks), once per application name, and prints per endpoint and per resource how
+//! many documented keys the answers carried, before it fails naming each key that is missing, mistyped, or
+//! listed below but no longer absent: `cargo test -p tfe-emulator --test reference_shapes -- --nocapture`.
+//! A second test follows every link in those answers and expects each to lead to a route the emulator serves,
+//! but for the few docs/emulator.md names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
