@@ -61,6 +61,11 @@ impl Relationship {
             None => Relationship::default(),
         }
     }
+    /// The relationship with `links.related`: where the related resource(s) are read.
+    pub fn related(mut self, path: impl Into<String>) -> Self {
+        self.links = Some(serde_json::json!({"related": path.into()}));
+        self
+    }
     /// A to-many relationship to the `kind` resources `ids`, in that order.
     pub fn many(kind: &str, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let ids = ids
@@ -419,6 +424,10 @@ pub struct RunPermissions {
     pub can_force_cancel: bool,
     /// The token may force-execute the run (discard the run blocking it).
     pub can_force_execute: bool,
+    /// The token may comment on the run.
+    pub can_comment: bool,
+    /// The token may override the run's soft-failed policy checks.
+    pub can_override_policy_check: bool,
 }
 
 /// The `attributes` of a run.
@@ -485,6 +494,18 @@ pub struct RunAttributes {
     /// The Terraform version a plan-only run uses instead of the workspace's; `None` for other runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terraform_version: Option<String>,
+    /// When the run was canceled (or force-canceled); `None` for a run that was not.
+    #[serde(default)]
+    pub canceled_at: Option<String>,
+    /// Why the run was started, e.g. `manual`.
+    #[serde(default)]
+    pub trigger_reason: Option<String>,
+    /// A saved-plan run: it plans and checks, then waits (`planned_and_saved`) to be applied later.
+    #[serde(default)]
+    pub save_plan: bool,
+    /// Whether the plan may write configuration for `import` blocks that have none.
+    #[serde(default)]
+    pub allow_config_generation: bool,
 }
 
 /// A `null` list reads as empty (the API writes `"variables": null` as readily as `[]`).
@@ -570,6 +591,9 @@ pub struct VcsRepo {
     /// The repository's web URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository_http_url: Option<String>,
+    /// Where the VCS provider sends the repository's events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
 }
 
 /// `actions` of a workspace.
@@ -602,6 +626,41 @@ pub struct WorkspacePermissions {
     pub can_destroy: bool,
     /// Delete it even while it manages resources.
     pub can_force_delete: bool,
+    /// Read its runs.
+    pub can_read_run: bool,
+    /// Read its settings.
+    pub can_read_settings: bool,
+    /// Read its variables.
+    pub can_read_variable: bool,
+    /// Change its variables.
+    pub can_update_variable: bool,
+    /// Read its state versions.
+    pub can_read_state_versions: bool,
+    /// Read its state's outputs.
+    pub can_read_state_outputs: bool,
+    /// Write state versions.
+    pub can_create_state_versions: bool,
+    /// Tag it.
+    pub can_manage_tags: bool,
+    /// Attach run tasks to it.
+    pub can_manage_run_tasks: bool,
+    /// Turn health assessments on or off.
+    pub can_manage_assessments: bool,
+    /// Read health assessment results.
+    pub can_read_assessment_results: bool,
+    /// Set it to destroy itself (auto-destroy).
+    pub can_manage_ephemeral_workspaces: bool,
+}
+
+/// `setting-overwrites` of a workspace: which settings it sets itself rather than inheriting them from its
+/// organization's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct SettingOverwrites {
+    /// It sets its own execution mode.
+    pub execution_mode: bool,
+    /// It sets its own agent pool.
+    pub agent_pool: bool,
 }
 
 /// The `attributes` of a workspace.
@@ -646,6 +705,60 @@ pub struct WorkspaceAttributes {
     pub operations: Option<bool>,
     /// Runs show structured (JSON) output in the UI.
     pub structured_run_output_enabled: Option<bool>,
+    /// What the workspace is for, shown in the UI.
+    pub description: Option<String>,
+    /// The environment it runs in (`default`).
+    pub environment: Option<String>,
+    /// Whether every workspace of the organization may read its state (else only its remote state consumers).
+    pub global_remote_state: Option<bool>,
+    /// Whether runs its run triggers queue apply without confirmation.
+    pub auto_apply_run_trigger: Option<bool>,
+    /// Whether health assessments (drift detection) run on it. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments_enabled: Option<bool>,
+    /// When it destroys its resources by itself (auto-destroy), RFC 3339; `None` when it does not.
+    pub auto_destroy_at: Option<String>,
+    /// Where a scheduled auto-destroy is (`scheduled`, ...); `None` without one.
+    pub auto_destroy_status: Option<String>,
+    /// Inactivity after which it destroys its resources, e.g. `14d`; `None` when it does not.
+    pub auto_destroy_activity_duration: Option<String>,
+    /// Whether it takes its project's auto-destroy setting.
+    pub inherits_project_auto_destroy: Option<bool>,
+    /// When its last health assessment finished; `None` without one.
+    pub last_assessment_result_at: Option<String>,
+    /// When its state last changed: its newest state version's creation, else its own.
+    pub latest_change_at: Option<String>,
+    /// Why a user locked it; `None` when unlocked (and empty when a run holds the lock).
+    pub locked_reason: Option<String>,
+    /// The name of the OAuth client its VCS connection uses.
+    pub oauth_client_name: Option<String>,
+    /// What created it: `tfe-api`, `tfe-ui`, `tfe-module`, `terraform`.
+    pub source: Option<String>,
+    /// The name of the tool that created it, when that tool said.
+    pub source_name: Option<String>,
+    /// A link back to the tool that created it, when that tool gave one.
+    pub source_url: Option<String>,
+    /// Its tags (flat string tags).
+    pub tag_names: Option<Vec<String>>,
+    /// Glob patterns of files whose changes start runs (instead of trigger prefixes).
+    pub trigger_patterns: Option<Vec<String>>,
+    /// The linked repository's identifier, `owner/name`; `None` without VCS.
+    pub vcs_repo_identifier: Option<String>,
+    /// Which settings it sets itself rather than inheriting.
+    pub setting_overwrites: Option<SettingOverwrites>,
+    /// Average plan duration in milliseconds over its last 30 runs that applied or errored.
+    pub plan_duration_average: Option<u64>,
+    /// Average apply duration in milliseconds over the same runs.
+    pub apply_duration_average: Option<u64>,
+    /// How many of those runs errored because a policy check failed.
+    pub policy_check_failures: Option<u32>,
+    /// How many of those runs errored.
+    pub run_failures: Option<u32>,
+    /// How many runs those figures cover (at most 30).
+    pub workspace_kpis_runs_count: Option<u32>,
+    /// Its change requests not yet archived (the API spells this one with underscores).
+    #[serde(rename = "unarchived_workspace_change_requests_count")]
+    pub unarchived_workspace_change_requests_count: Option<u32>,
 }
 
 /// A workspace (`workspaces`).
@@ -687,6 +800,102 @@ pub struct OrganizationAttributes {
     pub session_timeout: Option<u64>,
     /// Minutes a session lasts at most (`null`: the default).
     pub session_remember: Option<u64>,
+    /// The organization's internal id (`org-…`), which is also its entitlement set's.
+    pub external_id: Option<String>,
+    /// `password` or `two_factor_mandatory`.
+    pub collaborator_auth_policy: Option<String>,
+    /// The execution mode new workspaces get: `remote`, `local` or `agent`.
+    pub default_execution_mode: Option<String>,
+    /// Whether workspace admins may delete workspaces that manage resources.
+    pub allow_force_delete_workspaces: Option<bool>,
+    /// Whether VCS statuses are sent for speculative plans no workspace triggered.
+    pub send_passing_statuses_for_untriggered_speculative_plans: Option<bool>,
+    /// Whether VCS statuses of the workspaces one commit triggers are aggregated into one.
+    pub aggregated_commit_status_enabled: Option<bool>,
+    /// Whether plan-only runs a newer commit makes stale are canceled.
+    pub speculative_plan_management_enabled: Option<bool>,
+    /// Whether runs of the organization are queued fairly across workspaces.
+    pub fair_run_queuing_enabled: Option<bool>,
+    /// Whether SAML single sign-on is on.
+    pub saml_enabled: Option<bool>,
+    /// The SAML role that makes a user an owner.
+    pub owners_team_saml_role_id: Option<String>,
+    /// Whether its plan (subscription) has expired.
+    pub plan_expired: Option<bool>,
+    /// When its plan expires; `None` when it does not.
+    pub plan_expires_at: Option<String>,
+    /// Whether its plan is a trial.
+    pub plan_is_trial: Option<bool>,
+    /// Whether its plan is an enterprise plan.
+    pub plan_is_enterprise: Option<bool>,
+    /// Its plan's name, e.g. `free`.
+    pub plan_identifier: Option<String>,
+    /// Whether every member uses two-factor authentication. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub two_factor_conformant: Option<bool>,
+    /// Whether health assessments run on every workspace. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments_enforced: Option<bool>,
+    /// What the token may do with the organization.
+    pub permissions: Option<OrganizationPermissions>,
+}
+
+/// `permissions` of an organization: what the token may do with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct OrganizationPermissions {
+    /// Change its settings.
+    pub can_update: bool,
+    /// Delete it.
+    pub can_destroy: bool,
+    /// Reach it through team membership.
+    pub can_access_via_teams: bool,
+    /// Publish private modules.
+    pub can_create_module: bool,
+    /// Publish private providers.
+    pub can_create_provider: bool,
+    /// Create projects.
+    pub can_create_project: bool,
+    /// Create teams.
+    pub can_create_team: bool,
+    /// Create workspaces.
+    pub can_create_workspace: bool,
+    /// Manage custom providers of the registry.
+    pub can_manage_custom_providers: bool,
+    /// Add public modules to the registry.
+    pub can_manage_public_modules: bool,
+    /// Add public providers to the registry.
+    pub can_manage_public_providers: bool,
+    /// Manage run tasks.
+    pub can_manage_run_tasks: bool,
+    /// Read run tasks.
+    pub can_read_run_tasks: bool,
+    /// Manage single sign-on.
+    pub can_manage_sso: bool,
+    /// Manage the subscription.
+    pub can_manage_subscription: bool,
+    /// Manage tags.
+    pub can_manage_tags: bool,
+    /// Manage its users.
+    pub can_manage_users: bool,
+    /// Manage variable sets.
+    pub can_manage_varsets: bool,
+    /// Read variable sets.
+    pub can_read_varsets: bool,
+    /// Start a trial.
+    pub can_start_trial: bool,
+    /// See the organization at all.
+    pub can_traverse: bool,
+    /// Manage agent pools.
+    pub can_update_agent_pools: bool,
+    /// Manage the organization's API token.
+    pub can_update_api_token: bool,
+    /// Manage VCS connections (OAuth clients).
+    pub can_update_oauth: bool,
+    /// Manage Sentinel policies.
+    pub can_update_sentinel: bool,
+    /// Manage SSH keys.
+    pub can_update_ssh_keys: bool,
 }
 
 /// An organization (`organizations`).
@@ -708,6 +917,16 @@ pub struct OAuthClientAttributes {
     pub organization_scoped: bool,
     /// When the client was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
+    /// Where the VCS provider sends the user back after authorizing the connection.
+    pub callback_url: Option<String>,
+    /// The path that starts the authorization, relative to the server.
+    pub connect_path: Option<String>,
+    /// The VCS kind as people read it, e.g. `GitHub`.
+    pub service_provider_display_name: Option<String>,
+    /// The OAuth application's key (client id), for the providers that use one.
+    pub key: Option<String>,
+    /// The public key Bitbucket Data Center checks the client's requests with.
+    pub rsa_public_key: Option<String>,
 }
 
 /// An OAuth client (`oauth-clients`).
@@ -739,6 +958,10 @@ pub struct ConfigurationVersionAttributes {
     pub upload_url: Option<String>,
     /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
+    /// Why it errored: a short code; `None` unless `errored`.
+    pub error: Option<String>,
+    /// Why it errored, in a sentence; `None` unless `errored`.
+    pub error_message: Option<String>,
 }
 
 /// A configuration version (`configuration-versions`).
@@ -783,6 +1006,20 @@ pub struct PhaseAttributes {
     /// When the phase reached each status: `<status>-at` keys to RFC 3339 times.
     #[serde(default)]
     pub status_timestamps: BTreeMap<String, String>,
+    /// Where Terraform ran.
+    #[serde(default)]
+    pub execution_details: Option<ExecutionDetails>,
+    /// Plans only: whether the plan wrote configuration for `import` blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_configuration: Option<bool>,
+}
+
+/// `execution-details` of a plan or an apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct ExecutionDetails {
+    /// `remote`, `local` or `agent`.
+    pub mode: String,
 }
 
 /// A run's plan (`plans`).
@@ -812,6 +1049,8 @@ pub struct CostEstimateAttributes {
     pub error_message: Option<String>,
     /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
+    /// The priced resources, as the estimator reports them (the API documents no structure).
+    pub resources: Option<Value>,
 }
 
 /// A run's cost estimate (`cost-estimates`).
@@ -833,8 +1072,12 @@ pub struct PolicyResult {
     pub soft_failed: u32,
     /// Advisory policies that failed (they only warn).
     pub advisory_failed: u32,
-    /// How long the evaluation took, as the server reports it (the API does not document the unit).
+    /// How long the evaluation took, as older servers report it (go-tfe reads this one).
     pub duration: u32,
+    /// How long the evaluation took, in milliseconds.
+    pub duration_ms: u32,
+    /// The policy engine's own details, whose structure the API leaves open.
+    pub sentinel: Option<Value>,
 }
 
 /// `actions` of a policy check.
@@ -936,6 +1179,42 @@ pub struct EntitlementSetAttributes {
     pub teams: bool,
     /// VCS connections.
     pub vcs_integrations: bool,
+    /// The no-code configuration designer.
+    pub configuration_designer: bool,
+    /// Run tasks that apply to every workspace.
+    pub global_run_tasks: bool,
+    /// Generated tests for registry modules.
+    pub module_tests_generation: bool,
+    /// Policy enforcement (Sentinel and OPA policy sets).
+    pub policy_enforcement: bool,
+    /// Policy checks run on self-hosted agents.
+    pub private_policy_agents: bool,
+    /// Run tasks reached through self-hosted agents.
+    pub private_run_tasks: bool,
+    /// VCS providers reached through self-hosted agents.
+    pub private_vcs: bool,
+    /// Run tasks.
+    pub run_tasks: bool,
+    /// Billing managed by the organization itself.
+    pub self_serve_billing: bool,
+    /// Usage reports.
+    pub usage_reporting: bool,
+    /// How many policies it may have; `None`: no limit.
+    pub policy_limit: Option<u32>,
+    /// How many mandatory policies it may enforce; `None`: no limit.
+    pub policy_mandatory_enforcement_limit: Option<u32>,
+    /// How many policy sets it may have; `None`: no limit.
+    pub policy_set_limit: Option<u32>,
+    /// How many run tasks it may have; `None`: no limit.
+    pub run_task_limit: Option<u32>,
+    /// How many mandatory run tasks it may enforce; `None`: no limit.
+    pub run_task_mandatory_enforcement_limit: Option<u32>,
+    /// How many run tasks one workspace may have; `None`: no limit.
+    pub run_task_workspace_limit: Option<u32>,
+    /// How many users it may have; `None`: no limit.
+    pub user_limit: Option<u32>,
+    /// How many versioned policy sets it may have; `None`: no limit.
+    pub versioned_policy_set_limit: Option<u32>,
 }
 
 /// `GET /organizations/:org/entitlement-set`: id `org-…`, type `entitlement-sets`.
@@ -989,6 +1268,19 @@ pub struct StateVersionAttributes {
     pub vcs_commit_sha: Option<String>,
     /// A link to that commit.
     pub vcs_commit_url: Option<String>,
+    /// Whether it is a snapshot taken during a run, not yet the workspace's current state.
+    pub intermediate: bool,
+    /// Where a state version created as `pending` takes its state file; `None` once uploaded.
+    pub hosted_state_upload_url: Option<String>,
+    /// Where it takes its `terraform show -json` form; `None` once uploaded.
+    pub hosted_json_state_upload_url: Option<String>,
+    /// The modules extracted from the state (module path to resource counts); `None` until processed.
+    pub modules: Option<Value>,
+    /// The providers extracted from the state; `None` until processed.
+    pub providers: Option<Value>,
+    /// Managed resources that count toward billing. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billable_rum_count: Option<u32>,
 }
 
 /// A state version (`state-versions`).

@@ -216,6 +216,36 @@ pub struct Entitlements {
     /// VCS connections (OAuth clients).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vcs_integrations: Option<bool>,
+    /// The no-code configuration designer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_designer: Option<bool>,
+    /// Run tasks for every workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_run_tasks: Option<bool>,
+    /// Generated module tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_tests_generation: Option<bool>,
+    /// Policy sets and their enforcement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_enforcement: Option<bool>,
+    /// Policy checks on agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_policy_agents: Option<bool>,
+    /// Run tasks through agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_run_tasks: Option<bool>,
+    /// VCS providers through agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_vcs: Option<bool>,
+    /// Run tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_tasks: Option<bool>,
+    /// Billing the organization manages itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_serve_billing: Option<bool>,
+    /// Usage reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_reporting: Option<bool>,
 }
 
 impl Entitlements {
@@ -233,6 +263,16 @@ impl Entitlements {
             ("state-storage", on(self.state_storage)),
             ("teams", on(self.teams)),
             ("vcs-integrations", on(self.vcs_integrations)),
+            ("configuration-designer", on(self.configuration_designer)),
+            ("global-run-tasks", on(self.global_run_tasks)),
+            ("module-tests-generation", on(self.module_tests_generation)),
+            ("policy-enforcement", on(self.policy_enforcement)),
+            ("private-policy-agents", on(self.private_policy_agents)),
+            ("private-run-tasks", on(self.private_run_tasks)),
+            ("private-vcs", on(self.private_vcs)),
+            ("run-tasks", on(self.run_tasks)),
+            ("self-serve-billing", on(self.self_serve_billing)),
+            ("usage-reporting", on(self.usage_reporting)),
         ]
     }
 }

@@ -100,6 +100,7 @@ impl Options {
         let mut emulator = Emulator::new(tokens, defaults);
         emulator.admin_token = self.admin_token.clone();
         emulator.app_name = self.app_name.clone();
+        emulator.store.get_mut().unwrap().hcp_terraform = self.app_name == "HCP Terraform";
         emulator.store.get_mut().unwrap().lenient_includes =
             self.lenient_includes || scenario.lenient_includes;
         let limit = scenario.rate_limit.unwrap_or(self.rate_limit);

@@ -94,6 +94,41 @@ pub struct Organization {
     /// Minutes; `None` until set (the API then returns null).
     pub session_timeout: Option<u64>,
     pub session_remember: Option<u64>,
+    /// `org-…`: its `external-id`, and its entitlement set's id.
+    pub external_id: String,
+    /// The settings create and update take beside the name, email and session lengths.
+    pub settings: OrganizationSettings,
+}
+
+/// An organization's settings, as create and update take them and every read returns them (the API's defaults
+/// from [`OrganizationSettings::default`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationSettings {
+    /// `password` or `two_factor_mandatory`.
+    pub collaborator_auth_policy: String,
+    /// What new workspaces get: `remote`, `local` or `agent`.
+    pub default_execution_mode: String,
+    pub assessments_enforced: bool,
+    pub allow_force_delete_workspaces: bool,
+    pub send_passing_statuses_for_untriggered_speculative_plans: bool,
+    pub aggregated_commit_status_enabled: bool,
+    pub speculative_plan_management_enabled: bool,
+    pub owners_team_saml_role_id: Option<String>,
+}
+
+impl Default for OrganizationSettings {
+    fn default() -> Self {
+        OrganizationSettings {
+            collaborator_auth_policy: "password".into(),
+            default_execution_mode: "remote".into(),
+            assessments_enforced: false,
+            allow_force_delete_workspaces: false,
+            send_passing_statuses_for_untriggered_speculative_plans: false,
+            aggregated_commit_status_enabled: true,
+            speculative_plan_management_enabled: true,
+            owners_team_saml_role_id: None,
+        }
+    }
 }
 
 /// Who holds a workspace lock.
@@ -128,6 +163,30 @@ pub struct Workspace {
     pub structured_run_output_enabled: bool,
     /// The lineage every state version of the workspace carries (a UUID, as Terraform makes them).
     pub lineage: String,
+    /// Whether the workspace set its execution mode itself (else it follows its organization's default).
+    pub execution_mode_overwritten: bool,
+    /// The settings create and update take that runs do not depend on.
+    pub settings: WorkspaceSettings,
+    /// The id in its VCS webhook's URL (a UUID, as TFE's).
+    pub webhook_id: String,
+}
+
+/// A workspace's descriptive settings, as create and update take them and every read returns them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkspaceSettings {
+    pub description: Option<String>,
+    pub global_remote_state: bool,
+    pub auto_apply_run_trigger: bool,
+    /// Health assessments; HCP Terraform's only.
+    pub assessments_enabled: bool,
+    pub source_name: Option<String>,
+    pub source_url: Option<String>,
+    pub tag_names: Vec<String>,
+    pub trigger_patterns: Vec<String>,
+    /// RFC 3339, as sent.
+    pub auto_destroy_at: Option<String>,
+    /// `<n>d` or `<n>h`, as sent.
+    pub auto_destroy_activity_duration: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +204,8 @@ pub struct ConfigurationVersion {
     pub provisional: bool,
     pub seq: u64,
     pub timestamps: BTreeMap<String, String>,
+    /// The uploaded archive, as sent; `None` before the upload and for a VCS workspace's (nothing is fetched).
+    pub archive: Option<Vec<u8>>,
 }
 
 impl ConfigurationVersion {
@@ -203,11 +264,28 @@ impl Phase {
     }
 
     pub fn set_status(&mut self, status: PhaseStatus) {
-        self.timestamps.insert(
-            format!("{}-at", status.as_str().replace('_', "-")),
-            timestamp(now()),
-        );
+        let at = timestamp(now());
+        // The reference's samples name the start `started-at`; go-tfe and pytfe read `running-at`.
+        if status == PhaseStatus::Running {
+            self.timestamps.insert("started-at".into(), at.clone());
+        }
+        self.timestamps
+            .insert(format!("{}-at", status.as_str().replace('_', "-")), at);
         self.status = status;
+    }
+
+    /// How long it ran, in milliseconds, once it has ended (finished, errored or canceled).
+    pub fn duration_ms(&self) -> Option<u64> {
+        let at = |key: &str| {
+            self.timestamps.get(key).and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            })
+        };
+        let start = at("started-at")?;
+        let end = ["finished-at", "errored-at", "canceled-at"]
+            .into_iter()
+            .find_map(at)?;
+        u64::try_from((end - start).whole_milliseconds()).ok()
     }
 }
 
@@ -285,6 +363,8 @@ pub struct Run {
     /// Why the plan failed, when Terraform itself would have refused (rather than the `plan_outcome` knob):
     /// its log shows Terraform's own error for it.
     pub plan_failure: Option<PlanFailure>,
+    /// The workspace's current state version when the run was created: the state it plans from.
+    pub input_state_version: Option<String>,
 }
 
 /// A plan that fails the way a real one would, for a reason the run's inputs give.
@@ -535,6 +615,8 @@ pub struct OAuthClient {
     /// The token's private SSH key is set (`PATCH /oauth-tokens/:id`).
     pub token_has_ssh_key: bool,
     pub created_at: OffsetDateTime,
+    /// The id in its callback URL and connect path (a UUID, as TFE's).
+    pub callback_id: String,
 }
 
 /// What a new run is made of: what `POST /runs` (or an upload, or a workspace created with queue-all-runs)
@@ -610,6 +692,8 @@ pub struct Store {
     pub lenient_includes: bool,
     /// The server's base URL once bound (the absolute `log-read-url`s start with it).
     pub public_url: String,
+    /// Answers as HCP Terraform (`--app-name "HCP Terraform"`): with the keys only HCP Terraform returns.
+    pub hcp_terraform: bool,
 }
 
 impl Store {
@@ -816,21 +900,27 @@ impl Store {
             counters: OutcomeCounters::default(),
             session_timeout: None,
             session_remember: None,
+            external_id: format!("org-{}", new_suffix()),
+            settings: OrganizationSettings::default(),
         };
         self.organizations.insert(name.to_string(), org);
         &self.organizations[name]
     }
 
-    /// Adds a workspace; a VCS-linked one gets an uploaded configuration version at once.
+    /// Adds a workspace, in its organization's default execution mode.
     pub fn new_workspace(&mut self, org: &str, name: &str) -> String {
         let id = format!("ws-{}", new_suffix());
         let t = now();
+        let execution_mode = self.organizations.get(org).map_or_else(
+            || "remote".to_string(),
+            |o| o.settings.default_execution_mode.clone(),
+        );
         let ws = Workspace {
             id: id.clone(),
             organization: org.to_string(),
             name: name.to_string(),
             auto_apply: false,
-            execution_mode: "remote".into(),
+            execution_mode,
             queue_all_runs: false,
             allow_destroy_plan: true,
             terraform_version: "1.9.8".into(),
@@ -848,6 +938,9 @@ impl Store {
             trigger_prefixes: Vec::new(),
             structured_run_output_enabled: true,
             lineage: new_uuid(),
+            execution_mode_overwritten: false,
+            settings: WorkspaceSettings::default(),
+            webhook_id: new_uuid(),
         };
         self.workspaces.insert(id.clone(), ws);
         id
@@ -895,6 +988,7 @@ impl Store {
             provisional: false,
             seq,
             timestamps,
+            archive: None,
         };
         self.configuration_versions.insert(id.clone(), cv);
         id
@@ -970,6 +1064,9 @@ impl Store {
         let id = format!("run-{suffix}");
         let seq = self.next_seq();
         let knobs = self.effective_knobs(workspace_id);
+        let input_state_version = self
+            .current_state_version(workspace_id)
+            .map(|sv| sv.id.clone());
         let ws = &self.workspaces[workspace_id];
         let org = &self.organizations[&ws.organization];
         let cost_estimation = knobs.cost_estimation.unwrap_or(org.cost_estimation_enabled);
@@ -1027,6 +1124,7 @@ impl Store {
             force_cancel_available_at: None,
             generation: 0,
             plan_failure: None,
+            input_state_version,
         };
         run.set_status(RunStatus::Pending);
         self.runs.insert(id.clone(), run);

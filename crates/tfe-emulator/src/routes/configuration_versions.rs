@@ -33,6 +33,7 @@ pub(super) async fn list_cvs(
     State(emu): State<Shared>,
     Path(ws_id): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.workspaces.contains_key(&ws_id) {
@@ -50,6 +51,7 @@ pub(super) async fn list_cvs(
             .collect(),
         &q,
         true,
+        ListUrl::of(&emu, &uri),
     )?)
 }
 
@@ -62,9 +64,40 @@ pub(super) async fn read_cv(State(emu): State<Shared>, Path(id): Path<String>) -
     ok(json!({"data": render::configuration_version(cv, None)}))
 }
 
+/// `GET /configuration-versions/:id/download`: the archive as it was uploaded (the API redirects to it; the
+/// emulator answers with it). A configuration not uploaded (pending, or a VCS workspace's, which the emulator
+/// does not fetch) has none: 404.
+pub(super) async fn download_cv(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let cv = store
+        .configuration_versions
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("configuration version"))?;
+    let archive = cv.archive.clone().ok_or_else(|| {
+        ApiError::new(
+            404,
+            format!(
+                "configuration version {id} has no archive: nothing was uploaded to it (the emulator fetches nothing from VCS)"
+            ),
+        )
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        archive,
+    )
+        .into_response())
+}
+
 /// The upload URL: any bytes are accepted. The configuration becomes `uploaded` (and may queue a run) at once,
 /// or after the `configuration_upload_ms` knob, staying `pending` until then.
-pub(super) async fn upload_cv(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn upload_cv(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let mut store = emu.store.lock().unwrap();
     let ws_id = store
         .configuration_versions
@@ -85,6 +118,7 @@ pub(super) async fn upload_cv(State(emu): State<Shared>, Path(id): Path<String>)
             "Configuration version was already uploaded.",
         ));
     }
+    cv.archive = Some(body.to_vec());
     if delay == 0 {
         cv.recorded_status = "uploaded".into();
         cv.timestamps

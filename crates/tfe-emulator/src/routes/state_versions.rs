@@ -20,9 +20,8 @@ fn state_version_doc(
     store: &Store,
     sv: &crate::store::StateVersion,
     q: &HashMap<String, String>,
-    base_url: &str,
 ) -> Result<Value, ApiError> {
-    let mut doc = json!({"data": render::state_version(sv, base_url)});
+    let mut doc = json!({"data": render::state_version(store, sv)});
     let run = sv.run_id.as_ref().and_then(|id| store.runs.get(id));
     let mut included = Vec::new();
     for inc in includes(store, q, STATE_VERSION_INCLUDES)? {
@@ -32,7 +31,7 @@ fn state_version_doc(
                     .iter()
                     .map(|o| render::state_version_output(o, false)),
             ),
-            "run" => included.extend(run.map(|r| render::run(r, None))),
+            "run" => included.extend(run.map(|r| render::run(store, r, None))),
             "created_by" => included.push(render::user(&sv.created_by)),
             "run.created_by" => included.extend(run.map(|r| render::user(&r.created_by))),
             "run.configuration_version" => included.extend(
@@ -65,7 +64,7 @@ pub(super) async fn current_state_version(
     let sv = store
         .current_state_version(&ws_id)
         .ok_or_else(|| ApiError::not_found("current state version"))?;
-    ok(state_version_doc(&store, sv, &q, emu.base_url())?)
+    ok(state_version_doc(&store, sv, &q)?)
 }
 
 pub(super) async fn read_state_version(
@@ -78,12 +77,16 @@ pub(super) async fn read_state_version(
         .state_versions
         .get(&id)
         .ok_or_else(|| ApiError::not_found("state version"))?;
-    ok(state_version_doc(&store, sv, &q, emu.base_url())?)
+    ok(state_version_doc(&store, sv, &q)?)
 }
 
 /// `GET /state-versions?filter[workspace][name]=&filter[organization][name]=`: a workspace's state versions,
 /// newest first.
-pub(super) async fn list_state_versions(State(emu): State<Shared>, Query(q): Params) -> ApiResult {
+pub(super) async fn list_state_versions(
+    State(emu): State<Shared>,
+    Query(q): Params,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult {
     let (Some(org), Some(name)) = (
         param(&q, "filter[organization][name]"),
         param(&q, "filter[workspace][name]"),
@@ -102,9 +105,9 @@ pub(super) async fn list_state_versions(State(emu): State<Shared>, Query(q): Par
     versions.sort_by_key(|sv| std::cmp::Reverse(sv.seq));
     let items = versions
         .into_iter()
-        .map(|sv| render::state_version(sv, emu.base_url()))
+        .map(|sv| render::state_version(&store, sv))
         .collect();
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// `GET /state-versions/:id/outputs`: empty until the state version is processed.
@@ -112,6 +115,7 @@ pub(super) async fn state_version_outputs(
     State(emu): State<Shared>,
     Path(id): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let sv = store
@@ -126,7 +130,7 @@ pub(super) async fn state_version_outputs(
     } else {
         Vec::new()
     };
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// `GET /state-version-outputs/:id`: the output, its value even when sensitive.
