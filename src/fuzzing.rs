@@ -204,9 +204,9 @@ pub fn cli_credentials(data: &[u8]) {
 
 /// A TFE API answer as the client reads it: the first two bytes are the HTTP status (taken into
 /// 100-599), the rest the body. Every parser the client applies to an answer runs on it
-/// ([`exercise_response`](tfe_client::untrusted::exercise_response)): none may panic, whatever the body.
+/// ([`exercise_response`](tfe_client::response::exercise_response)): none may panic, whatever the body.
 pub fn jsonapi_response(data: &[u8]) {
-    use tfe_client::untrusted::exercise_response;
+    use tfe_client::response::exercise_response;
     let (status, body) = match data {
         [a, b, rest @ ..] => (100 + u16::from_be_bytes([*a, *b]) % 500, rest),
         _ => (200, data),
@@ -221,7 +221,7 @@ pub fn jsonapi_response(data: &[u8]) {
 pub fn rate_limit_headers(data: &[u8]) {
     use reqwest::header::{HeaderMap, HeaderValue};
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    use tfe_client::untrusted::{exercise_response, rate_limit, server_pause};
+    use tfe_client::response::{exercise_response, rate_limit, server_pause};
     let mut headers = HeaderMap::new();
     let names = ["retry-after", "x-ratelimit-reset", "x-ratelimit-limit"];
     for (name, value) in names.iter().zip(data.split(|b| *b == b'\n')) {

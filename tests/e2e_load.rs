@@ -10,8 +10,9 @@
 //!
 //! Only the current Terraform CLI (on PATH) is used here: the load is the provider's, and running it twice
 //! with 1.0.3 as well would double the time on the two shared cores without exercising anything new.
-
-mod common;
+//!
+//! Its own test binary, not a module of `tests/e2e/`: its tests hold a process-wide lock so that they run one
+//! at a time, and their bounds assume the machine is not also running the other end-to-end tests.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,30 +21,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::emulator::{EmulatorOptions, TestEmulator};
-use common::runs::{
+use test_support::emulator::{EmulatorOptions, TestEmulator};
+use test_support::runs::{
     RETRY_LOG, TerraformProcess, apply_problems, destroy_problems, log_lines_with,
     rate_limit_mentions, request_figures, workspace_run_instances,
 };
-use common::terraform::{DevOverrides, TerraformRun, current_terraform, workdir_with};
+use test_support::terraform::{
+    APPLY, DESTROY, DevOverrides, TerraformRun, current_terraform, workdir_with,
+};
 
 const RESOURCES: usize = 100;
-const APPLY: &[&str] = &[
-    "apply",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-    "-parallelism=100",
-];
-const DESTROY: &[&str] = &[
-    "destroy",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-    "-parallelism=100",
-];
+/// Terraform's parallelism: every resource at once.
+const PARALLELISM: &str = "-parallelism=100";
 /// One Terraform command under load must finish within this.
 const COMMAND_BOUND: Duration = Duration::from_secs(150);
 
@@ -125,6 +114,7 @@ impl Workdir {
         env
     }
 
+    /// Starts `args` (an apply or destroy) with every resource at once.
     fn spawn(
         &self,
         emu: &TestEmulator,
@@ -132,11 +122,12 @@ impl Workdir {
         args: &[&str],
         tag: &str,
     ) -> TerraformProcess {
+        let args = [args, &[PARALLELISM]].concat();
         TerraformProcess::spawn(
             &current_terraform(),
             self.dir.path(),
             overrides,
-            args,
+            &args,
             &self.env(emu),
             tag,
         )

@@ -1,5 +1,5 @@
 //! End to end over a bad network: the emulator runs inside a network namespace the test creates, reached
-//! from the host over a veth pair in a private /30 (see tests/common/netns.rs), and that link is degraded
+//! from the host over a veth pair in a private /30 (see `test_support::netns`), and that link is degraded
 //! with `tc` (netem loss and latency; tbf, a narrow slow link) or nftables TCP resets. Terraform and the
 //! provider run on the host; the test's admin checks go through a second, unshaped veth pair.
 //!
@@ -10,36 +10,24 @@
 //!
 //! Needs root, iproute2 (`ip`, `tc`), the kernel's netem qdisc for the netem test and `nft` for the reset
 //! test: a missing one fails that test with a message saying what is missing.
-
-mod common;
+//!
+//! Its own test binary, not a module of `tests/e2e/`: it changes the host's network (namespaces, veth pairs,
+//! nftables rules) and its time bounds assume nothing else loads the machine.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::emulator::{EmulatorOptions, TestEmulator};
-use common::netns::Netns;
-use common::runs::{
+use test_support::emulator::{EmulatorOptions, TestEmulator};
+use test_support::netns::Netns;
+use test_support::runs::{
     RETRY_LOG, apply_problems, destroy_problems, log_lines_with, request_figures, terraform_within,
     workspace_run_instances,
 };
-use common::terraform::{DevOverrides, TerraformCli, all_clis, current_terraform, workdir_with};
-
-const APPLY: &[&str] = &[
-    "apply",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-];
-const DESTROY: &[&str] = &[
-    "destroy",
-    "-auto-approve",
-    "-input=false",
-    "-no-color",
-    "-lock=false",
-];
+use test_support::terraform::{
+    APPLY, DESTROY, DevOverrides, TerraformCli, all_clis, current_terraform, workdir_with,
+};
 
 /// Apply plus destroy for one CLI must finish within this, faults included.
 const PER_CLI_BOUND: Duration = Duration::from_secs(230);

@@ -2,7 +2,8 @@
 //! (seeds and regressions for crashes the fuzzers found) and `fuzz/artifacts/<target>/` (crash inputs not yet
 //! moved into the corpus) goes through the same entry function the fuzz target calls
 //! (`tfe_provider::fuzzing`, or `tfe_emulator::fuzzing` for the emulator's). Also checks that fuzz targets, entry functions and corpora line up, so a new
-//! target cannot be forgotten here.
+//! target cannot be forgotten here. (Its own test binary: not an end-to-end test, and `make test` runs it in
+//! well under a second.)
 //!
 //! `cargo test --test fuzz_corpora -- --ignored write_generated_seeds` rewrites the generated seeds
 //! (`fuzz/corpus/*/gen-*`) from the real schema types; the other seeds are hand-made.

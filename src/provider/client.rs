@@ -10,8 +10,7 @@ use crate::provider::api_errors::hint;
 use tfe_client::{TfeClient, TfeClientConfig, TfeError};
 use tfplugin::Diagnostics;
 
-use super::SharedConfig;
-use super::config::{ClientTuning, ProviderConfig, TokenSource, client_tuning};
+use super::config::{ClientTuning, ProviderConfig, SharedConfig, TokenSource, client_tuning};
 
 /// Why no client could be built.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +67,11 @@ impl LazyClient {
             config,
             cell: OnceCell::new(),
         })
+    }
+
+    /// The client, or the diagnostics saying why there is none: [`get`](Self::get) for the resources.
+    pub(crate) async fn connect(&self) -> Result<&TfeClient, Diagnostics> {
+        self.get().await.map_err(ClientError::into_diagnostics)
     }
 
     /// The client, connecting (discovery and ping) on the first call. A failure is not cached,

@@ -1,8 +1,10 @@
 //! The provider block: its schema and its resolution into a plain [`ProviderConfig`], with the
-//! official provider's environment fallbacks and CLI-config credentials. No network calls here:
-//! plans must work offline; the TFE client is built later, when a resource needs it.
+//! official provider's environment fallbacks and CLI-config credentials; and [`SharedConfig`], the
+//! resolved configuration every resource reads (with the organization fallback they share). No
+//! network calls here: plans must work offline; the TFE client is built later, when a resource needs it.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
@@ -82,6 +84,55 @@ pub(crate) fn schema() -> Schema {
             ],
             ..Block::default()
         },
+    }
+}
+
+/// The configuration resolved by ConfigureProvider, shared with every resource. Empty until then.
+pub(crate) type SharedConfig = Arc<OnceLock<ProviderConfig>>;
+
+/// Returns the configuration or an error diagnostic when ConfigureProvider has not run (or failed).
+pub(crate) fn configured(config: &SharedConfig) -> Result<&ProviderConfig, Diagnostics> {
+    config.get().ok_or_else(|| {
+        Diagnostics::from_error(
+            "Provider not configured",
+            "The tfe provider configuration is missing or invalid; see the errors reported for the provider block.",
+        )
+    })
+}
+
+/// The resource's `organization`, else the provider's (argument or TFE_ORGANIZATION).
+pub(crate) fn organization(value: &Value, config: &SharedConfig) -> Result<String, Diagnostics> {
+    if let Some(org) = value
+        .attr("organization")
+        .as_str()
+        .filter(|o| !o.is_empty())
+    {
+        return Ok(org.to_string());
+    }
+    configured(config)?
+        .organization
+        .clone()
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| {
+            Diagnostics::from_error(
+                "No organization",
+                "Set `organization` on the resource, or on the provider block (or TFE_ORGANIZATION).",
+            )
+        })
+}
+
+/// In a plan: an unknown `organization` (not configured) becomes the provider's, when it is set.
+pub(crate) fn plan_organization_fallback(
+    planned: &mut Value,
+    config_value: &Value,
+    config: &SharedConfig,
+) {
+    if config_value.attr("organization").is_null()
+        && planned.attr("organization").is_unknown()
+        && let Some(org) = config.get().and_then(|c| c.organization.clone())
+        && !org.is_empty()
+    {
+        planned.set_attr("organization", Value::string(org));
     }
 }
 
@@ -252,6 +303,35 @@ pub(crate) fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_organization_falls_back_to_the_provider_and_says_so_when_missing() {
+        let with_organization = |organization: Option<&str>| {
+            let config: SharedConfig = Default::default();
+            let _ = config.set(ProviderConfig {
+                hostname: "h".into(),
+                token: Token::new("t"),
+                token_source: TokenSource::Unknown,
+                organization: organization.map(str::to_string),
+                ssl_skip_verify: false,
+            });
+            config
+        };
+        let config = with_organization(Some("from-provider"));
+        let own = Value::object([("organization", Value::string("own"))]);
+        assert_eq!(organization(&own, &config).unwrap(), "own");
+        let unset = Value::object([("organization", Value::Null)]);
+        assert_eq!(organization(&unset, &config).unwrap(), "from-provider");
+        let mut planned = Value::object([("organization", Value::Unknown)]);
+        plan_organization_fallback(&mut planned, &unset, &config);
+        assert_eq!(
+            planned.attr("organization"),
+            &Value::string("from-provider")
+        );
+
+        let err = organization(&unset, &with_organization(None)).unwrap_err();
+        assert!(err.0[0].detail.contains("TFE_ORGANIZATION"));
+    }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let pairs: Vec<(String, String)> = pairs

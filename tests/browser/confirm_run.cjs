@@ -1,6 +1,6 @@
 // Drives tfe-emulator's page in a headless Chromium as a person would: from the organization list to the
 // workspace, to its run waiting for confirmation, clicks "Confirm & apply" and watches the page (without a
-// reload) follow the run to "applied". Started by tests/e2e_web_page.rs; settings come from the environment:
+// reload) follow the run to "applied". Started by tests/e2e/web_page.rs; settings come from the environment:
 //
 //   TFE_EMULATOR_URL   the emulator's base URL (HTTPS with its own CA: certificate errors are ignored here)
 //   ORGANIZATION, WORKSPACE   where the run is

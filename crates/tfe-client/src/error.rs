@@ -211,6 +211,12 @@ impl TfeError {
         }
     }
 
+    /// Whether the server said the object does not exist (404): a read that finds nothing, a delete of
+    /// something already gone.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
     // Only the HTTP client rewrites and builds errors from answers.
     #[cfg(feature = "http")]
     pub(crate) fn detail_mut(&mut self) -> Option<&mut String> {

@@ -1,7 +1,7 @@
 //! The TFE API v2 client and wire types: knows nothing about Terraform.
 //!
 //! [`models`] (the JSON:API wire types) and [`error`] build without features; the HTTP client ([`client`],
-//! [`limiter`], [`untrusted`], the parsers of its answers) needs the default `http` feature.
+//! [`limiter`], [`response`], the parsers of its answers) needs the default `http` feature.
 
 #[cfg(feature = "http")]
 pub mod client;
@@ -11,10 +11,12 @@ pub mod limiter;
 pub mod models;
 pub mod requests;
 #[cfg(feature = "http")]
-mod tls;
+pub mod response;
 #[cfg(feature = "http")]
-pub mod untrusted;
+mod tls;
 
+#[cfg(feature = "http")]
+pub use client::{CurrentOutputs, OutputValue};
 #[cfg(feature = "http")]
 pub use client::{
     PageRequest, RunLog, RunWithIncludes, ServerInfo, TfeClient, TfeClientConfig,
@@ -24,5 +26,6 @@ pub use error::TfeError;
 pub use models::*;
 pub use requests::{
     Cleared, ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OAuthTokenOptions,
-    OrganizationOptions, RequestDocument, RequestError, RunActionOptions, WorkspaceOptions,
+    OrganizationOptions, RequestDocument, RequestError, RunActionOptions, VariableOptions,
+    WorkspaceOptions,
 };

@@ -61,6 +61,11 @@ impl Relationship {
             None => Relationship::default(),
         }
     }
+    /// The relationship with `links.related`: where the related resource(s) are read.
+    pub fn related(mut self, path: impl Into<String>) -> Self {
+        self.links = Some(serde_json::json!({"related": path.into()}));
+        self
+    }
     /// A to-many relationship to the `kind` resources `ids`, in that order.
     pub fn many(kind: &str, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let ids = ids
@@ -250,7 +255,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// A run's status (tfe-api.md section 3).
+    /// A run's status, as the API documents them
+    /// (<https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>).
     RunStatus {
         /// Created; waiting for the workspace's queue or lock.
         Pending = "pending",
@@ -418,6 +424,10 @@ pub struct RunPermissions {
     pub can_force_cancel: bool,
     /// The token may force-execute the run (discard the run blocking it).
     pub can_force_execute: bool,
+    /// The token may comment on the run.
+    pub can_comment: bool,
+    /// The token may override the run's soft-failed policy checks.
+    pub can_override_policy_check: bool,
 }
 
 /// The `attributes` of a run.
@@ -477,6 +487,50 @@ pub struct RunAttributes {
     /// Resource addresses to replace even if unchanged (`-replace`).
     #[serde(default)]
     pub replace_addrs: Option<Vec<String>>,
+    /// The run-scoped variable values the run was created with, each an HCL literal; empty when none.
+    /// They can be secrets: print them only where the user asked to see them.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub variables: Vec<RunVariable>,
+    /// The Terraform version a plan-only run uses instead of the workspace's; `None` for other runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform_version: Option<String>,
+    /// When the run was canceled (or force-canceled); `None` for a run that was not.
+    #[serde(default)]
+    pub canceled_at: Option<String>,
+    /// Why the run was started, e.g. `manual`.
+    #[serde(default)]
+    pub trigger_reason: Option<String>,
+    /// A saved-plan run: it plans and checks, then waits (`planned_and_saved`) to be applied later.
+    #[serde(default)]
+    pub save_plan: bool,
+    /// Whether the plan may write configuration for `import` blocks that have none.
+    #[serde(default)]
+    pub allow_config_generation: bool,
+}
+
+/// A `null` list reads as empty (the API writes `"variables": null` as readily as `[]`).
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One run-scoped variable value, as `POST /runs` takes it and the run shows it: the value is an HCL
+/// literal (`"\"eu-west-1\""` for a string, `3`, `["a", "b"]`), as it would be written in a `.tfvars` file.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunVariable {
+    /// The Terraform variable's name.
+    pub key: String,
+    /// Its value, an HCL literal.
+    pub value: String,
+}
+
+/// Shows the key only: a run variable's value may be a secret.
+impl fmt::Debug for RunVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunVariable")
+            .field("key", &self.key)
+            .field("value", &"<redacted>")
+            .finish()
+    }
 }
 
 fn default_true() -> bool {
@@ -537,6 +591,9 @@ pub struct VcsRepo {
     /// The repository's web URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository_http_url: Option<String>,
+    /// Where the VCS provider sends the repository's events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
 }
 
 /// `actions` of a workspace.
@@ -569,6 +626,41 @@ pub struct WorkspacePermissions {
     pub can_destroy: bool,
     /// Delete it even while it manages resources.
     pub can_force_delete: bool,
+    /// Read its runs.
+    pub can_read_run: bool,
+    /// Read its settings.
+    pub can_read_settings: bool,
+    /// Read its variables.
+    pub can_read_variable: bool,
+    /// Change its variables.
+    pub can_update_variable: bool,
+    /// Read its state versions.
+    pub can_read_state_versions: bool,
+    /// Read its state's outputs.
+    pub can_read_state_outputs: bool,
+    /// Write state versions.
+    pub can_create_state_versions: bool,
+    /// Tag it.
+    pub can_manage_tags: bool,
+    /// Attach run tasks to it.
+    pub can_manage_run_tasks: bool,
+    /// Turn health assessments on or off.
+    pub can_manage_assessments: bool,
+    /// Read health assessment results.
+    pub can_read_assessment_results: bool,
+    /// Set it to destroy itself (auto-destroy).
+    pub can_manage_ephemeral_workspaces: bool,
+}
+
+/// `setting-overwrites` of a workspace: which settings it sets itself rather than inheriting them from its
+/// organization's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct SettingOverwrites {
+    /// It sets its own execution mode.
+    pub execution_mode: bool,
+    /// It sets its own agent pool.
+    pub agent_pool: bool,
 }
 
 /// The `attributes` of a workspace.
@@ -613,6 +705,60 @@ pub struct WorkspaceAttributes {
     pub operations: Option<bool>,
     /// Runs show structured (JSON) output in the UI.
     pub structured_run_output_enabled: Option<bool>,
+    /// What the workspace is for, shown in the UI.
+    pub description: Option<String>,
+    /// The environment it runs in (`default`).
+    pub environment: Option<String>,
+    /// Whether every workspace of the organization may read its state (else only its remote state consumers).
+    pub global_remote_state: Option<bool>,
+    /// Whether runs its run triggers queue apply without confirmation.
+    pub auto_apply_run_trigger: Option<bool>,
+    /// Whether health assessments (drift detection) run on it. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments_enabled: Option<bool>,
+    /// When it destroys its resources by itself (auto-destroy), RFC 3339; `None` when it does not.
+    pub auto_destroy_at: Option<String>,
+    /// Where a scheduled auto-destroy is (`scheduled`, ...); `None` without one.
+    pub auto_destroy_status: Option<String>,
+    /// Inactivity after which it destroys its resources, e.g. `14d`; `None` when it does not.
+    pub auto_destroy_activity_duration: Option<String>,
+    /// Whether it takes its project's auto-destroy setting.
+    pub inherits_project_auto_destroy: Option<bool>,
+    /// When its last health assessment finished; `None` without one.
+    pub last_assessment_result_at: Option<String>,
+    /// When its state last changed: its newest state version's creation, else its own.
+    pub latest_change_at: Option<String>,
+    /// Why a user locked it; `None` when unlocked (and empty when a run holds the lock).
+    pub locked_reason: Option<String>,
+    /// The name of the OAuth client its VCS connection uses.
+    pub oauth_client_name: Option<String>,
+    /// What created it: `tfe-api`, `tfe-ui`, `tfe-module`, `terraform`.
+    pub source: Option<String>,
+    /// The name of the tool that created it, when that tool said.
+    pub source_name: Option<String>,
+    /// A link back to the tool that created it, when that tool gave one.
+    pub source_url: Option<String>,
+    /// Its tags (flat string tags).
+    pub tag_names: Option<Vec<String>>,
+    /// Glob patterns of files whose changes start runs (instead of trigger prefixes).
+    pub trigger_patterns: Option<Vec<String>>,
+    /// The linked repository's identifier, `owner/name`; `None` without VCS.
+    pub vcs_repo_identifier: Option<String>,
+    /// Which settings it sets itself rather than inheriting.
+    pub setting_overwrites: Option<SettingOverwrites>,
+    /// Average plan duration in milliseconds over its last 30 runs that applied or errored.
+    pub plan_duration_average: Option<u64>,
+    /// Average apply duration in milliseconds over the same runs.
+    pub apply_duration_average: Option<u64>,
+    /// How many of those runs errored because a policy check failed.
+    pub policy_check_failures: Option<u32>,
+    /// How many of those runs errored.
+    pub run_failures: Option<u32>,
+    /// How many runs those figures cover (at most 30).
+    pub workspace_kpis_runs_count: Option<u32>,
+    /// Its change requests not yet archived (the API spells this one with underscores).
+    #[serde(rename = "unarchived_workspace_change_requests_count")]
+    pub unarchived_workspace_change_requests_count: Option<u32>,
 }
 
 /// A workspace (`workspaces`).
@@ -626,6 +772,15 @@ impl Workspace {
     /// The id of the `current-run` relationship: the run that last left the queue, kept after it finishes until the next one starts.
     pub fn current_run_id(&self) -> Option<&str> {
         self.related_id("current-run")
+    }
+    /// The id of the `current-state-version` relationship; `None` before the first state version.
+    pub fn current_state_version_id(&self) -> Option<&str> {
+        self.related_id("current-state-version")
+    }
+    /// The id of the `current-configuration-version` relationship: the configuration version created last,
+    /// which runs use unless they name another; it may still be awaiting its upload.
+    pub fn current_configuration_version_id(&self) -> Option<&str> {
+        self.related_id("current-configuration-version")
     }
 }
 
@@ -645,6 +800,102 @@ pub struct OrganizationAttributes {
     pub session_timeout: Option<u64>,
     /// Minutes a session lasts at most (`null`: the default).
     pub session_remember: Option<u64>,
+    /// The organization's internal id (`org-…`), which is also its entitlement set's.
+    pub external_id: Option<String>,
+    /// `password` or `two_factor_mandatory`.
+    pub collaborator_auth_policy: Option<String>,
+    /// The execution mode new workspaces get: `remote`, `local` or `agent`.
+    pub default_execution_mode: Option<String>,
+    /// Whether workspace admins may delete workspaces that manage resources.
+    pub allow_force_delete_workspaces: Option<bool>,
+    /// Whether VCS statuses are sent for speculative plans no workspace triggered.
+    pub send_passing_statuses_for_untriggered_speculative_plans: Option<bool>,
+    /// Whether VCS statuses of the workspaces one commit triggers are aggregated into one.
+    pub aggregated_commit_status_enabled: Option<bool>,
+    /// Whether plan-only runs a newer commit makes stale are canceled.
+    pub speculative_plan_management_enabled: Option<bool>,
+    /// Whether runs of the organization are queued fairly across workspaces.
+    pub fair_run_queuing_enabled: Option<bool>,
+    /// Whether SAML single sign-on is on.
+    pub saml_enabled: Option<bool>,
+    /// The SAML role that makes a user an owner.
+    pub owners_team_saml_role_id: Option<String>,
+    /// Whether its plan (subscription) has expired.
+    pub plan_expired: Option<bool>,
+    /// When its plan expires; `None` when it does not.
+    pub plan_expires_at: Option<String>,
+    /// Whether its plan is a trial.
+    pub plan_is_trial: Option<bool>,
+    /// Whether its plan is an enterprise plan.
+    pub plan_is_enterprise: Option<bool>,
+    /// Its plan's name, e.g. `free`.
+    pub plan_identifier: Option<String>,
+    /// Whether every member uses two-factor authentication. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub two_factor_conformant: Option<bool>,
+    /// Whether health assessments run on every workspace. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments_enforced: Option<bool>,
+    /// What the token may do with the organization.
+    pub permissions: Option<OrganizationPermissions>,
+}
+
+/// `permissions` of an organization: what the token may do with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct OrganizationPermissions {
+    /// Change its settings.
+    pub can_update: bool,
+    /// Delete it.
+    pub can_destroy: bool,
+    /// Reach it through team membership.
+    pub can_access_via_teams: bool,
+    /// Publish private modules.
+    pub can_create_module: bool,
+    /// Publish private providers.
+    pub can_create_provider: bool,
+    /// Create projects.
+    pub can_create_project: bool,
+    /// Create teams.
+    pub can_create_team: bool,
+    /// Create workspaces.
+    pub can_create_workspace: bool,
+    /// Manage custom providers of the registry.
+    pub can_manage_custom_providers: bool,
+    /// Add public modules to the registry.
+    pub can_manage_public_modules: bool,
+    /// Add public providers to the registry.
+    pub can_manage_public_providers: bool,
+    /// Manage run tasks.
+    pub can_manage_run_tasks: bool,
+    /// Read run tasks.
+    pub can_read_run_tasks: bool,
+    /// Manage single sign-on.
+    pub can_manage_sso: bool,
+    /// Manage the subscription.
+    pub can_manage_subscription: bool,
+    /// Manage tags.
+    pub can_manage_tags: bool,
+    /// Manage its users.
+    pub can_manage_users: bool,
+    /// Manage variable sets.
+    pub can_manage_varsets: bool,
+    /// Read variable sets.
+    pub can_read_varsets: bool,
+    /// Start a trial.
+    pub can_start_trial: bool,
+    /// See the organization at all.
+    pub can_traverse: bool,
+    /// Manage agent pools.
+    pub can_update_agent_pools: bool,
+    /// Manage the organization's API token.
+    pub can_update_api_token: bool,
+    /// Manage VCS connections (OAuth clients).
+    pub can_update_oauth: bool,
+    /// Manage Sentinel policies.
+    pub can_update_sentinel: bool,
+    /// Manage SSH keys.
+    pub can_update_ssh_keys: bool,
 }
 
 /// An organization (`organizations`).
@@ -666,6 +917,16 @@ pub struct OAuthClientAttributes {
     pub organization_scoped: bool,
     /// When the client was created: UTC, RFC 3339 with a `Z`.
     pub created_at: Option<String>,
+    /// Where the VCS provider sends the user back after authorizing the connection.
+    pub callback_url: Option<String>,
+    /// The path that starts the authorization, relative to the server.
+    pub connect_path: Option<String>,
+    /// The VCS kind as people read it, e.g. `GitHub`.
+    pub service_provider_display_name: Option<String>,
+    /// The OAuth application's key (client id), for the providers that use one.
+    pub key: Option<String>,
+    /// The public key Bitbucket Data Center checks the client's requests with.
+    pub rsa_public_key: Option<String>,
 }
 
 /// An OAuth client (`oauth-clients`).
@@ -697,10 +958,26 @@ pub struct ConfigurationVersionAttributes {
     pub upload_url: Option<String>,
     /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
+    /// Why it errored: a short code; `None` unless `errored`.
+    pub error: Option<String>,
+    /// Why it errored, in a sentence; `None` unless `errored`.
+    pub error_message: Option<String>,
 }
 
 /// A configuration version (`configuration-versions`).
 pub type ConfigurationVersion = Resource<ConfigurationVersionAttributes>;
+
+impl ConfigurationVersion {
+    /// The configuration is there: runs may use it.
+    pub fn is_uploaded(&self) -> bool {
+        self.attributes.status == "uploaded"
+    }
+    /// The configuration is still on its way (`pending`: awaiting or processing its upload; `fetching`: being
+    /// fetched from VCS), so a run made from it now would fail; `errored` and `archived` never get there.
+    pub fn is_on_its_way(&self) -> bool {
+        matches!(self.attributes.status.as_str(), "pending" | "fetching")
+    }
+}
 
 /// Attributes shared by plans and applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -729,6 +1006,20 @@ pub struct PhaseAttributes {
     /// When the phase reached each status: `<status>-at` keys to RFC 3339 times.
     #[serde(default)]
     pub status_timestamps: BTreeMap<String, String>,
+    /// Where Terraform ran.
+    #[serde(default)]
+    pub execution_details: Option<ExecutionDetails>,
+    /// Plans only: whether the plan wrote configuration for `import` blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_configuration: Option<bool>,
+}
+
+/// `execution-details` of a plan or an apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct ExecutionDetails {
+    /// `remote`, `local` or `agent`.
+    pub mode: String,
 }
 
 /// A run's plan (`plans`).
@@ -758,6 +1049,8 @@ pub struct CostEstimateAttributes {
     pub error_message: Option<String>,
     /// When it reached each status: `<status>-at` keys to RFC 3339 times.
     pub status_timestamps: BTreeMap<String, String>,
+    /// The priced resources, as the estimator reports them (the API documents no structure).
+    pub resources: Option<Value>,
 }
 
 /// A run's cost estimate (`cost-estimates`).
@@ -779,8 +1072,12 @@ pub struct PolicyResult {
     pub soft_failed: u32,
     /// Advisory policies that failed (they only warn).
     pub advisory_failed: u32,
-    /// How long the evaluation took, as the server reports it (the API does not document the unit).
+    /// How long the evaluation took, as older servers report it (go-tfe reads this one).
     pub duration: u32,
+    /// How long the evaluation took, in milliseconds.
+    pub duration_ms: u32,
+    /// The policy engine's own details, whose structure the API leaves open.
+    pub sentinel: Option<Value>,
 }
 
 /// `actions` of a policy check.
@@ -882,6 +1179,42 @@ pub struct EntitlementSetAttributes {
     pub teams: bool,
     /// VCS connections.
     pub vcs_integrations: bool,
+    /// The no-code configuration designer.
+    pub configuration_designer: bool,
+    /// Run tasks that apply to every workspace.
+    pub global_run_tasks: bool,
+    /// Generated tests for registry modules.
+    pub module_tests_generation: bool,
+    /// Policy enforcement (Sentinel and OPA policy sets).
+    pub policy_enforcement: bool,
+    /// Policy checks run on self-hosted agents.
+    pub private_policy_agents: bool,
+    /// Run tasks reached through self-hosted agents.
+    pub private_run_tasks: bool,
+    /// VCS providers reached through self-hosted agents.
+    pub private_vcs: bool,
+    /// Run tasks.
+    pub run_tasks: bool,
+    /// Billing managed by the organization itself.
+    pub self_serve_billing: bool,
+    /// Usage reports.
+    pub usage_reporting: bool,
+    /// How many policies it may have; `None`: no limit.
+    pub policy_limit: Option<u32>,
+    /// How many mandatory policies it may enforce; `None`: no limit.
+    pub policy_mandatory_enforcement_limit: Option<u32>,
+    /// How many policy sets it may have; `None`: no limit.
+    pub policy_set_limit: Option<u32>,
+    /// How many run tasks it may have; `None`: no limit.
+    pub run_task_limit: Option<u32>,
+    /// How many mandatory run tasks it may enforce; `None`: no limit.
+    pub run_task_mandatory_enforcement_limit: Option<u32>,
+    /// How many run tasks one workspace may have; `None`: no limit.
+    pub run_task_workspace_limit: Option<u32>,
+    /// How many users it may have; `None`: no limit.
+    pub user_limit: Option<u32>,
+    /// How many versioned policy sets it may have; `None`: no limit.
+    pub versioned_policy_set_limit: Option<u32>,
 }
 
 /// `GET /organizations/:org/entitlement-set`: id `org-…`, type `entitlement-sets`.
@@ -904,6 +1237,154 @@ pub struct OAuthTokenAttributes {
 /// An OAuth token, related to its `oauth-client`.
 pub type OAuthToken = Resource<OAuthTokenAttributes>;
 
+/// The `attributes` of a state version: one snapshot of a workspace's Terraform state, written by an apply.
+/// Outputs, resources, modules and providers are extracted from it asynchronously: until
+/// `resources_processed` is true, empty outputs mean "not known yet", not "none".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct StateVersionAttributes {
+    /// When the state was written: UTC, RFC 3339 with a `Z`.
+    pub created_at: Option<String>,
+    /// The state's serial, which grows with every state the workspace gets.
+    pub serial: u64,
+    /// `pending` (created, its state not yet uploaded), `finalized` or `discarded`.
+    pub status: Option<String>,
+    /// Whether the outputs, resources, modules and providers have been extracted from the state.
+    pub resources_processed: bool,
+    /// The state file's format version (4 for Terraform 0.12 and later).
+    pub state_version: Option<u32>,
+    /// The Terraform version that wrote the state.
+    pub terraform_version: Option<String>,
+    /// Where the raw state file (Terraform's JSON, format 4) is downloaded; the URL is its own credential.
+    pub hosted_state_download_url: Option<String>,
+    /// Where the state in `terraform show -json` form is downloaded (states written by Terraform 1.3 and later).
+    pub hosted_json_state_download_url: Option<String>,
+    /// The state file's size in bytes.
+    pub size: Option<u64>,
+    /// The resources extracted from the state (`name`, `type`, `count`, `module`, `provider`); `None` until
+    /// processed.
+    pub resources: Option<Vec<Value>>,
+    /// The configuration commit the run that wrote the state used, for a VCS-linked workspace.
+    pub vcs_commit_sha: Option<String>,
+    /// A link to that commit.
+    pub vcs_commit_url: Option<String>,
+    /// Whether it is a snapshot taken during a run, not yet the workspace's current state.
+    pub intermediate: bool,
+    /// Where a state version created as `pending` takes its state file; `None` once uploaded.
+    pub hosted_state_upload_url: Option<String>,
+    /// Where it takes its `terraform show -json` form; `None` once uploaded.
+    pub hosted_json_state_upload_url: Option<String>,
+    /// The modules extracted from the state (module path to resource counts); `None` until processed.
+    pub modules: Option<Value>,
+    /// The providers extracted from the state; `None` until processed.
+    pub providers: Option<Value>,
+    /// Managed resources that count toward billing. HCP Terraform only: `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billable_rum_count: Option<u32>,
+}
+
+/// A state version (`state-versions`).
+pub type StateVersion = Resource<StateVersionAttributes>;
+
+impl StateVersion {
+    /// The id of the run that wrote it, if a run did.
+    pub fn run_id(&self) -> Option<&str> {
+        self.related_id("run")
+    }
+    /// The ids of its outputs (`wsout-…`), in the server's order; empty until the outputs are processed.
+    pub fn output_ids(&self) -> Vec<&str> {
+        self.related_ids("outputs")
+    }
+}
+
+/// The `attributes` of a state version output: one root module output of a state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct StateVersionOutputAttributes {
+    /// The output's name.
+    pub name: String,
+    /// Whether the configuration marks it sensitive. Lists and the workspace's current outputs then carry a
+    /// `null` value; only `GET /state-version-outputs/:id` gives it.
+    pub sensitive: bool,
+    /// The value's JSON kind as the API names it: `string`, `number`, `boolean`, `array` or `object`.
+    #[serde(rename = "type")]
+    pub output_type: String,
+    /// The value, as JSON (`null` when redacted).
+    pub value: Value,
+    /// The value's Terraform type in Terraform's JSON type syntax (`"string"`, `["tuple", ["string"]]`,
+    /// `["object", {"a": "number"}]`), when the server knows it. (One of the API reference's samples spells
+    /// it `detailed_type`; both are read.)
+    #[serde(alias = "detailed_type")]
+    pub detailed_type: Option<Value>,
+}
+
+/// A state version output (`state-version-outputs`, ids `wsout-…`).
+pub type StateVersionOutput = Resource<StateVersionOutputAttributes>;
+
+string_enum!(
+    /// What a workspace variable sets.
+    VariableCategory {
+        /// A Terraform input variable (`var.key`).
+        Terraform = "terraform",
+        /// An environment variable of the run's Terraform process (`TF_VAR_key` also sets `var.key`).
+        Env = "env",
+        /// A policy set parameter; never a workspace variable's category.
+        PolicySet = "policy-set",
+    }
+);
+
+/// An absent category reads as an unknown one: an answer never fails to parse for it.
+impl Default for VariableCategory {
+    fn default() -> Self {
+        VariableCategory::Unknown(String::new())
+    }
+}
+
+/// The `attributes` of a workspace variable.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct VariableAttributes {
+    /// The variable's name.
+    pub key: String,
+    /// Its value; `None` for a sensitive variable, whose value the API never returns.
+    pub value: Option<String>,
+    /// What it is for, shown in the UI.
+    pub description: Option<String>,
+    /// Terraform variable or environment variable.
+    pub category: VariableCategory,
+    /// Whether a Terraform variable's value is HCL (a list, a map, a number) rather than a string.
+    pub hcl: bool,
+    /// Whether the value is write-only.
+    pub sensitive: bool,
+    /// A token that changes with every update of the variable.
+    pub version_id: Option<String>,
+}
+
+/// Shows everything but the value, which may be a secret.
+impl fmt::Debug for VariableAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VariableAttributes")
+            .field("key", &self.key)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("description", &self.description)
+            .field("category", &self.category)
+            .field("hcl", &self.hcl)
+            .field("sensitive", &self.sensitive)
+            .field("version_id", &self.version_id)
+            .finish()
+    }
+}
+
+/// A workspace variable (`vars`, ids `var-…`).
+pub type Variable = Resource<VariableAttributes>;
+
+impl Variable {
+    /// The id of the workspace it belongs to (its `configurable` relationship).
+    pub fn workspace_id(&self) -> Option<&str> {
+        self.related_id("configurable")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -916,6 +1397,75 @@ mod tests {
         for known in RunStatus::KNOWN {
             assert_eq!(&RunStatus::parse(known.as_str()), known);
         }
+    }
+
+    #[test]
+    fn state_versions_outputs_and_variables_read_as_the_api_writes_them() {
+        let sv: StateVersion = serde_json::from_value(serde_json::json!({
+            "id": "sv-1", "type": "state-versions",
+            "attributes": {"created-at": "2021-06-08T01:22:03.794Z", "size": 940,
+                "hosted-state-download-url": "https://archivist.example/v1/object/x",
+                "modules": {"root": {"null-resource": 1}}, "providers": {},
+                "resources": [{"name": "random", "type": "null_resource", "count": 1}],
+                "resources-processed": false, "serial": 9, "state-version": 4,
+                "terraform-version": "0.15.4", "vcs-commit-sha": null, "brand-new": true},
+            "relationships": {"run": {"data": {"id": "run-1", "type": "runs"}},
+                "outputs": {"data": [{"id": "wsout-1", "type": "state-version-outputs"}]}}}))
+        .unwrap();
+        assert_eq!(sv.attributes.serial, 9);
+        assert!(!sv.attributes.resources_processed);
+        assert_eq!(sv.run_id(), Some("run-1"));
+        assert_eq!(sv.output_ids(), vec!["wsout-1"]);
+        assert_eq!(sv.attributes.resources.as_ref().map(Vec::len), Some(1));
+
+        for spelling in ["detailed-type", "detailed_type"] {
+            let output: StateVersionOutput = serde_json::from_value(serde_json::json!({
+                "id": "wsout-1", "type": "state-version-outputs",
+                "attributes": {"name": "fruits", "sensitive": false, "type": "array",
+                    "value": ["apple"], spelling: ["tuple", ["string"]]}}))
+            .unwrap();
+            assert_eq!(output.attributes.output_type, "array");
+            assert_eq!(output.attributes.value, serde_json::json!(["apple"]));
+            assert_eq!(
+                output.attributes.detailed_type,
+                Some(serde_json::json!(["tuple", ["string"]]))
+            );
+        }
+
+        let var: Variable = serde_json::from_value(serde_json::json!({
+            "id": "var-1", "type": "vars",
+            "attributes": {"key": "token", "value": null, "sensitive": true, "category": "env",
+                "hcl": false, "version-id": "abc"},
+            "relationships": {"configurable": {"data": {"id": "ws-1", "type": "workspaces"}}}}))
+        .unwrap();
+        assert_eq!(var.attributes.value, None);
+        assert_eq!(var.attributes.category, VariableCategory::Env);
+        assert_eq!(var.workspace_id(), Some("ws-1"));
+        let odd: VariableAttributes = serde_json::from_value(
+            serde_json::json!({"key": "k", "value": "secret", "category": "new"}),
+        )
+        .unwrap();
+        assert_eq!(odd.category, VariableCategory::Unknown("new".into()));
+        assert!(!format!("{odd:?}").contains("secret"), "{odd:?}");
+    }
+
+    #[test]
+    fn runs_read_their_variables_whether_null_or_a_list() {
+        let run: Run = serde_json::from_value(serde_json::json!({"id": "run-1", "type": "runs",
+            "attributes": {"status": "pending", "variables": [{"key": "n", "value": "2"}]}}))
+        .unwrap();
+        assert_eq!(
+            run.attributes.variables,
+            vec![RunVariable {
+                key: "n".into(),
+                value: "2".into()
+            }]
+        );
+        assert!(!format!("{:?}", run.attributes.variables).contains('2'));
+        let none: Run = serde_json::from_value(serde_json::json!({"id": "run-1", "type": "runs",
+            "attributes": {"status": "pending", "variables": null}}))
+        .unwrap();
+        assert!(none.attributes.variables.is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::models::VcsRepo;
+use crate::models::{RunVariable, VariableCategory, VcsRepo};
 
 /// Why a request document could not be read; the text is what the API answers with its 422.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +89,36 @@ impl AttributeValue for VcsRepo {
     }
     fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl AttributeValue for VariableCategory {
+    const EXPECTED: &'static str = "a string (terraform or env)";
+    fn from_json(value: &Value) -> Option<Self> {
+        // Any text reads: one the API does not know is refused by whoever reads the request, in its words.
+        value.as_str().map(VariableCategory::parse)
+    }
+    fn to_json(&self) -> Value {
+        Value::String(self.as_str().to_string())
+    }
+}
+
+impl AttributeValue for Vec<RunVariable> {
+    const EXPECTED: &'static str = "a list of {\"key\", \"value\"} objects with string values";
+    fn from_json(value: &Value) -> Option<Self> {
+        value
+            .as_array()?
+            .iter()
+            .map(|item| {
+                Some(RunVariable {
+                    key: item.get("key")?.as_str()?.to_owned(),
+                    value: item.get("value")?.as_str()?.to_owned(),
+                })
+            })
+            .collect()
+    }
+    fn to_json(&self) -> Value {
+        json!(self)
     }
 }
 
@@ -175,6 +205,15 @@ impl RequestField for bool {
 impl RequestField for Vec<String> {
     fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError> {
         Ok(<Option<Vec<String>> as RequestField>::read(name, value)?.unwrap_or_default())
+    }
+    fn write(&self) -> Option<Value> {
+        (!self.is_empty()).then(|| self.to_json())
+    }
+}
+
+impl RequestField for Vec<RunVariable> {
+    fn read(name: &'static str, value: Option<&Value>) -> Result<Self, RequestError> {
+        Ok(<Option<Vec<RunVariable>> as RequestField>::read(name, value)?.unwrap_or_default())
     }
     fn write(&self) -> Option<Value> {
         (!self.is_empty()).then(|| self.to_json())
@@ -386,8 +425,8 @@ request_document! {
 }
 
 request_document! {
-    /// `POST /runs`.
-    pub struct CreateRun = "runs" {
+    /// `POST /runs`. `variables` may hold secrets, so `Debug` leaves them out.
+    pub struct CreateRun = "runs" redacting ["variables"] {
         /// A destroy run: plans to destroy every resource of the workspace.
         pub is_destroy: bool = "is-destroy",
         /// `None` uses the workspace's setting.
@@ -406,12 +445,35 @@ request_document! {
         pub target_addrs: Vec<String> = "target-addrs",
         /// Resource addresses to replace even if unchanged (`-replace`); not sent when empty.
         pub replace_addrs: Vec<String> = "replace-addrs",
+        /// Run-scoped variable values (each an HCL literal), over the workspace's; not sent when empty.
+        pub variables: Vec<RunVariable> = "variables",
+        /// The Terraform version of a plan-only run; the API refuses it on other runs.
+        pub terraform_version: Option<String> = "terraform-version",
     }
     relationships {
         /// The workspace to run in; required.
         pub workspace_id: String = "workspace" of "workspaces",
         /// `None`: the workspace's latest configuration version.
         pub configuration_version_id: Option<String> = "configuration-version" of "configuration-versions",
+    }
+}
+
+request_document! {
+    /// `POST /workspaces/:id/vars` (`key` and `category` required) and `PATCH /workspaces/:id/vars/:var_id`
+    /// (unset fields are left as they are). `value` may be a secret, so `Debug` leaves it out.
+    pub struct VariableOptions = "vars" redacting ["value"] {
+        /// The variable's name.
+        pub key: Option<String> = "key",
+        /// Its value (for a Terraform variable with `hcl`, HCL source); the API's default is `""`.
+        pub value: Option<String> = "value",
+        /// What it is for, shown in the UI.
+        pub description: Option<String> = "description",
+        /// `terraform` or `env`.
+        pub category: Option<VariableCategory> = "category",
+        /// Whether a Terraform variable's value is HCL rather than a string.
+        pub hcl: Option<bool> = "hcl",
+        /// Whether the value is write-only: the API never shows it again.
+        pub sensitive: Option<bool> = "sensitive",
     }
 }
 
@@ -559,6 +621,62 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("ghp_secret"), "{shown}");
+    }
+
+    #[test]
+    fn run_variables_round_trip_and_never_show_in_debug() {
+        let run = CreateRun {
+            workspace_id: "ws-1".into(),
+            variables: vec![RunVariable {
+                key: "region".into(),
+                value: "\"eu-west-1\"".into(),
+            }],
+            ..Default::default()
+        };
+        let body = run.to_document();
+        assert_eq!(
+            body["data"]["attributes"]["variables"],
+            json!([{"key": "region", "value": "\"eu-west-1\""}])
+        );
+        assert_eq!(CreateRun::from_document(&body).unwrap(), run);
+        assert!(!format!("{run:?}").contains("eu-west-1"), "{run:?}");
+        assert!(
+            CreateRun::default().to_document()["data"]["attributes"]
+                .get("variables")
+                .is_none(),
+            "no variables, none sent"
+        );
+        let wrong = json!({"data": {"attributes": {"variables": [{"key": "n", "value": 3}]},
+            "relationships": {"workspace": {"data": {"id": "ws-1"}}}}});
+        assert_eq!(
+            CreateRun::from_document(&wrong).unwrap_err().to_string(),
+            r#"attribute variables must be a list of {"key", "value"} objects with string values, got [{"key":"n","value":3}]"#
+        );
+    }
+
+    #[test]
+    fn variable_options_send_only_what_is_set_and_hide_the_value() {
+        let create = VariableOptions {
+            key: Some("region".into()),
+            value: Some("s3cr3t".into()),
+            category: Some(VariableCategory::Terraform),
+            sensitive: Some(true),
+            ..Default::default()
+        };
+        let body = create.to_document();
+        assert_eq!(body["data"]["type"], "vars");
+        assert_eq!(
+            body["data"]["attributes"],
+            json!({"key": "region", "value": "s3cr3t", "category": "terraform", "sensitive": true})
+        );
+        assert_eq!(VariableOptions::from_document(&body).unwrap(), create);
+        assert!(!format!("{create:?}").contains("s3cr3t"));
+        let odd = json!({"data": {"attributes": {"category": "secret"}}});
+        assert_eq!(
+            VariableOptions::from_document(&odd).unwrap().category,
+            Some(VariableCategory::Unknown("secret".into())),
+            "an unknown category reads, for the server to refuse in its words"
+        );
     }
 
     #[test]

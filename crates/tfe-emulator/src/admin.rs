@@ -11,11 +11,11 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::faults::FaultRule;
 use super::http::{ApiError, ApiResult};
 use super::knobs::Knobs;
 use super::scenario::{OrganizationSeed, WorkspaceSeed, seed};
+use super::state::Shared;
 
 pub(crate) fn admin_router(emu: Shared) -> Router<Shared> {
     Router::new()
@@ -216,7 +216,25 @@ fn run_summary_item(r: &super::store::Run, workspace: Option<&str>) -> Value {
         "organization": r.organization, "status": r.status.as_str(), "is_destroy": r.is_destroy,
         "plan_only": r.plan_only, "auto_apply": r.auto_apply, "message": r.message, "order": r.seq,
         "plan_id": format!("plan-{}", r.suffix), "apply_id": format!("apply-{}", r.suffix),
-        "status_timestamps": r.timestamps})
+        "status_timestamps": r.timestamps, "refresh": r.refresh, "refresh_only": r.refresh_only,
+        "allow_empty_apply": r.allow_empty_apply, "target_addrs": r.target_addrs,
+        "replace_addrs": r.replace_addrs, "terraform_version": r.terraform_version,
+        // Keys only: a run variable's value may be a secret.
+        "variable_keys": r.variables.iter().map(|v| v.key.as_str()).collect::<Vec<_>>(),
+        "configuration_version_id": r.configuration_version_id,
+        "plan_failure": r.plan_failure.as_ref().map(plan_failure_summary)})
+}
+
+/// One line on why a plan was refused, for the run summary.
+fn plan_failure_summary(failure: &super::store::PlanFailure) -> String {
+    match failure {
+        super::store::PlanFailure::MissingVariables(names) => {
+            format!("No value for required variable: {}", names.join(", "))
+        }
+        super::store::PlanFailure::ConfigurationNotUploaded { id, status } => {
+            format!("configuration version {id} was {status}, not uploaded")
+        }
+    }
 }
 
 /// Every run in creation order.

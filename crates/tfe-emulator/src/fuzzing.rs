@@ -12,8 +12,8 @@ pub const TARGETS: &[(&str, Entry)] = &[("emulator_scenario", emulator_scenario)
 /// parses must serialise and parse back to the same thing, and applying it to a fresh emulator (its knobs,
 /// fault rules and seeded organizations and workspaces) either works or reports an error.
 pub fn emulator_scenario(data: &[u8]) {
-    use crate::Emulator;
     use crate::scenario::{Scenario, seed};
+    use crate::state::Emulator;
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

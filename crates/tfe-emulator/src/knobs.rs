@@ -155,9 +155,28 @@ pub struct Knobs {
     /// The summary line of the `Error:` block an errored plan or apply logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// Root module outputs the logs show (name to value), as `terraform apply` prints them.
+    /// Root module outputs (name to JSON value) an apply writes into the workspace's state version, which the
+    /// logs show as `terraform apply` prints them; a `null` value is no output, as in Terraform.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// Names of `outputs` the configuration marks `sensitive = true`: the state records them so, lists show their
+    /// value as `null` and the logs as `<sensitive>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive_outputs: Option<Vec<String>>,
+    /// Milliseconds after a state version is written before its outputs are extracted: until then
+    /// `resources-processed` is false, its outputs are empty and the workspace's current outputs answer 503.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_processing_ms: Option<u64>,
+    /// Terraform variables the workspace's configuration declares without a default: a plan errors, as
+    /// Terraform's "No value for required variable", unless a workspace variable (category `terraform`, or
+    /// `env` named `TF_VAR_<name>`) or the run's own `variables` set each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_variables: Option<Vec<String>>,
+    /// Milliseconds a new configuration version takes to arrive: a VCS workspace's stays `fetching`, an
+    /// uploaded one `pending` after its upload, that long before it is `uploaded`. A run whose plan starts
+    /// before then errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_upload_ms: Option<u64>,
     /// Organization: what `GET /organizations/:org/entitlement-set` grants (unset entitlements are true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entitlements: Option<Entitlements>,
@@ -197,6 +216,36 @@ pub struct Entitlements {
     /// VCS connections (OAuth clients).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vcs_integrations: Option<bool>,
+    /// The no-code configuration designer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_designer: Option<bool>,
+    /// Run tasks for every workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_run_tasks: Option<bool>,
+    /// Generated module tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_tests_generation: Option<bool>,
+    /// Policy sets and their enforcement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_enforcement: Option<bool>,
+    /// Policy checks on agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_policy_agents: Option<bool>,
+    /// Run tasks through agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_run_tasks: Option<bool>,
+    /// VCS providers through agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_vcs: Option<bool>,
+    /// Run tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_tasks: Option<bool>,
+    /// Billing the organization manages itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_serve_billing: Option<bool>,
+    /// Usage reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_reporting: Option<bool>,
 }
 
 impl Entitlements {
@@ -214,6 +263,16 @@ impl Entitlements {
             ("state-storage", on(self.state_storage)),
             ("teams", on(self.teams)),
             ("vcs-integrations", on(self.vcs_integrations)),
+            ("configuration-designer", on(self.configuration_designer)),
+            ("global-run-tasks", on(self.global_run_tasks)),
+            ("module-tests-generation", on(self.module_tests_generation)),
+            ("policy-enforcement", on(self.policy_enforcement)),
+            ("private-policy-agents", on(self.private_policy_agents)),
+            ("private-run-tasks", on(self.private_run_tasks)),
+            ("private-vcs", on(self.private_vcs)),
+            ("run-tasks", on(self.run_tasks)),
+            ("self-serve-billing", on(self.self_serve_billing)),
+            ("usage-reporting", on(self.usage_reporting)),
         ]
     }
 }
@@ -243,6 +302,10 @@ impl Knobs {
             apply_log_template: None,
             error_message: None,
             outputs: None,
+            sensitive_outputs: None,
+            state_processing_ms: Some(0),
+            required_variables: None,
+            configuration_upload_ms: Some(0),
             entitlements: None,
         }
     }
@@ -274,6 +337,10 @@ impl Knobs {
             apply_log_template,
             error_message,
             outputs,
+            sensitive_outputs,
+            state_processing_ms,
+            required_variables,
+            configuration_upload_ms,
             entitlements
         );
     }

@@ -16,13 +16,15 @@
 //! | `{error}` | the `Error:` block when the phase errored, else empty |
 //! | `{outputs}` | the `Outputs:` section of the `outputs` knob (apply) or its `Changes to Outputs:` (plan) |
 //!
-//! `error_message` sets the summary line of the `Error:` block.
+//! `error_message` sets the summary line of the `Error:` block. A plan Terraform itself would refuse (a required
+//! variable without a value, a configuration that has not arrived: [`crate::store::PlanFailure`]) logs
+//! Terraform's own error for it instead. Sensitive outputs show as `<sensitive>`, as Terraform prints them.
 
 use serde_json::Value;
 use tfe_client::models::PhaseStatus;
 
 use crate::knobs::Knobs;
-use crate::store::{Phase, PhaseKind, Run, Store};
+use crate::store::{Phase, PhaseKind, PlanFailure, Run, Store};
 
 /// Start of text: the first byte of every log that has begun.
 pub(crate) const STX: u8 = 0x02;
@@ -121,7 +123,7 @@ impl Context<'_> {
             Progress::NotStarted => "pending",
         };
         let error = if self.progress == Progress::Errored {
-            self.error_block()
+            self.failure_text()
         } else {
             String::new()
         };
@@ -211,7 +213,7 @@ impl Context<'_> {
             ),
             (PhaseKind::Plan, Progress::Errored) => {
                 text.push('\n');
-                text.push_str(&self.error_block());
+                text.push_str(&self.failure_text());
             }
             (PhaseKind::Plan, _) => text.push_str(&self.plan_body()),
             (PhaseKind::Apply, Progress::Errored) => {
@@ -231,6 +233,14 @@ impl Context<'_> {
         let actions = self.actions();
         let outputs = self.planned_outputs();
         let mut text = self.refreshes();
+        if self.run.refresh_only {
+            text.push_str(
+                "\nNo changes. Your infrastructure still matches the configuration.\n\n\
+                    Terraform has checked that the real remote objects still match the result of your\n\
+                    most recent changes, and found no differences.\n",
+            );
+            return text;
+        }
         if actions.is_empty() && outputs.is_empty() {
             text.push_str(
                 "\nNo changes. Your infrastructure matches the configuration.\n\n\
@@ -306,15 +316,18 @@ impl Context<'_> {
         text
     }
 
-    fn outputs(&self) -> Vec<(&str, String)> {
+    /// (name, value as HCL, sensitive) for every output of the `outputs` knob but null ones; none for a destroy.
+    fn outputs(&self) -> Vec<(&str, String, bool)> {
         if self.run.is_destroy {
             return Vec::new();
         }
+        let sensitive = self.knobs.sensitive_outputs.as_deref().unwrap_or_default();
         self.knobs
             .outputs
             .iter()
             .flatten()
-            .map(|(name, value)| (name.as_str(), hcl_value(value)))
+            .filter(|(_, value)| !value.is_null())
+            .map(|(name, value)| (name.as_str(), hcl_value(value), sensitive.contains(name)))
             .collect()
     }
 
@@ -323,10 +336,15 @@ impl Context<'_> {
         if outputs.is_empty() {
             return String::new();
         }
-        let width = outputs.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        let width = outputs.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
         let mut text = String::from("\nChanges to Outputs:\n");
-        for (name, value) in outputs {
-            text.push_str(&format!("  + {name:<width$} = {value}\n"));
+        for (name, value, sensitive) in outputs {
+            let shown = if sensitive {
+                "(sensitive value)"
+            } else {
+                &value
+            };
+            text.push_str(&format!("  + {name:<width$} = {shown}\n"));
         }
         text
     }
@@ -337,10 +355,31 @@ impl Context<'_> {
             return String::new();
         }
         let mut text = String::from("\nOutputs:\n\n");
-        for (name, value) in outputs {
-            text.push_str(&format!("{name} = {value}\n"));
+        for (name, value, sensitive) in outputs {
+            let shown = if sensitive { "<sensitive>" } else { &value };
+            text.push_str(&format!("{name} = {shown}\n"));
         }
         text
+    }
+
+    /// What an errored phase logs: Terraform's own error when the plan was refused for a reason the run gives,
+    /// else the `Error:` block of the outcome knobs.
+    fn failure_text(&self) -> String {
+        match (&self.run.plan_failure, self.kind) {
+            (Some(PlanFailure::MissingVariables(names)), PhaseKind::Plan) => names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| missing_variable_block(name, 1 + 4 * i))
+                .collect(),
+            (Some(PlanFailure::ConfigurationNotUploaded { id, status }), PhaseKind::Plan) => {
+                format!(
+                    "╷\n│ Error: Failed to retrieve configuration\n│ \n\
+                 │ The run's configuration version {id} was not uploaded yet (its status is\n\
+                 │ {status}) when the plan started, so there was nothing to plan.\n╵\n"
+                )
+            }
+            _ => self.error_block(),
+        }
     }
 
     fn error_block(&self) -> String {
@@ -367,6 +406,15 @@ impl Context<'_> {
         ));
         text
     }
+}
+
+/// Terraform's error for a root module variable without a value, declared at `line` of `variables.tf`.
+fn missing_variable_block(name: &str, line: usize) -> String {
+    format!(
+        "╷\n│ Error: No value for required variable\n│ \n│   on variables.tf line {line}:\n\
+         │ {line:>4}: variable \"{name}\" {{\n│ \n\
+         │ The root module input variable \"{name}\" is not set, and has no default value. Use a -var or -var-file command line argument to provide a value for this variable.\n╵\n"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,21 +479,14 @@ fn hcl_value(value: &Value) -> String {
 mod tests {
     use super::*;
 
+    use crate::store::NewRun;
+
     fn store_with_run() -> (Store, String) {
         let mut store = Store::new(Knobs::defaults());
         store.new_organization("acme", "a@b.c", false);
         let ws = store.new_workspace("acme", "app");
         let cv = store.new_configuration_version(&ws, "tfe-api", true, false, true);
-        let id = store.new_run(
-            &ws,
-            &cv,
-            "user-emulator-1",
-            false,
-            false,
-            false,
-            String::new(),
-            "tfe-api",
-        );
+        let id = store.new_run(NewRun::new(&ws, &cv, "user-emulator-1", "tfe-api", ""));
         (store, id)
     }
 
@@ -513,6 +554,60 @@ mod tests {
         assert_eq!(
             text(&store, &id, PhaseKind::Apply),
             "\u{2}app: 1 added (finished)\nOutputs:\n\nurl = \"https://x\"\n\u{3}"
+        );
+    }
+
+    #[test]
+    fn refused_plans_log_terraforms_own_errors_and_sensitive_outputs_stay_hidden() {
+        let (mut store, id) = store_with_run();
+        let ws = store.runs[&id].workspace_id.clone();
+        store.workspaces.get_mut(&ws).unwrap().knobs = Knobs {
+            outputs: Some(
+                [
+                    ("url".to_string(), serde_json::json!("https://x")),
+                    ("password".to_string(), serde_json::json!("hunter2")),
+                ]
+                .into(),
+            ),
+            sensitive_outputs: Some(vec!["password".into()]),
+            ..Default::default()
+        };
+        let run = store.runs.get_mut(&id).unwrap();
+        run.plan.status = PhaseStatus::Finished;
+        run.plan.additions = 1;
+        run.apply.status = PhaseStatus::Finished;
+        let plan = text(&store, &id, PhaseKind::Plan);
+        assert!(
+            plan.contains("  + password = (sensitive value)\n"),
+            "{plan}"
+        );
+        let apply = text(&store, &id, PhaseKind::Apply);
+        assert!(
+            apply.ends_with("Outputs:\n\npassword = <sensitive>\nurl = \"https://x\"\n\u{3}"),
+            "{apply}"
+        );
+        assert!(!plan.contains("hunter2") && !apply.contains("hunter2"));
+
+        let run = store.runs.get_mut(&id).unwrap();
+        run.plan.status = PhaseStatus::Errored;
+        run.plan_failure = Some(PlanFailure::MissingVariables(vec!["region".into()]));
+        assert_eq!(
+            text(&store, &id, PhaseKind::Plan),
+            "\u{2}Terraform v1.9.8\non linux_amd64\nInitializing plugins and modules...\n\n\
+             ╷\n│ Error: No value for required variable\n│ \n│   on variables.tf line 1:\n\
+             │    1: variable \"region\" {\n│ \n│ The root module input variable \"region\" is not set, \
+             and has no default value. Use a -var or -var-file command line argument to provide a value \
+             for this variable.\n╵\n\u{3}"
+        );
+
+        let run = store.runs.get_mut(&id).unwrap();
+        run.plan_failure = None;
+        run.plan.status = PhaseStatus::Finished;
+        run.refresh_only = true;
+        let refresh = text(&store, &id, PhaseKind::Plan);
+        assert!(
+            refresh.contains("No changes. Your infrastructure still matches the configuration."),
+            "{refresh}"
         );
     }
 

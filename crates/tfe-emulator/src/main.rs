@@ -6,7 +6,7 @@ use clap::Parser;
 use tfe_emulator::options::Options;
 use tfe_emulator::server::{serve, shutdown_signal};
 
-async fn run(options: Options) -> Result<(), String> {
+async fn run(options: Options) -> Result<(), tfe_emulator::Error> {
     let (emu, serve_options) = options.build()?;
     let shutdown = shutdown_signal();
     serve(emu, serve_options, shutdown).await

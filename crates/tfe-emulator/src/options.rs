@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 
+use crate::error::Error;
 use crate::knobs::Knobs;
 use crate::scenario::{Scenario, seed};
 use crate::server::ServeOptions;
-use crate::{Emulator, Shared};
+use crate::state::{Emulator, Shared};
 
 /// A local stand-in for the HCP Terraform / Terraform Enterprise API v2.
 #[derive(Debug, Clone, Parser)]
@@ -64,18 +65,18 @@ pub struct Options {
 
 impl Options {
     /// Parses command-line arguments (without the program name), as `tfe-emulator` does.
-    pub fn from_args<I, S>(args: I) -> Result<Options, String>
+    pub fn from_args<I, S>(args: I) -> Result<Options, Error>
     where
         I: IntoIterator<Item = S>,
         S: Into<std::ffi::OsString> + Clone,
     {
         let argv = std::iter::once(std::ffi::OsString::from("tfe-emulator"))
             .chain(args.into_iter().map(Into::into));
-        Options::try_parse_from(argv).map_err(|e| e.to_string())
+        Options::try_parse_from(argv).map_err(|e| Error::Settings(e.to_string()))
     }
 
     /// The emulator these settings describe (scenario loaded and seeded) and how to serve it.
-    pub fn build(self) -> Result<(Shared, ServeOptions), String> {
+    pub fn build(self) -> Result<(Shared, ServeOptions), Error> {
         let scenario = match &self.scenario {
             Some(path) => load_scenario(path)?,
             None => Scenario::default(),
@@ -88,7 +89,7 @@ impl Options {
             .collect();
         tokens.extend(scenario.tokens.iter().cloned());
         if tokens.is_empty() {
-            return Err("no API token configured: pass --token, set TFE_EMULATOR_TOKEN, or list tokens in the scenario".into());
+            return Err(Error::Settings("no API token configured: pass --token, set TFE_EMULATOR_TOKEN, or list tokens in the scenario".into()));
         }
         let mut defaults = scenario.defaults.clone();
         defaults.merge(&Knobs {
@@ -99,13 +100,16 @@ impl Options {
         let mut emulator = Emulator::new(tokens, defaults);
         emulator.admin_token = self.admin_token.clone();
         emulator.app_name = self.app_name.clone();
+        emulator.store.get_mut().unwrap().hcp_terraform = self.app_name == "HCP Terraform";
         emulator.store.get_mut().unwrap().lenient_includes =
             self.lenient_includes || scenario.lenient_includes;
         let limit = scenario.rate_limit.unwrap_or(self.rate_limit);
         emulator.rate_limit_header = (limit > 0).then_some(limit);
         if self.enforce_rate_limit || scenario.enforce_rate_limit {
             if limit == 0 {
-                return Err("--enforce-rate-limit needs a --rate-limit above 0".into());
+                return Err(Error::Settings(
+                    "--enforce-rate-limit needs a --rate-limit above 0".into(),
+                ));
             }
             *emulator.enforce_rate_limit.get_mut() = true;
         }
@@ -115,11 +119,11 @@ impl Options {
                 .get_mut()
                 .unwrap()
                 .add(rule.clone())
-                .map_err(|e| format!("scenario fault: {e}"))?;
+                .map_err(|e| Error::Scenario(format!("scenario fault: {e}")))?;
         }
         let emu = Arc::new(emulator);
         seed(&emu, &scenario.organizations, &scenario.workspaces)
-            .map_err(|e| format!("scenario: {e}"))?;
+            .map_err(|e| Error::Scenario(format!("scenario: {e}")))?;
         let options = ServeOptions {
             listen: self.listen,
             http: self.http,
@@ -130,8 +134,9 @@ impl Options {
     }
 }
 
-fn load_scenario(path: &PathBuf) -> Result<Scenario, String> {
+fn load_scenario(path: &PathBuf) -> Result<Scenario, Error> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read scenario {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("scenario {} is invalid: {e}", path.display()))
+        .map_err(|e| Error::Scenario(format!("cannot read scenario {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Scenario(format!("scenario {} is invalid: {e}", path.display())))
 }

@@ -1,4 +1,6 @@
-//! The run state machine (tfe-api.md section 3) and the per-workspace queues (section 4).
+//! The run state machine (the run states of the public Runs API reference,
+//! <https://developer.hashicorp.com/terraform/cloud-docs/api-docs/run#run-states>) and the per-workspace queues
+//! (the run queue of <https://developer.hashicorp.com/terraform/cloud-docs/run/remote-operations>).
 //!
 //! Runs advance by background tasks that sleep for the knob durations. Every interrupt (cancel, discard,
 //! force-cancel) bumps the run's generation, so a task that wakes up for an older generation does nothing.
@@ -11,9 +13,9 @@ use time::OffsetDateTime;
 
 use tfe_client::models::{PhaseStatus, PolicyCheckStatus, RunActions, RunStatus};
 
-use super::Emulator;
 use super::knobs::{Outcome, PolicyMode, TaskMode};
-use super::store::{Lock, Run, Store, now};
+use super::state::Emulator;
+use super::store::{Lock, PlanFailure, Run, Store, now};
 
 /// An action refused with an HTTP status and detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,6 +296,16 @@ async fn plan_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
         run.set_status(RunStatus::Planning);
         run.plan.set_status(PhaseStatus::Running);
         let ws_id = run.workspace_id.clone();
+        // What Terraform refuses before planning anything: a configuration that is not there, variables
+        // without a value.
+        if let Some(failure) = refusal(&store, &run_id) {
+            let run = store.runs.get_mut(&run_id).expect("run exists");
+            run.plan_failure = Some(failure);
+            run.plan.set_status(PhaseStatus::Errored);
+            finish(&mut store, &run_id, RunStatus::Errored);
+            schedule(&emu, &mut store);
+            return;
+        }
         store.effective_knobs(&ws_id).plan_ms.unwrap_or(0)
     };
     let mut next = Some((first_wait, PlanStep::Plan));
@@ -310,6 +322,24 @@ async fn plan_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
         next = plan_step(&mut store, &run_id, step);
         schedule(&emu, &mut store);
     }
+}
+
+/// Why Terraform would refuse to plan this run at all: its configuration version has not arrived, or a
+/// variable the configuration requires has no value.
+fn refusal(store: &Store, run_id: &str) -> Option<PlanFailure> {
+    let run = store.runs.get(run_id)?;
+    if let Some(cv) = store
+        .configuration_versions
+        .get(&run.configuration_version_id)
+        .filter(|cv| !cv.is_uploaded())
+    {
+        return Some(PlanFailure::ConfigurationNotUploaded {
+            id: cv.id.clone(),
+            status: cv.status().to_string(),
+        });
+    }
+    let missing = store.missing_variables(run);
+    (!missing.is_empty()).then_some(PlanFailure::MissingVariables(missing))
 }
 
 /// Runs one step of the plan phase; returns the next step and how long to wait for it.
@@ -329,6 +359,8 @@ fn plan_step(store: &mut Store, run_id: &str, step: PlanStep) -> Option<(u64, Pl
             let run = store.runs.get_mut(run_id).expect("run exists");
             if run.is_destroy {
                 run.plan.destructions = resource_count as u32;
+            } else if run.refresh_only {
+                // A refresh-only plan changes no resource (the emulator knows no drift to record).
             } else if outcome != Outcome::NoChanges {
                 run.plan.additions = knobs.resource_additions.unwrap_or(1);
                 run.plan.changes = knobs.resource_changes.unwrap_or(0);
@@ -491,13 +523,99 @@ async fn apply_phase(emu: Arc<Emulator>, run_id: String, generation: u64) {
             (ws.resource_count + u64::from(added)).saturating_sub(u64::from(destroyed))
         };
     }
+    store.new_state_version(&run_id);
     finish(&mut store, &run_id, RunStatus::Applied);
     schedule(&emu, &mut store);
 }
 
 // ---------- human actions ----------
 
-pub(crate) fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+/// What a person (or a client acting for one) may do to a run: the API's `POST /runs/:id/actions/:action`
+/// and the web page's buttons take the same actions through [`RunAction::perform`], so both follow the same
+/// rules and give the same refusals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunAction {
+    /// Confirm a run paused for confirmation.
+    Apply,
+    /// Discard a pending or paused run.
+    Discard,
+    /// Interrupt a run that is queued, planning or applying.
+    Cancel,
+    /// End a run a cancel did not stop, once the cool-off has passed.
+    ForceCancel,
+    /// Start a pending run now by discarding the run that blocks it.
+    ForceExecute,
+    /// Override a soft-failed policy check (the API does it through `/policy-checks/:id/actions/override`).
+    OverridePolicy,
+}
+
+impl RunAction {
+    /// The actions under `POST /runs/:id/actions/`.
+    pub(crate) const API: &'static [RunAction] = &[
+        RunAction::Apply,
+        RunAction::Discard,
+        RunAction::Cancel,
+        RunAction::ForceCancel,
+        RunAction::ForceExecute,
+    ];
+    /// The actions the web page offers.
+    pub(crate) const PAGE: &'static [RunAction] = &[
+        RunAction::Apply,
+        RunAction::Discard,
+        RunAction::Cancel,
+        RunAction::ForceCancel,
+        RunAction::OverridePolicy,
+    ];
+
+    /// The action's name in a URL.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RunAction::Apply => "apply",
+            RunAction::Discard => "discard",
+            RunAction::Cancel => "cancel",
+            RunAction::ForceCancel => "force-cancel",
+            RunAction::ForceExecute => "force-execute",
+            RunAction::OverridePolicy => "override-policy",
+        }
+    }
+
+    /// The action named `name` among `allowed`; a 404 naming the allowed ones otherwise.
+    pub(crate) fn parse(name: &str, allowed: &[RunAction]) -> Result<RunAction, Refused> {
+        allowed
+            .iter()
+            .copied()
+            .find(|a| a.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
+                refused(
+                    404,
+                    &format!(
+                        "run action {name:?} not found (allowed: {})",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// Does it to `run_id`, or says why not.
+    pub(crate) fn perform(
+        self,
+        emu: &Arc<Emulator>,
+        store: &mut Store,
+        run_id: &str,
+    ) -> Result<(), Refused> {
+        match self {
+            RunAction::Apply => apply(emu, store, run_id),
+            RunAction::Discard => discard(emu, store, run_id),
+            RunAction::Cancel => cancel(emu, store, run_id),
+            RunAction::ForceCancel => force_cancel(emu, store, run_id),
+            RunAction::ForceExecute => force_execute(emu, store, run_id),
+            RunAction::OverridePolicy => override_policy(emu, store, run_id),
+        }
+    }
+}
+
+fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get_mut(run_id)
@@ -513,7 +631,7 @@ pub(crate) fn apply(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Res
     Ok(())
 }
 
-pub(crate) fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -529,7 +647,7 @@ pub(crate) fn discard(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> R
     Ok(())
 }
 
-pub(crate) fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
+fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let knobs = {
         let run = store
             .runs
@@ -573,11 +691,7 @@ pub(crate) fn cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Re
     Ok(())
 }
 
-pub(crate) fn force_cancel(
-    emu: &Arc<Emulator>,
-    store: &mut Store,
-    run_id: &str,
-) -> Result<(), Refused> {
+fn force_cancel(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -597,11 +711,7 @@ pub(crate) fn force_cancel(
 }
 
 /// Starts a pending run now by discarding the run that blocks its workspace.
-pub(crate) fn force_execute(
-    emu: &Arc<Emulator>,
-    store: &mut Store,
-    run_id: &str,
-) -> Result<(), Refused> {
+fn force_execute(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) -> Result<(), Refused> {
     let run = store
         .runs
         .get(run_id)
@@ -753,21 +863,14 @@ mod tests {
     use super::*;
     use crate::knobs::Knobs;
 
+    use crate::store::NewRun;
+
     fn run_in(status: RunStatus, paused: bool) -> Run {
         let mut store = Store::new(Knobs::defaults());
         store.new_organization("acme", "a@b.c", false);
         let ws = store.new_workspace("acme", "app");
         let cv = store.new_configuration_version(&ws, "tfe-api", true, false, true);
-        let id = store.new_run(
-            &ws,
-            &cv,
-            "user-emulator-1",
-            false,
-            false,
-            false,
-            String::new(),
-            "tfe-api",
-        );
+        let id = store.new_run(NewRun::new(&ws, &cv, "user-emulator-1", "tfe-api", ""));
         let mut run = store.runs.remove(&id).unwrap();
         run.status = status;
         run.paused = paused;
@@ -781,6 +884,24 @@ mod tests {
             a.is_cancelable,
             a.is_force_cancelable,
         ]
+    }
+
+    #[test]
+    fn run_actions_are_named_as_in_urls_and_refused_with_the_allowed_list() {
+        assert_eq!(
+            RunAction::parse("force-execute", RunAction::API),
+            Ok(RunAction::ForceExecute)
+        );
+        assert_eq!(
+            RunAction::parse("override-policy", RunAction::PAGE),
+            Ok(RunAction::OverridePolicy)
+        );
+        let refused = RunAction::parse("override-policy", RunAction::API).unwrap_err();
+        assert_eq!(refused.status, 404);
+        assert_eq!(
+            refused.detail,
+            "run action \"override-policy\" not found (allowed: apply, discard, cancel, force-cancel, force-execute)"
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use tfe_client::models::VcsRepo;
 
-use super::Emulator;
 use super::faults::FaultRule;
 use super::knobs::Knobs;
+use super::state::Emulator;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,7 +109,7 @@ pub(crate) fn seed(
             Some(ws) => ws.id.clone(),
             None => store.new_workspace(&w.organization, &w.name),
         };
-        let has_cv = store.latest_configuration_version(&id).is_some();
+        let has_cv = store.current_configuration_version(&id).is_some();
         let ws = store.workspaces.get_mut(&id).expect("exists");
         ws.auto_apply = w.auto_apply;
         ws.resource_count = w.resource_count;

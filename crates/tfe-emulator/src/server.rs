@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
@@ -15,26 +16,37 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use super::error::Error;
+use super::http::request_log::record_unserved;
 use super::http::{ApiError, with_api_layers};
-use super::{Shared, admin, routes, ui};
+use super::state::Shared;
+use super::{admin, routes, ui};
 
 /// The whole application: TFE API (with auth, faults and logging) plus the admin API.
 pub fn app(emu: Shared) -> Router {
     with_api_layers(routes::api_router(), emu.clone())
         .merge(admin::admin_router(emu.clone()))
         .merge(ui::ui_router(emu.clone()))
-        .fallback(|| async { ApiError::not_found("route").into_response() })
-        .method_not_allowed_fallback(|request: axum::extract::Request| async move {
-            ApiError::new(
-                405,
-                format!(
-                    "method {} is not allowed on {}",
-                    request.method(),
-                    request.uri().path()
-                ),
-            )
-            .into_response()
-        })
+        .fallback(
+            |State(emu): State<Shared>, request: axum::extract::Request| async move {
+                record_unserved(&emu, &request, 404);
+                ApiError::not_found("route").into_response()
+            },
+        )
+        .method_not_allowed_fallback(
+            |State(emu): State<Shared>, request: axum::extract::Request| async move {
+                record_unserved(&emu, &request, 405);
+                ApiError::new(
+                    405,
+                    format!(
+                        "method {} is not allowed on {}",
+                        request.method(),
+                        request.uri().path()
+                    ),
+                )
+                .into_response()
+            },
+        )
         .layer(axum::middleware::from_fn(
             super::http::error_documents::error_documents,
         ))
@@ -53,8 +65,8 @@ pub struct GeneratedTls {
 }
 
 /// Makes the CA and the leaf (ECDSA P-256), valid for the names above.
-pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
-    let err = |e: rcgen::Error| format!("certificate generation failed: {e}");
+pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, Error> {
+    let err = |e: rcgen::Error| Error::Tls(format!("cannot generate the certificates: {e}"));
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca_params
@@ -87,10 +99,10 @@ pub fn generate_tls(extra_names: &[String]) -> Result<GeneratedTls, String> {
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca_cert.der().clone()];
     let mut server_config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
+        .map_err(|e| Error::Tls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| format!("TLS setup: {e}"))?;
+        .map_err(|e| Error::Tls(e.to_string()))?;
     server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(GeneratedTls {
         ca_pem: ca_cert.pem(),
@@ -122,11 +134,15 @@ pub struct Bound {
 }
 
 /// Binds the listener, generates the certificates and writes the CA file (HTTPS), without printing.
-pub async fn bind(emu: Shared, options: ServeOptions) -> Result<Bound, String> {
+pub async fn bind(emu: Shared, options: ServeOptions) -> Result<Bound, Error> {
+    let listen_error = |source| Error::Listen {
+        addr: options.listen,
+        source,
+    };
     let listener = TcpListener::bind(options.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
     let scheme = if options.http { "http" } else { "https" };
     let base_url = format!("{scheme}://{addr}");
     let _ = emu.base_url.set(base_url.clone());
@@ -158,7 +174,7 @@ pub async fn serve(
     emu: Shared,
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let bound = bind(emu, options).await?;
     if let Some(ca_path) = &bound.ca_file {
         eprintln!(
@@ -168,8 +184,8 @@ pub async fn serve(
     }
     // The listener is bound, so connections are accepted from here on.
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "tfe-emulator ready at {}", bound.base_url).map_err(|e| e.to_string())?;
-    stdout.flush().map_err(|e| e.to_string())?;
+    writeln!(stdout, "tfe-emulator ready at {}", bound.base_url).map_err(Error::ReadyLine)?;
+    stdout.flush().map_err(Error::ReadyLine)?;
     drop(stdout);
     bound.run(shutdown).await
 }
@@ -179,7 +195,7 @@ impl Bound {
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let Bound {
             listener,
             router,
@@ -193,7 +209,7 @@ impl Bound {
             )
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(Error::Serve),
             Some(acceptor) => {
                 tokio::pin!(shutdown);
                 loop {
@@ -224,9 +240,11 @@ impl Bound {
     }
 }
 
-fn write_ca(path: &Path, pem: &str) -> Result<(), String> {
-    std::fs::write(path, pem)
-        .map_err(|e| format!("cannot write the CA certificate to {}: {e}", path.display()))
+fn write_ca(path: &Path, pem: &str) -> Result<(), Error> {
+    std::fs::write(path, pem).map_err(|source| Error::CaFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Installs SIGTERM and SIGINT handlers now (so a signal right after the ready line is not fatal) and

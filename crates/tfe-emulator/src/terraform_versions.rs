@@ -72,6 +72,16 @@ fn is_constraint_version(version: &str) -> bool {
 }
 
 /// `Ok` for a version HCP Terraform would accept; the 422 text naming it otherwise.
+/// The concrete version a run under the workspace's `terraform-version` uses, as a state records it: a release
+/// as it is; `latest` or a constraint as the newest release this list knows (constraints are not solved).
+pub(crate) fn concrete(version: &str) -> String {
+    if is_release(version) {
+        return version.to_string();
+    }
+    let ((major, minor), patch) = SERIES.last().expect("the list is not empty");
+    format!("{major}.{minor}.{patch}")
+}
+
 pub(crate) fn check(version: &str) -> Result<(), String> {
     let v = version.trim();
     if v == "latest" || is_release(v) {

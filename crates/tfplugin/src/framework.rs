@@ -161,11 +161,7 @@ impl Framework {
         diags.extend(out.diagnostics);
         let mut imported_resources = Vec::new();
         for imported in out.imported {
-            let type_name = if imported.type_name.is_empty() {
-                type_name.to_string()
-            } else {
-                imported.type_name
-            };
+            let type_name = imported.type_name.unwrap_or_else(|| type_name.to_string());
             let ty = match self.resources.get(&type_name) {
                 Some(e) => &e.ty,
                 None => {
@@ -197,7 +193,8 @@ impl ResourceEntry {
     }
 
     /// Stored state (JSON, or the flatmap of Terraform 0.11, which is refused) read with this schema
-    /// and upgraded by the resource; `None` when there is nothing to return.
+    /// and upgraded by the resource; state from a newer schema version is refused before the resource
+    /// sees it, as terraform-plugin-framework does. `None` when there is nothing to return.
     pub(crate) fn upgrade_state(
         &self,
         version: i64,
@@ -219,6 +216,19 @@ impl ResourceEntry {
             Ok(Value::Null)
         };
         let state = decoded.ok()?;
+        // Written by a newer release of the provider: nothing here can know what it means.
+        if version > self.schema.version {
+            diags.error(
+                "State from a newer provider",
+                format!(
+                    "This {} state has schema version {version}; this provider understands up to {}. Use a newer \
+                     provider.",
+                    self.resource.type_name(),
+                    self.schema.version
+                ),
+            );
+            return None;
+        }
         match self.resource.upgrade_state(version, state) {
             Ok(state) => Some(state),
             Err(d) => {

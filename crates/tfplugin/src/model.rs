@@ -4,9 +4,10 @@
 //!
 //! A field's type says how null and unknown read: `Option<T>` is `None` for both; [`Value`] keeps the
 //! raw value (for plan-time code that must tell unknown from null); `Vec<M>` of another model reads a
-//! list or set of nested blocks (null or unknown: empty).
+//! list or set of nested blocks (null or unknown: empty), `Option<M>` a single nested block (null or
+//! unknown: `None`). [`fill_defaults`] gives null attributes their schema defaults before a read.
 
-use crate::schema::Schema;
+use crate::schema::{Block, Schema};
 use crate::value::Value;
 
 /// How one field reads from and writes to a [`Value`].
@@ -62,6 +63,15 @@ impl<M: ValueModel> ValueField for Vec<M> {
     }
 }
 
+impl<M: ValueModel> ValueField for Option<M> {
+    fn from_value(value: &Value) -> Self {
+        (!value.is_null() && !value.is_unknown()).then(|| M::from_value(value))
+    }
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ValueModel::to_value)
+    }
+}
+
 /// A struct read from and written to a [`Value`] object; see [`value_model!`](crate::value_model).
 pub trait ValueModel: Sized {
     /// The attribute (or nested block) names of the fields, in declaration order.
@@ -76,6 +86,19 @@ pub trait ValueModel: Sized {
         let mut value = Value::Object(Default::default());
         self.write_to(&mut value);
         value
+    }
+}
+
+/// Sets every attribute of `block` that has a default and is null in `value` (an object) to that
+/// default, as planning does: for reading values that may predate a default (stored state) or that
+/// have not been planned (configuration).
+pub fn fill_defaults(value: &mut Value, block: &Block) {
+    for attribute in &block.attributes {
+        if let Some(default) = &attribute.default
+            && value.attr(&attribute.name).is_null()
+        {
+            value.set_attr(&attribute.name, default.clone());
+        }
     }
 }
 
@@ -190,6 +213,51 @@ mod tests {
         assert_eq!(thing.count, None);
         assert!(thing.repo.is_empty());
         assert_eq!(Thing::from_value(&Value::Null), Thing::default());
+    }
+
+    crate::value_model! {
+        struct Limits {
+            create: Option<String> = "create",
+        }
+    }
+
+    crate::value_model! {
+        struct WithSingle {
+            limits: Option<Limits> = "limits",
+        }
+    }
+
+    #[test]
+    fn a_single_nested_block_reads_as_an_option() {
+        let set = Value::object([("limits", Value::object([("create", Value::string("5m"))]))]);
+        let read = WithSingle::from_value(&set);
+        assert_eq!(read.limits.as_ref().unwrap().create.as_deref(), Some("5m"));
+        assert_eq!(read.to_value(), set);
+        for unset in [Value::Null, Value::Unknown] {
+            let value = Value::object([("limits", unset)]);
+            assert_eq!(WithSingle::from_value(&value).limits, None);
+        }
+    }
+
+    #[test]
+    fn defaults_fill_null_attributes_only() {
+        let block = Block {
+            attributes: vec![
+                Attribute::with_default("retry", Type::Bool, Value::Bool(true)),
+                Attribute::with_default("attempts", Type::Number, Value::int(3)),
+                Attribute::optional("message", Type::String),
+            ],
+            ..Block::default()
+        };
+        let mut value = Value::object([
+            ("retry", Value::Null),
+            ("attempts", Value::int(5)),
+            ("message", Value::Null),
+        ]);
+        fill_defaults(&mut value, &block);
+        assert_eq!(value.attr("retry"), &Value::Bool(true));
+        assert_eq!(value.attr("attempts"), &Value::int(5));
+        assert_eq!(value.attr("message"), &Value::Null);
     }
 
     #[test]

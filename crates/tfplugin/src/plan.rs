@@ -138,16 +138,9 @@ fn collect_replacements(
     path: &AttributePath,
     out: &mut Vec<AttributePath>,
 ) {
-    let at = |name: &str| {
-        if path.0.is_empty() {
-            AttributePath::root(name)
-        } else {
-            path.attr(name)
-        }
-    };
     for attr in &block.attributes {
         if attr.force_new && prior.attr(&attr.name) != planned.attr(&attr.name) {
-            out.push(at(&attr.name));
+            out.push(path.attr(&attr.name));
         }
     }
     for nested in &block.blocks {
@@ -157,7 +150,7 @@ fn collect_replacements(
         );
         match nested.nesting {
             NestingMode::Single | NestingMode::Group => {
-                collect_replacements(&nested.block, p, n, &at(&nested.type_name), out)
+                collect_replacements(&nested.block, p, n, &path.attr(&nested.type_name), out)
             }
             NestingMode::List => {
                 for (i, (pi, ni)) in p.elements().iter().zip(n.elements()).enumerate() {
@@ -165,7 +158,7 @@ fn collect_replacements(
                         &nested.block,
                         pi,
                         ni,
-                        &at(&nested.type_name).index(i),
+                        &path.attr(&nested.type_name).index(i),
                         out,
                     )
                 }

@@ -149,6 +149,25 @@ impl ApplyResponse {
             diagnostics,
         }
     }
+
+    /// The answer to an apply whose work came to `result`: success with `warnings` (gathered before
+    /// or beside the work), or failure with the warnings followed by the errors, keeping
+    /// `state_on_error`, what exists remotely after the failure (null after a failed create, the prior
+    /// state after a failed update).
+    pub fn from_result(
+        result: Result<Value, Diagnostics>,
+        warnings: Diagnostics,
+        state_on_error: Value,
+    ) -> Self {
+        match result {
+            Ok(new_state) => Self::with_warnings(new_state, warnings),
+            Err(errors) => {
+                let mut diagnostics = warnings;
+                diagnostics.extend(errors);
+                Self::failed(state_on_error, diagnostics)
+            }
+        }
+    }
 }
 
 /// What [`Resource::import`] receives, from `terraform import` or an `import` block.
@@ -161,8 +180,8 @@ pub struct ImportRequest {
 
 /// One object an import produced.
 pub struct ImportedResource {
-    /// Defaults to the importing resource's own type when empty.
-    pub type_name: String,
+    /// Another resource type the import produced; `None` is the importing resource's own type.
+    pub type_name: Option<String>,
     /// Its state; Terraform reads it right after, so it can be partial as long as the read fills it in.
     pub state: Value,
     /// Private data to store beside the state.
@@ -175,6 +194,27 @@ pub struct ImportResponse {
     pub imported: Vec<ImportedResource>,
     /// Why the import failed, or warnings.
     pub diagnostics: Diagnostics,
+}
+
+impl ImportResponse {
+    /// The import of one object of the importing resource's own type, whose state `result` holds, or
+    /// the diagnostics saying why there is none.
+    pub fn from_result(result: Result<Value, Diagnostics>) -> Self {
+        match result {
+            Ok(state) => ImportResponse {
+                imported: vec![ImportedResource {
+                    type_name: None,
+                    state,
+                    private: Vec::new(),
+                }],
+                diagnostics: Diagnostics::new(),
+            },
+            Err(diagnostics) => ImportResponse {
+                imported: Vec::new(),
+                diagnostics,
+            },
+        }
+    }
 }
 
 /// A managed resource type.
@@ -192,7 +232,8 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     /// Adjusts state read from storage (already decoded with the current schema, unknown
-    /// attributes dropped, missing ones null) that was written with schema `version`.
+    /// attributes dropped, missing ones null) that was written with schema `version`, at most the
+    /// schema's own (the framework refuses state from a newer one).
     fn upgrade_state(&self, _version: i64, state: Value) -> Result<Value, Diagnostics> {
         Ok(state)
     }

@@ -450,7 +450,7 @@ mod tests {
         async fn import(&self, request: ImportRequest) -> ImportResponse {
             ImportResponse {
                 imported: vec![ImportedResource {
-                    type_name: String::new(),
+                    type_name: None,
                     state: Value::object([
                         ("id", Value::string(request.id)),
                         ("name", Value::Unknown),
@@ -738,6 +738,34 @@ mod tests {
                 ("id", Value::string("remote-1")),
                 ("name", Value::string("n"))
             ])
+        );
+    }
+
+    #[tokio::test]
+    async fn state_from_a_newer_schema_version_is_refused_naming_both_versions() {
+        let svc = service();
+        let response = svc
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "test_slow".into(),
+                version: 3,
+                raw_state: Some(pb::RawState {
+                    json: br#"{"id":"remote-1","name":"n"}"#.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(response.upgraded_state.is_none());
+        assert_eq!(response.diagnostics.len(), 1);
+        let diagnostic = &response.diagnostics[0];
+        assert_eq!(diagnostic.summary, "State from a newer provider");
+        assert!(
+            diagnostic.detail.contains(
+                "test_slow state has schema version 3; this provider understands up to 2"
+            ),
+            "{}",
+            diagnostic.detail
         );
     }
 }

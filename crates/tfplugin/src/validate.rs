@@ -11,19 +11,12 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
     if value.is_null() || value.is_unknown() {
         return;
     }
-    let at = |name: &str| {
-        if path.0.is_empty() {
-            AttributePath::root(name)
-        } else {
-            path.attr(name)
-        }
-    };
 
     for attr in &block.attributes {
         let v = value.attr(&attr.name);
         if attr.required && v.is_null() {
             diags.attribute_error(
-                at(&attr.name),
+                path.attr(&attr.name),
                 "Missing required argument",
                 format!(
                     "The argument \"{}\" is required, but no definition was found.",
@@ -33,7 +26,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
         }
         if !v.is_null() && v.is_wholly_known() {
             for validator in &attr.validators {
-                validator(v, &at(&attr.name), diags);
+                validator(v, &path.attr(&attr.name), diags);
             }
         }
     }
@@ -49,7 +42,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
                 .collect::<Vec<_>>()
                 .join(", ");
             diags.attribute_error(
-                at(&group[0]),
+                path.attr(&group[0]),
                 "Missing required argument",
                 format!("At least one of {names} must be specified."),
             );
@@ -68,7 +61,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
                 .collect::<Vec<_>>()
                 .join(", ");
             diags.attribute_error(
-                at(set[1]),
+                path.attr(set[1]),
                 "Conflicting arguments",
                 format!("Only one of {names} may be specified."),
             );
@@ -77,7 +70,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &AttributePath, diags:
 
     for nested in &block.blocks {
         let v = value.attr(&nested.type_name);
-        let block_path = at(&nested.type_name);
+        let block_path = path.attr(&nested.type_name);
         if matches!(nested.nesting, NestingMode::List | NestingMode::Set) && v.is_wholly_known() {
             let count = v.elements().len() as i64;
             if nested.min_items > 0 && count < nested.min_items {

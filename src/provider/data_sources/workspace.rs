@@ -2,10 +2,9 @@
 
 use async_trait::async_trait;
 
-use crate::provider::SharedConfig;
 use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
-use crate::provider::resources::common::{connect, organization};
+use crate::provider::config::{SharedConfig, organization};
 use tfe_client::models::Workspace;
 use tfplugin::{Attribute, Block, DataSource, Diagnostics, ReadDataRequest, Schema, Type, Value};
 
@@ -114,12 +113,12 @@ impl DataSource for WorkspaceDataSource {
         let name = config.attr("name").as_str().unwrap_or_default().to_string();
         let result = async {
             let org = organization(&config, &self.config)?;
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             let ws = client
                 .workspace_by_name(&org, &name)
                 .await
                 .map_err(|e| api_error(format!("Could not find workspace {org}/{name}"), &e))?;
-            let url = crate::provider::resources::workspace::html_url(client, &ws, &org);
+            let url = client.workspace_url(&org, &ws);
             Ok::<_, Diagnostics>(state_for(&org, &ws, url))
         }
         .await;

@@ -3,13 +3,10 @@
 
 use async_trait::async_trait;
 
-use super::common::{
-    connect, is_not_found, known_or, organization, path, plan_organization_fallback,
-    warn_unsupported,
-};
-use crate::provider::SharedConfig;
+use super::state::{known_or, path, warn_unsupported};
 use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
+use crate::provider::config::{SharedConfig, organization, plan_organization_fallback};
 use tfe_client::CreateOAuthClient;
 use tfe_client::models::OAuthClient;
 use tfplugin::model::ValueModel;
@@ -204,10 +201,10 @@ impl Resource for OAuthClientResource {
         let prior = request.current_state;
         let id = OAuthClientModel::from_value(&prior).id.unwrap_or_default();
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             match client.oauth_client(&id).await {
                 Ok(c) => Ok(state_from(&prior, &c)),
-                Err(e) if is_not_found(&e) => Ok(Value::Null),
+                Err(e) if e.is_not_found() => Ok(Value::Null),
                 Err(e) => Err(api_error(format!("Could not read OAuth client {id}"), &e)),
             }
         }
@@ -230,7 +227,7 @@ impl Resource for OAuthClientResource {
         };
         let result = async {
             let org = organization(&planned, &self.config)?;
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             let created = client
                 .create_oauth_client(&org, &options)
                 .await
@@ -242,13 +239,7 @@ impl Resource for OAuthClientResource {
             Ok::<_, Diagnostics>(state)
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse::with_warnings(state, diags),
-            Err(e) => {
-                diags.extend(e);
-                ApplyResponse::failed(Value::Null, diags)
-            }
-        }
+        ApplyResponse::from_result(result, diags, Value::Null)
     }
 
     async fn update(&self, request: ApplyRequest) -> ApplyResponse {
@@ -273,13 +264,13 @@ impl Resource for OAuthClientResource {
         let id = OAuthClientModel::from_value(&request.prior_state)
             .id
             .unwrap_or_default();
-        let client = match connect(&self.client).await {
+        let client = match self.client.connect().await {
             Ok(c) => c,
             Err(d) => return d,
         };
         match client.delete_oauth_client(&id).await {
             Ok(()) => Diagnostics::new(),
-            Err(e) if is_not_found(&e) => Diagnostics::new(),
+            Err(e) if e.is_not_found() => Diagnostics::new(),
             Err(e) => api_error(format!("Could not delete OAuth client {id}"), &e),
         }
     }

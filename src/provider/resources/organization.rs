@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::common::{connect, is_not_found, known_or, path, warn_unsupported};
+use super::state::{known_or, path, warn_unsupported};
 use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
 use tfe_client::models::Organization;
@@ -11,7 +11,7 @@ use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, Block, Diagnostics, ImportRequest, ImportResponse,
-    ImportedResource, PlanRequest, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
+    PlanRequest, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
 
 pub(crate) const TYPE_NAME: &str = "tfe_organization";
@@ -196,10 +196,10 @@ impl Resource for OrganizationResource {
         let prior = request.current_state;
         let name = OrganizationModel::from_value(&prior).id.unwrap_or_default();
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             match client.organization(&name).await {
                 Ok(org) => Ok(state_from(&prior, &org)),
-                Err(e) if is_not_found(&e) => Ok(Value::Null),
+                Err(e) if e.is_not_found() => Ok(Value::Null),
                 Err(e) => Err(api_error(format!("Could not read organization {name}"), &e)),
             }
         }
@@ -216,7 +216,7 @@ impl Resource for OrganizationResource {
         // Only a configured value is sent: the API decides the default.
         let cost = OrganizationModel::from_value(&request.config).cost_estimation_enabled;
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             let mut org = client
                 .create_organization(&name, &email)
                 .await
@@ -235,13 +235,7 @@ impl Resource for OrganizationResource {
             Ok::<_, Diagnostics>(state_from(&planned, &org))
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse::with_warnings(state, diags),
-            Err(e) => {
-                diags.extend(e);
-                ApplyResponse::failed(Value::Null, diags)
-            }
-        }
+        ApplyResponse::from_result(result, diags, Value::Null)
     }
 
     async fn update(&self, request: ApplyRequest) -> ApplyResponse {
@@ -257,40 +251,35 @@ impl Resource for OrganizationResource {
             ..
         } = OrganizationModel::from_value(&planned);
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             client
                 .update_organization(&id, email.as_deref(), cost)
                 .await
                 .map_err(|e| api_error(format!("Could not update organization {id}"), &e))
         }
         .await;
-        match result {
-            Ok(org) => ApplyResponse::with_warnings(state_from(&planned, &org), diags),
-            Err(e) => {
-                diags.extend(e);
-                ApplyResponse::failed(request.prior_state, diags)
-            }
-        }
+        let result = result.map(|org| state_from(&planned, &org));
+        ApplyResponse::from_result(result, diags, request.prior_state)
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
         let id = OrganizationModel::from_value(&request.prior_state)
             .id
             .unwrap_or_default();
-        let client = match connect(&self.client).await {
+        let client = match self.client.connect().await {
             Ok(c) => c,
             Err(d) => return d,
         };
         match client.delete_organization(&id).await {
             Ok(()) => Diagnostics::new(),
-            Err(e) if is_not_found(&e) => Diagnostics::new(),
+            Err(e) if e.is_not_found() => Diagnostics::new(),
             Err(e) => api_error(format!("Could not delete organization {id}"), &e),
         }
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             client.organization(&request.id).await.map_err(|e| {
                 api_error(
                     format!("Could not import organization {:?}", request.id),
@@ -299,20 +288,7 @@ impl Resource for OrganizationResource {
             })
         }
         .await;
-        match result {
-            Ok(org) => ImportResponse {
-                imported: vec![ImportedResource {
-                    type_name: String::new(),
-                    state: state_from(&Value::Null, &org),
-                    private: Vec::new(),
-                }],
-                diagnostics: Diagnostics::new(),
-            },
-            Err(diagnostics) => ImportResponse {
-                imported: Vec::new(),
-                diagnostics,
-            },
-        }
+        ImportResponse::from_result(result.map(|org| state_from(&Value::Null, &org)))
     }
 }
 

@@ -4,21 +4,18 @@
 
 use async_trait::async_trait;
 
-use super::common::{
-    connect, is_not_found, known_or, organization, path, plan_organization_fallback,
-    refreshed_string, warn_unsupported,
-};
-use crate::provider::SharedConfig;
+use super::state::{known_or, path, refreshed_string, warn_unsupported};
 use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
+use crate::provider::config::{SharedConfig, organization, plan_organization_fallback};
+use tfe_client::WorkspaceOptions;
 use tfe_client::models::{VcsRepo, Workspace};
-use tfe_client::{TfeClient, WorkspaceOptions};
 use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostics, ImportRequest,
-    ImportResponse, ImportedResource, NestedBlock, NestingMode, PlanRequest, ReadRequest,
-    ReadResponse, Resource, Schema, Type, Value,
+    ImportResponse, NestedBlock, NestingMode, PlanRequest, ReadRequest, ReadResponse, Resource,
+    Schema, Type, Value,
 };
 
 pub(crate) const TYPE_NAME: &str = "tfe_workspace";
@@ -61,6 +58,7 @@ tfplugin::value_model! {
         pub allow_destroy_plan: Option<bool> = "allow_destroy_plan",
         pub resource_count: Option<i64> = "resource_count",
         pub html_url: Option<String> = "html_url",
+        pub force_delete: Option<bool> = "force_delete",
         pub vcs_repo: Vec<VcsRepoModel> = "vcs_repo",
     }
 }
@@ -230,23 +228,6 @@ pub(crate) fn options_from(planned: &Value) -> WorkspaceOptions {
     WorkspaceModel::from_value(planned).options()
 }
 
-pub(crate) fn html_url(client: &TfeClient, ws: &Workspace, org: &str) -> String {
-    ws.links
-        .as_ref()
-        .and_then(|l| l.get("self-html"))
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            let host = client
-                .api_base()
-                .split("/api/")
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            format!("{host}/app/{org}/workspaces/{}", ws.attributes.name)
-        })
-}
-
 /// The `vcs_repo` blocks from the API's repository, keeping what the API does not return as it was.
 fn vcs_repo_state(prior: &[VcsRepoModel], api: Option<&VcsRepo>) -> Vec<VcsRepoModel> {
     let Some(repo) = api else {
@@ -291,6 +272,8 @@ pub(crate) fn state_from(base: &Value, ws: &Workspace, html_url: String) -> Valu
         allow_destroy_plan: Some(a.allow_destroy_plan),
         resource_count: Some(a.resource_count as i64),
         html_url: Some(html_url),
+        // Not the API's: kept as configured.
+        force_delete: prior.force_delete,
         vcs_repo: vcs_repo_state(&prior.vcs_repo, a.vcs_repo.as_ref()),
     };
     model.write_to(&mut state);
@@ -349,13 +332,13 @@ impl WorkspaceResource {
     }
 
     async fn fetch(&self, id: &str) -> Result<(Workspace, String), Diagnostics> {
-        let client = connect(&self.client).await?;
+        let client = self.client.connect().await?;
         let ws = client
             .workspace(id)
             .await
             .map_err(|e| api_error(format!("Could not read workspace {id}"), &e))?;
         let org = ws.organization_name().unwrap_or_default().to_string();
-        let url = html_url(client, &ws, &org);
+        let url = client.workspace_url(&org, &ws);
         Ok((ws, url))
     }
 }
@@ -383,18 +366,6 @@ impl Resource for WorkspaceResource {
         schema()
     }
 
-    fn upgrade_state(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
-        if version > SCHEMA_VERSION {
-            return Err(Diagnostics::from_error(
-                "State from a newer provider",
-                format!(
-                    "This tfe_workspace state has schema version {version}; this provider understands up to {SCHEMA_VERSION}."
-                ),
-            ));
-        }
-        Ok(state)
-    }
-
     fn modify_plan(&self, request: &PlanRequest<'_>, plan: &mut GenericPlan, _: &mut Diagnostics) {
         plan_organization_fallback(&mut plan.planned_state, request.config, &self.config);
         // resource_count and html_url follow the name and the runs; keep the prior on update.
@@ -414,16 +385,16 @@ impl Resource for WorkspaceResource {
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {
         let prior = request.current_state;
-        let id = prior.attr("id").as_str().unwrap_or_default().to_string();
+        let id = WorkspaceModel::from_value(&prior).id.unwrap_or_default();
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             match client.workspace(&id).await {
                 Ok(ws) => {
                     let org = ws.organization_name().unwrap_or_default().to_string();
-                    let url = html_url(client, &ws, &org);
+                    let url = client.workspace_url(&org, &ws);
                     Ok(state_from(&prior, &ws, url))
                 }
-                Err(e) if is_not_found(&e) => Ok(Value::Null),
+                Err(e) if e.is_not_found() => Ok(Value::Null),
                 Err(e) => Err(api_error(format!("Could not read workspace {id}"), &e)),
             }
         }
@@ -438,32 +409,23 @@ impl Resource for WorkspaceResource {
         warn_github_app(&request.config, &mut diags);
         let result = async {
             let org = organization(&planned, &self.config)?;
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             let ws = client
                 .create_workspace(&org, &options_from(&planned))
                 .await
                 .map_err(|e| api_error(format!("Could not create workspace in {org}"), &e))?;
-            let url = html_url(client, &ws, &org);
+            let url = client.workspace_url(&org, &ws);
             Ok::<_, Diagnostics>(state_from(&planned, &ws, url))
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse::with_warnings(state, diags),
-            Err(e) => {
-                diags.extend(e);
-                ApplyResponse::failed(Value::Null, diags)
-            }
-        }
+        ApplyResponse::from_result(result, diags, Value::Null)
     }
 
     async fn update(&self, request: ApplyRequest) -> ApplyResponse {
         let planned = request.planned_state;
-        let id = request
-            .prior_state
-            .attr("id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let id = WorkspaceModel::from_value(&request.prior_state)
+            .id
+            .unwrap_or_default();
         let mut diags = Diagnostics::new();
         warn_unsupported(&request.config, &unsupported_attributes(), &mut diags);
         warn_github_app(&request.config, &mut diags);
@@ -481,13 +443,13 @@ impl Resource for WorkspaceResource {
             options.auto_apply = None;
         }
         let result = async {
-            let client = connect(&self.client).await?;
+            let client = self.client.connect().await?;
             let ws = client
                 .update_workspace(&id, &options)
                 .await
                 .map_err(|e| api_error(format!("Could not update workspace {id}"), &e))?;
             let org = ws.organization_name().unwrap_or_default().to_string();
-            let url = html_url(client, &ws, &org);
+            let url = client.workspace_url(&org, &ws);
             let mut state = state_from(&planned, &ws, url);
             // Terraform requires known planned values to be kept; the next refresh updates them.
             for name in ["resource_count", "html_url"] {
@@ -498,20 +460,14 @@ impl Resource for WorkspaceResource {
             Ok::<_, Diagnostics>(state)
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse::with_warnings(state, diags),
-            Err(e) => {
-                diags.extend(e);
-                ApplyResponse::failed(request.prior_state, diags)
-            }
-        }
+        ApplyResponse::from_result(result, diags, request.prior_state)
     }
 
     async fn delete(&self, request: ApplyRequest) -> Diagnostics {
-        let prior = &request.prior_state;
-        let id = prior.attr("id").as_str().unwrap_or_default();
-        let force = prior.attr("force_delete").as_bool().unwrap_or(false);
-        let client = match connect(&self.client).await {
+        let prior = WorkspaceModel::from_value(&request.prior_state);
+        let id = prior.id.as_deref().unwrap_or_default();
+        let force = prior.force_delete.unwrap_or(false);
+        let client = match self.client.connect().await {
             Ok(c) => c,
             Err(d) => return d,
         };
@@ -522,7 +478,7 @@ impl Resource for WorkspaceResource {
         };
         match result {
             Ok(()) => Diagnostics::new(),
-            Err(e) if is_not_found(&e) => Diagnostics::new(),
+            Err(e) if e.is_not_found() => Diagnostics::new(),
             Err(e) if e.status() == Some(409) => Diagnostics::from_error(
                 "Workspace not deleted",
                 format!(
@@ -537,42 +493,27 @@ impl Resource for WorkspaceResource {
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {
-        let failed = |d: Diagnostics| ImportResponse {
-            imported: Vec::new(),
-            diagnostics: d,
-        };
-        let (org, name_or_id) = match parse_import_id(&request.id) {
-            Ok(parts) => parts,
-            Err(msg) => return failed(Diagnostics::from_error("Invalid import ID", msg)),
-        };
-        let fetched = match org {
-            None => self.fetch(name_or_id).await,
-            Some(org) => {
-                async {
-                    let client = connect(&self.client).await?;
+        let result = async {
+            let (org, name_or_id) = parse_import_id(&request.id)
+                .map_err(|msg| Diagnostics::from_error("Invalid import ID", msg))?;
+            let (ws, url) = match org {
+                None => self.fetch(name_or_id).await?,
+                Some(org) => {
+                    let client = self.client.connect().await?;
                     let ws = client
                         .workspace_by_name(org, name_or_id)
                         .await
                         .map_err(|e| {
                             api_error(format!("Could not find workspace {}", request.id), &e)
                         })?;
-                    let url = html_url(client, &ws, org);
-                    Ok((ws, url))
+                    let url = client.workspace_url(org, &ws);
+                    (ws, url)
                 }
-                .await
-            }
-        };
-        match fetched {
-            Ok((ws, url)) => ImportResponse {
-                imported: vec![ImportedResource {
-                    type_name: String::new(),
-                    state: state_from(&Value::Null, &ws, url),
-                    private: Vec::new(),
-                }],
-                diagnostics: Diagnostics::new(),
-            },
-            Err(d) => failed(d),
+            };
+            Ok(state_from(&Value::Null, &ws, url))
         }
+        .await;
+        ImportResponse::from_result(result)
     }
 }
 

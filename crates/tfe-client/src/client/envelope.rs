@@ -16,7 +16,7 @@ impl TfeClient {
         let raw = self
             .send(Method::GET, path, query, None, Retry::Idempotent)
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+        response::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     /// A create or action: a 2xx answer that cannot be read still means it took effect, so a decode
@@ -30,12 +30,24 @@ impl TfeClient {
         let raw = self
             .send(method.clone(), path, &[], Some(body), Retry::Unsafe)
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str()).map_err(|e| {
+        response::decode_data(&raw.body, self.inner.api_base.as_str()).map_err(|e| {
             TfeError::OutcomeUnknown {
                 request: format!("{method} {}", self.path_of(path)),
                 source: Box::new(e),
             }
         })
+    }
+
+    /// A change that is safe to repeat (PATCH): retried like a read, and its answer decoded like one.
+    pub(super) async fn update<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Result<T, TfeError> {
+        let raw = self
+            .send(Method::PATCH, path, &[], Some(body), Retry::Idempotent)
+            .await?;
+        response::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     pub(super) fn path_of(&self, path: &str) -> String {
@@ -73,7 +85,7 @@ impl TfeClient {
         let raw = self
             .send(Method::GET, path, &query, None, Retry::Idempotent)
             .await?;
-        untrusted::decode_list(&raw.body, self.inner.api_base.as_str(), number)
+        response::decode_list(&raw.body, self.inner.api_base.as_str(), number)
     }
 
     pub(super) async fn all_pages<T: DeserializeOwned>(

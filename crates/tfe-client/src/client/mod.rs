@@ -8,13 +8,16 @@ mod logs;
 mod oauth_clients;
 mod oauth_tokens;
 mod organizations;
-mod organizations_extra;
-mod run_children;
+mod run_phases;
 mod runs;
 #[cfg(test)]
 mod tests;
 mod transport;
 mod workspaces;
+// What a workspace holds beyond its runs: state and outputs, variables, the configuration a run would use.
+mod latest_configuration;
+mod state_versions;
+mod variables;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -31,13 +34,14 @@ use url::Url;
 use super::error::{Readable, TfeError};
 use super::limiter::{RateLimiter, shared_limiter};
 use super::models::*;
+use super::response::{self, MAX_BODY_BYTES};
 use super::tls;
-use super::untrusted::{self, MAX_BODY_BYTES};
 
 use super::requests::*;
 use envelope::*;
 pub use logs::RunLog;
 pub use runs::RunWithIncludes;
+pub use state_versions::{CurrentOutputs, OutputValue};
 use transport::*;
 
 /// How to reach one TFE host.
@@ -212,9 +216,9 @@ impl TfeClient {
             })
             .await?;
         let server = ServerInfo {
-            rate_limit: untrusted::rate_limit(&response.headers),
-            api_version: untrusted::header_text(&response.headers, "tfp-api-version"),
-            app_name: untrusted::header_text(&response.headers, "tfp-appname"),
+            rate_limit: response::rate_limit(&response.headers),
+            api_version: response::header_text(&response.headers, "tfp-api-version"),
+            app_name: response::header_text(&response.headers, "tfp-appname"),
         };
         if let Some(limit) = server.rate_limit {
             wire.limiter.configure_from_limit(limit);
@@ -257,6 +261,23 @@ impl TfeClient {
             "{}/app/{organization}/workspaces/{workspace_name}/runs/{run_id}",
             self.inner.origin
         )
+    }
+
+    /// The web UI URL of a workspace in `organization`: the `self-html` link the server sent with it,
+    /// else the address the UI serves it at (as [`run_url`](Self::run_url) builds it).
+    pub fn workspace_url(&self, organization: &str, workspace: &Workspace) -> String {
+        workspace
+            .links
+            .as_ref()
+            .and_then(|links| links.get("self-html"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                format!(
+                    "{}/app/{organization}/workspaces/{}",
+                    self.inner.origin, workspace.attributes.name
+                )
+            })
     }
 }
 

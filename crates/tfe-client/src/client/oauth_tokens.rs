@@ -51,7 +51,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+        response::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     /// `DELETE /oauth-tokens/:id`: the token is gone (its client lists none).

@@ -50,7 +50,7 @@ impl TfeClient {
             )
             .await?;
         let (run, included) =
-            untrusted::decode_run_with_includes(&raw.body, self.inner.api_base.as_str())?;
+            response::decode_run_with_includes(&raw.body, self.inner.api_base.as_str())?;
         Ok(RunWithIncludes { run, included })
     }
 

@@ -33,7 +33,7 @@ impl Captured {
 fn limited(retry_after: &'static str) -> (TfeError, HeaderMap) {
     let mut h = HeaderMap::new();
     h.insert("retry-after", HeaderValue::from_static(retry_after));
-    let error = untrusted::status_error(429, &h, b"{}", SystemTime::now()).unwrap();
+    let error = response::status_error(429, &h, b"{}", SystemTime::now()).unwrap();
     (error, h)
 }
 
@@ -108,7 +108,7 @@ async fn a_pause_under_the_cap_is_taken_as_is_without_warning() {
 fn a_503_with_retry_after_waits_at_least_that_long() {
     let mut h = HeaderMap::new();
     h.insert("retry-after", HeaderValue::from_static("3"));
-    let mut error = untrusted::status_error(503, &h, b"", SystemTime::now()).unwrap();
+    let mut error = response::status_error(503, &h, b"", SystemTime::now()).unwrap();
     let pause = retry_pause(&mut error, Some(&h), 1, Duration::from_secs(60), "GET /x");
     assert!(pause >= Duration::from_secs(3), "{pause:?}");
     let capped = retry_pause(&mut error, Some(&h), 1, Duration::from_secs(1), "GET /x");

@@ -92,7 +92,7 @@ impl Wire {
                 TfeError::Unreachable { .. } => e,
                 other => fail(other.to_string()),
             })?;
-        untrusted::api_base_from_discovery(url, &response.body).map_err(fail)
+        response::api_base_from_discovery(url, &response.body).map_err(fail)
     }
 
     /// The one retry loop. Every request goes through it: 429s (any method) and, for idempotent requests,
@@ -109,12 +109,8 @@ impl Wire {
             let (mut error, headers) = match self.send_once(&call).await {
                 Ok(raw) => {
                     let status = raw.status.as_u16();
-                    match untrusted::status_error(
-                        status,
-                        &raw.headers,
-                        &raw.body,
-                        SystemTime::now(),
-                    ) {
+                    match response::status_error(status, &raw.headers, &raw.body, SystemTime::now())
+                    {
                         None => return Ok(raw),
                         Some(e) if call.any_status && !may_retry(&e, call.retry) => return Ok(raw),
                         Some(e) => (e, Some(raw.headers)),
@@ -191,7 +187,7 @@ impl Wire {
         let headers = std::mem::take(response.headers_mut());
         self.limiter.observe(
             ticket,
-            untrusted::server_budget(&headers, SystemTime::now(), self.config.max_server_pause),
+            response::server_budget(&headers, SystemTime::now(), self.config.max_server_pause),
         );
         let too_large = || TfeError::BodyTooLarge {
             url: format!("{}{}", url.origin().ascii_serialization(), url.path()),
@@ -292,7 +288,7 @@ pub(super) fn retry_pause(
     max_server_pause: Duration,
     request: &str,
 ) -> Duration {
-    let asked = headers.and_then(|h| untrusted::server_pause(h, SystemTime::now()));
+    let asked = headers.and_then(|h| response::server_pause(h, SystemTime::now()));
     let honoured = asked.map(|asked| {
         if asked > max_server_pause {
             tracing::warn!(

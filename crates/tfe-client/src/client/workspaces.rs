@@ -24,7 +24,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        untrusted::decode_workspace_with_current_run(&raw.body, self.inner.api_base.as_str())
+        response::decode_workspace_with_current_run(&raw.body, self.inner.api_base.as_str())
     }
 
     /// `GET /organizations/:org/workspaces/:name`.
@@ -78,7 +78,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        untrusted::decode_data(&raw.body, self.inner.api_base.as_str())
+        response::decode_data(&raw.body, self.inner.api_base.as_str())
     }
 
     /// Force delete.
@@ -157,7 +157,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        untrusted::decode_workspaces_with_current_runs(
+        response::decode_workspaces_with_current_runs(
             &raw.body,
             self.inner.api_base.as_str(),
             number,

@@ -7,7 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, UserId};
-use crate::Shared;
+use crate::state::Shared;
 
 pub(super) async fn auth(State(emu): State<Shared>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();

@@ -16,8 +16,8 @@ use super::{
     ApiError, JSONAPI, LateCommit, connection_reset, is_abandoned, note_of, rate_limited,
     rate_limited_raw, with_note,
 };
-use crate::Shared;
 use crate::faults::{FaultKind, Malformed, When};
+use crate::state::Shared;
 
 /// What replaces a handler's answer once it ran.
 enum After {

@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::request_log::record;
 use super::{Abandoned, LateCommit, RequestInfo, connection_reset};
-use crate::Shared;
+use crate::state::Shared;
 
 pub(super) async fn late_commit(
     State(emu): State<Shared>,

@@ -14,7 +14,7 @@ pub(crate) mod error_documents;
 mod fault_injection;
 mod late_commit;
 mod rate_limit;
-mod request_log;
+pub(crate) mod request_log;
 mod server_headers;
 
 use std::time::Instant;
@@ -26,8 +26,8 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::faults::RawHeader;
+use crate::state::Shared;
 
 pub(crate) const JSONAPI: &str = "application/vnd.api+json";
 
@@ -35,11 +35,16 @@ pub(crate) const JSONAPI: &str = "application/vnd.api+json";
 #[derive(Debug, Clone)]
 pub(crate) struct UserId(pub String);
 
-/// An API error answer: `{"errors":[{"status":"409","title":"conflict","detail":"..."}]}`.
+/// An API error answer: `{"errors":[{"status":"409","title":"conflict","detail":"..."}]}`, with a `source`
+/// pointer when it is about one attribute.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiError {
     pub status: u16,
     pub detail: String,
+    /// The title when it is not the status's usual one (validation errors say "invalid attribute").
+    pub title: Option<&'static str>,
+    /// `source.pointer`: the attribute the error is about, e.g. `/data/attributes/key`.
+    pub pointer: Option<String>,
 }
 
 impl ApiError {
@@ -47,7 +52,16 @@ impl ApiError {
         ApiError {
             status,
             detail: detail.into(),
+            title: None,
+            pointer: None,
         }
+    }
+    /// A validation error about `attribute`, titled and pointed as the API's are ("invalid attribute",
+    /// `/data/attributes/<attribute>`); go-tfe shows it as `invalid attribute\n\n<detail>`.
+    pub(crate) fn invalid_attribute(mut self, attribute: &str) -> ApiError {
+        self.title = Some("invalid attribute");
+        self.pointer = Some(format!("/data/attributes/{attribute}"));
+        self
     }
     pub(crate) fn not_found(what: &str) -> ApiError {
         ApiError::new(404, format!("{what} not found"))
@@ -84,7 +98,12 @@ fn title(status: u16) -> &'static str {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"errors": [{"status": self.status.to_string(), "title": title(self.status), "detail": self.detail}]});
+        let mut error = json!({"status": self.status.to_string(),
+            "title": self.title.unwrap_or_else(|| title(self.status)), "detail": self.detail});
+        if let Some(pointer) = self.pointer {
+            error["source"] = json!({"pointer": pointer});
+        }
+        let body = json!({"errors": [error]});
         jsonapi(self.status, body)
     }
 }

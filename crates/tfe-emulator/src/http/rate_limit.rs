@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::{UserId, is_abandoned, rate_limited, with_note};
-use crate::{RateBudget, Shared};
+use crate::state::{RateBudget, Shared};
 
 pub(super) async fn rate_limit(
     State(emu): State<Shared>,

@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::is_abandoned;
-use crate::Shared;
+use crate::state::Shared;
 
 pub(super) async fn server_headers(
     State(emu): State<Shared>,

@@ -9,18 +9,23 @@ pub(super) async fn entitlement_set(
     Path(org): Path<String>,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
-    if !store.organizations.contains_key(&org) {
-        return Err(ApiError::not_found("organization"));
-    }
-    let granted = store.org_knobs(&org).entitlements.unwrap_or_default();
-    let attributes: serde_json::Map<String, Value> = granted
-        .attributes()
-        .into_iter()
-        .map(|(name, on)| (name.to_string(), Value::Bool(on)))
-        .collect();
-    ok(
-        json!({"data": {"id": format!("org-{org}"), "type": "entitlement-sets",
-        "attributes": attributes,
-        "links": {"self": format!("/api/v2/entitlement-sets/org-{org}")}}}),
-    )
+    let organization = store
+        .organizations
+        .get(&org)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    ok(json!({"data": render::entitlement_set(&store, organization)}))
+}
+
+/// `GET /entitlement-sets/:id` (an organization's external id): the set's `links.self`.
+pub(super) async fn read_entitlement_set(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let organization = store
+        .organizations
+        .values()
+        .find(|o| o.external_id == id)
+        .ok_or_else(|| ApiError::not_found("entitlement set"))?;
+    ok(json!({"data": render::entitlement_set(&store, organization)}))
 }

@@ -1,6 +1,7 @@
-//! Run logs, served as archivist serves them: `GET /_archivist/v1/object/:secret` (no token: the URL's
-//! secret is the credential), `text/plain`, with the `offset` and `limit` query parameters a tailing reader
-//! sends (go-tfe asks for `limit=N&offset=M` until it sees the ETX byte). See [`crate::logs`].
+//! Archivist's objects: `GET /_archivist/v1/object/:secret` (no token: the URL's secret is the credential).
+//! A run log is `text/plain`, with the `offset` and `limit` query parameters a tailing reader sends (go-tfe asks
+//! for `limit=N&offset=M` until it sees the ETX byte; see [`crate::logs`]); a state version's
+//! `hosted-state-download-url` gives its state file and `hosted-json-state-download-url` the `show -json` form.
 
 use super::*;
 use crate::logs;
@@ -18,6 +19,7 @@ fn count(q: &HashMap<String, String>, name: &str) -> Result<Option<usize>, ApiEr
     }
 }
 
+/// A run log or a state file, by the secret in its URL.
 pub(super) async fn read_log(
     State(emu): State<Shared>,
     Path(secret): Path<String>,
@@ -27,6 +29,19 @@ pub(super) async fn read_log(
     let limit = count(&q, "limit")?;
     let bytes = {
         let store = emu.store.lock().unwrap();
+        if let Some((state_version, json_form)) = store.state_version_by_secret(&secret) {
+            let body = if json_form {
+                state_version.json_state().to_string().into_bytes()
+            } else {
+                state_version.state_bytes()
+            };
+            let mut response = body.into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return Ok(response);
+        }
         let (run, kind) = store
             .run_by_log_id(&secret)
             .ok_or_else(|| ApiError::not_found("log"))?;

@@ -10,26 +10,30 @@ mod oauth_tokens;
 mod organization_list;
 mod organizations;
 mod runs;
+mod state_versions;
+mod users;
+mod variables;
 mod workspaces;
 
 use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::HeaderValue;
+use axum::extract::{Extension, OriginalUri, Path, Query, State};
+use axum::http::{HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
 use tfe_client::requests::{
-    ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OrganizationOptions,
-    RequestDocument, RunActionOptions, WorkspaceOptions,
+    AttributeValue, ConfigurationVersionOptions, CreateOAuthClient, CreateRun, OrganizationOptions,
+    RequestDocument, RequestField, RunActionOptions, WorkspaceOptions,
 };
 
 use super::http::{ApiError, ApiResult, UserId, jsonapi};
-use super::store::{OAuthClient, Store, new_suffix, now};
-use super::{Shared, render, run_machine};
+use super::store::{NewRun, OAuthClient, Store, new_secret, new_suffix, now};
+use super::{render, run_machine};
+use crate::state::Shared;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -46,6 +50,11 @@ pub(crate) fn api_router() -> Router<Shared> {
             "/api/v2/organizations/{org}/entitlement-set",
             get(entitlements::entitlement_set),
         )
+        .route(
+            "/api/v2/entitlement-sets/{id}",
+            get(entitlements::read_entitlement_set),
+        )
+        .route("/api/v2/users/{id}", get(users::read_user))
         .route(
             "/api/v2/organizations/{org}",
             get(organizations::read_organization)
@@ -104,6 +113,18 @@ pub(crate) fn api_router() -> Router<Shared> {
                 .delete(workspaces::delete_workspace),
         )
         .route(
+            "/api/v2/workspaces/{id}/relationships/remote-state-consumers",
+            get(workspaces::remote_state_consumers),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/tag-bindings",
+            get(workspaces::tag_bindings),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/effective-tag-bindings",
+            get(workspaces::tag_bindings),
+        )
+        .route(
             "/api/v2/workspaces/{id}/actions/{action}",
             post(workspaces::workspace_action),
         )
@@ -114,6 +135,10 @@ pub(crate) fn api_router() -> Router<Shared> {
         .route(
             "/api/v2/configuration-versions/{id}",
             get(configuration_versions::read_cv),
+        )
+        .route(
+            "/api/v2/configuration-versions/{id}/download",
+            get(configuration_versions::download_cv),
         )
         .route(
             "/_archivist/upload/{id}",
@@ -135,11 +160,54 @@ pub(crate) fn api_router() -> Router<Shared> {
         )
         .route("/api/v2/policy-checks/{id}", get(runs::read_policy_check))
         .route(
+            "/api/v2/policy-checks/{id}/output",
+            get(runs::policy_check_output),
+        )
+        .route(
             "/api/v2/policy-checks/{id}/actions/override",
             post(runs::override_policy_check),
         )
         .route("/api/v2/runs/{id}/task-stages", get(runs::run_task_stages))
         .route("/api/v2/task-stages/{id}", get(runs::read_task_stage))
+        .route(
+            "/api/v2/workspaces/{id}/current-state-version",
+            get(state_versions::current_state_version),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/current-state-version-outputs",
+            get(state_versions::current_state_version_outputs),
+        )
+        .route(
+            "/api/v2/state-versions",
+            get(state_versions::list_state_versions),
+        )
+        .route(
+            "/api/v2/state-versions/{id}",
+            get(state_versions::read_state_version),
+        )
+        .route(
+            "/api/v2/state-versions/{id}/outputs",
+            get(state_versions::state_version_outputs),
+        )
+        .route(
+            "/api/v2/state-version-outputs/{id}",
+            get(state_versions::read_state_version_output),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/vars",
+            get(variables::list_variables).post(variables::create_variable),
+        )
+        // No variable sets here, so every variable that applies is the workspace's own.
+        .route(
+            "/api/v2/workspaces/{id}/all-vars",
+            get(variables::list_variables),
+        )
+        .route(
+            "/api/v2/workspaces/{id}/vars/{var_id}",
+            get(variables::read_variable)
+                .patch(variables::update_variable)
+                .delete(variables::delete_variable),
+        )
 }
 
 /// Parses a request body leniently: empty means `{}`.
@@ -155,6 +223,30 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
 /// naming the attribute and what it must be.
 fn document<T: RequestDocument>(body: &Bytes) -> Result<T, ApiError> {
     T::from_document(&body_json(body)?).map_err(|e| ApiError::unprocessable(e.to_string()))
+}
+
+/// An attribute of a request document the client's request types do not carry (settings only the emulator
+/// keeps), read the way those types read theirs: kebab-case or snake_case, `null` absent; another JSON type
+/// than `T`'s is a 422 naming the attribute and what it must be.
+fn extra_attribute<T: AttributeValue>(
+    document: &Value,
+    name: &'static str,
+) -> Result<Option<T>, ApiError> {
+    let empty = json!({});
+    let attributes = document.pointer("/data/attributes").unwrap_or(&empty);
+    <Option<T> as RequestField>::read_in(name, attributes)
+        .map_err(|e| ApiError::unprocessable(e.to_string()).invalid_attribute(name))
+}
+
+/// One of `allowed`, or a 422 naming the attribute, the value and what is allowed.
+fn one_of(name: &str, value: &str, allowed: &[&str]) -> Result<(), ApiError> {
+    if allowed.contains(&value) {
+        return Ok(());
+    }
+    Err(ApiError::unprocessable(format!(
+        "{name} {value:?} is invalid; allowed: {}",
+        allowed.join(", ")
+    )))
 }
 
 /// A query parameter, treating empty values as absent (pytfe sends `filter[status]=`).
@@ -192,11 +284,55 @@ fn includes(
     Ok(out)
 }
 
-/// A list document with JSON:API pagination (`totals` false leaves out total-pages/total-count).
+/// Where a list was asked for: the server's base URL and the request's path and query, which its `links`
+/// repeat with other page numbers.
+struct ListUrl<'a> {
+    base: &'a str,
+    uri: &'a Uri,
+}
+
+impl<'a> ListUrl<'a> {
+    /// The list the request `uri` asked the emulator for.
+    fn of(emu: &'a Shared, uri: &'a Uri) -> Self {
+        ListUrl {
+            base: emu.base_url(),
+            uri,
+        }
+    }
+
+    /// The list's URL for page `number` of `size`: the request's own query with its page parameters replaced.
+    fn page(&self, number: usize, size: usize) -> String {
+        let is_page_param = |pair: &&str| {
+            let key = pair.split('=').next().unwrap_or_default();
+            let key = key
+                .replace("%5B", "[")
+                .replace("%5D", "]")
+                .replace("%5b", "[")
+                .replace("%5d", "]");
+            key == "page[number]" || key == "page[size]"
+        };
+        let mut query: Vec<&str> = self
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .filter(|pair| !is_page_param(pair))
+            .collect();
+        let pages = format!("page[number]={number}&page[size]={size}");
+        query.push(&pages);
+        format!("{}{}?{}", self.base, self.uri.path(), query.join("&"))
+    }
+}
+
+/// A list document with JSON:API pagination: `meta.pagination` (`totals` false leaves out total-pages and
+/// total-count, as the organization-wide run list does) and `links` to this, the first, previous, next and
+/// last pages (no first and last without totals).
 fn paginate(
     items: Vec<Value>,
     q: &HashMap<String, String>,
     totals: bool,
+    list: ListUrl<'_>,
 ) -> Result<Value, ApiError> {
     let number: usize = match param(q, "page[number]") {
         None => 1,
@@ -230,12 +366,18 @@ fn paginate(
         .collect();
     let prev = (number > 1).then(|| number - 1);
     let next = (number < total_pages).then(|| number + 1);
-    let mut pagination = json!({"current-page": number, "prev-page": prev, "next-page": next});
+    let mut pagination =
+        json!({"current-page": number, "prev-page": prev, "next-page": next, "page-size": size});
+    let link = |page: Option<usize>| page.map(|n| list.page(n, size));
+    let mut links =
+        json!({"self": list.page(number, size), "prev": link(prev), "next": link(next)});
     if totals {
         pagination["total-pages"] = json!(total_pages);
         pagination["total-count"] = json!(total);
+        links["first"] = json!(list.page(1, size));
+        links["last"] = json!(list.page(total_pages, size));
     }
-    Ok(json!({"data": data, "links": {}, "meta": {"pagination": pagination}}))
+    Ok(json!({"data": data, "links": links, "meta": {"pagination": pagination}}))
 }
 
 fn user(ext: &Option<Extension<UserId>>) -> String {

@@ -32,8 +32,9 @@ pub(super) async fn create_oauth_client(
             .map(|_| format!("ot-{}", new_suffix())),
         token_has_ssh_key: false,
         created_at: now(),
+        callback_id: crate::store::new_uuid(),
     };
-    let doc = json!({"data": render::oauth_client(&client)});
+    let doc = json!({"data": render::oauth_client(&store, &client)});
     store.oauth_clients.insert(client.id.clone(), client);
     Ok(jsonapi(201, doc))
 }
@@ -48,7 +49,7 @@ pub(super) async fn read_oauth_client(
         .oauth_clients
         .get(&id)
         .ok_or_else(|| ApiError::not_found("oauth client"))?;
-    let mut doc = json!({"data": render::oauth_client(c)});
+    let mut doc = json!({"data": render::oauth_client(&store, c)});
     if includes(&store, &q, &["oauth_tokens", "organization"])?
         .contains(&"oauth_tokens".to_string())
     {

@@ -8,6 +8,7 @@ pub(super) async fn list_oauth_clients(
     State(emu): State<Shared>,
     Path(org): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.organizations.contains_key(&org) {
@@ -17,9 +18,9 @@ pub(super) async fn list_oauth_clients(
         .oauth_clients
         .values()
         .filter(|c| c.organization == org)
-        .map(render::oauth_client)
+        .map(|c| render::oauth_client(&store, c))
         .collect();
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// Every token of the organization's OAuth clients.
@@ -27,6 +28,7 @@ pub(super) async fn list_org_oauth_tokens(
     State(emu): State<Shared>,
     Path(org): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.organizations.contains_key(&org) {
@@ -38,13 +40,14 @@ pub(super) async fn list_org_oauth_tokens(
         .filter(|c| c.organization == org)
         .filter_map(|c| c.token_id.as_ref().map(|t| render::oauth_token(c, t)))
         .collect();
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 pub(super) async fn list_client_oauth_tokens(
     State(emu): State<Shared>,
     Path(id): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let c = store
@@ -56,7 +59,7 @@ pub(super) async fn list_client_oauth_tokens(
         .iter()
         .map(|t| render::oauth_token(c, t))
         .collect();
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 fn client_of_token<'a>(

@@ -3,7 +3,11 @@
 
 use super::*;
 
-pub(super) async fn list_organizations(State(emu): State<Shared>, Query(q): Params) -> ApiResult {
+pub(super) async fn list_organizations(
+    State(emu): State<Shared>,
+    Query(q): Params,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let needle = |name: &str| param(&q, name).map(str::to_lowercase);
     let (any, by_name, by_email) = (needle("q"), needle("q[name]"), needle("q[email]"));
@@ -21,7 +25,7 @@ pub(super) async fn list_organizations(State(emu): State<Shared>, Query(q): Para
             });
             name_or_email && has(&o.name, &by_name) && has(&o.email, &by_email)
         })
-        .map(render::organization)
+        .map(|o| render::organization(&store, o))
         .collect();
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }

@@ -1,9 +1,76 @@
-//! Organizations and their capacity.
+//! Organizations and their capacity. Besides the name, email, cost estimation and session lengths, create and
+//! update take the settings the reference lists for them (the collaborator auth policy, the default execution
+//! mode new workspaces get, ...), which every read returns.
 
 use super::*;
+use crate::store::OrganizationSettings;
+
+/// Applies the settings a create or update sends; a bad one is a 422 and changes nothing.
+fn read_settings(
+    body: &Bytes,
+    current: &OrganizationSettings,
+) -> Result<OrganizationSettings, ApiError> {
+    let doc = body_json(body)?;
+    let mut settings = current.clone();
+    if let Some(policy) = extra_attribute::<String>(&doc, "collaborator-auth-policy")? {
+        one_of(
+            "collaborator-auth-policy",
+            &policy,
+            &["password", "two_factor_mandatory"],
+        )?;
+        settings.collaborator_auth_policy = policy;
+    }
+    if let Some(mode) = extra_attribute::<String>(&doc, "default-execution-mode")? {
+        one_of(
+            "default-execution-mode",
+            &mode,
+            &["remote", "local", "agent"],
+        )?;
+        settings.default_execution_mode = mode;
+    }
+    let flags: [(&'static str, &mut bool); 5] = [
+        ("assessments-enforced", &mut settings.assessments_enforced),
+        (
+            "allow-force-delete-workspaces",
+            &mut settings.allow_force_delete_workspaces,
+        ),
+        (
+            "send-passing-statuses-for-untriggered-speculative-plans",
+            &mut settings.send_passing_statuses_for_untriggered_speculative_plans,
+        ),
+        (
+            "aggregated-commit-status-enabled",
+            &mut settings.aggregated_commit_status_enabled,
+        ),
+        (
+            "speculative-plan-management-enabled",
+            &mut settings.speculative_plan_management_enabled,
+        ),
+    ];
+    for (name, flag) in flags {
+        if let Some(value) = extra_attribute::<bool>(&doc, name)? {
+            *flag = value;
+        }
+    }
+    if let Some(role) = extra_attribute::<String>(&doc, "owners-team-saml-role-id")? {
+        settings.owners_team_saml_role_id = Some(role).filter(|r| !r.is_empty());
+    }
+    Ok(settings)
+}
+
+/// An organization's document; a new one's includes its entitlement set, as the API's create answer does.
+fn organization_doc(store: &Store, name: &str, with_entitlements: bool) -> Value {
+    let org = &store.organizations[name];
+    let mut doc = json!({"data": render::organization(store, org)});
+    if with_entitlements {
+        doc["included"] = json!([render::entitlement_set(store, org)]);
+    }
+    doc
+}
 
 pub(super) async fn create_organization(State(emu): State<Shared>, body: Bytes) -> ApiResult {
     let request: OrganizationOptions = document(&body)?;
+    let settings = read_settings(&body, &OrganizationSettings::default())?;
     let name = request
         .name
         .filter(|n| !n.is_empty())
@@ -24,7 +91,8 @@ pub(super) async fn create_organization(State(emu): State<Shared>, body: Bytes) 
     let org = store.organizations.get_mut(&name).expect("just created");
     org.session_timeout = request.session_timeout;
     org.session_remember = request.session_remember;
-    Ok(jsonapi(201, json!({"data": render::organization(org)})))
+    org.settings = settings;
+    Ok(jsonapi(201, organization_doc(&store, &name, true)))
 }
 
 /// An organization name: letters, numbers, `-` and `_`.
@@ -50,7 +118,7 @@ pub(super) async fn read_organization(
         .organizations
         .get(&org)
         .ok_or_else(|| ApiError::not_found("organization"))?;
-    ok(json!({"data": render::organization(o)}))
+    ok(json!({"data": render::organization(&store, o)}))
 }
 
 pub(super) async fn update_organization(
@@ -73,9 +141,10 @@ pub(super) async fn update_organization(
         check_name(name)?;
     }
     let mut store = emu.store.lock().unwrap();
-    if !store.organizations.contains_key(&org) {
-        return Err(ApiError::not_found("organization"));
-    }
+    let settings = match store.organizations.get(&org) {
+        Some(o) => read_settings(&body, &o.settings)?,
+        None => return Err(ApiError::not_found("organization")),
+    };
     // A rename: the organization is then reachable under its new name only (its id is its name).
     let org = match rename {
         Some(name) if store.organizations.contains_key(&name) => {
@@ -89,10 +158,20 @@ pub(super) async fn update_organization(
         }
         None => org,
     };
+    // Workspaces that did not choose an execution mode follow the organization's default.
+    let default_mode = settings.default_execution_mode.clone();
+    for ws in store
+        .workspaces
+        .values_mut()
+        .filter(|w| w.organization == org && !w.execution_mode_overwritten)
+    {
+        ws.execution_mode = default_mode.clone();
+    }
     let o = store
         .organizations
         .get_mut(&org)
         .expect("organization exists");
+    o.settings = settings;
     if let Some(email) = email {
         o.email = email;
     }
@@ -105,7 +184,7 @@ pub(super) async fn update_organization(
     if let Some(minutes) = session_remember {
         o.session_remember = Some(minutes);
     }
-    ok(json!({"data": render::organization(o)}))
+    ok(organization_doc(&store, &org, false))
 }
 
 pub(super) async fn delete_organization(

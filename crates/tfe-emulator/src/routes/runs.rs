@@ -6,6 +6,7 @@ pub(super) async fn run_queue(
     State(emu): State<Shared>,
     Path(org): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.organizations.contains_key(&org) {
@@ -14,9 +15,9 @@ pub(super) async fn run_queue(
     let items = run_machine::waiting_for_worker(&store, &org)
         .iter()
         .enumerate()
-        .map(|(i, id)| render::run(&store.runs[id], Some(i as u32)))
+        .map(|(i, id)| render::run(&store, &store.runs[id], Some(i as u32)))
         .collect();
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 /// Runs matching the list filters, newest first.
@@ -62,20 +63,23 @@ pub(super) fn filtered_runs(
         })
         .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.seq));
-    runs.into_iter().map(|r| render::run(r, None)).collect()
+    runs.into_iter()
+        .map(|r| render::run(store, r, None))
+        .collect()
 }
 
 pub(super) async fn org_runs(
     State(emu): State<Shared>,
     Path(org): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.organizations.contains_key(&org) {
         return Err(ApiError::not_found("organization"));
     }
     let items = filtered_runs(&store, &q, |r| r.organization == org);
-    ok(paginate(items, &q, false)?)
+    ok(paginate(items, &q, false, ListUrl::of(&emu, &uri))?)
 }
 
 pub(super) async fn create_run(
@@ -93,10 +97,21 @@ pub(super) async fn create_run(
         refresh_only,
         target_addrs: targets,
         replace_addrs: replaces,
+        variables,
+        terraform_version,
         workspace_id: ws_id,
         configuration_version_id: cv_requested,
     } = document(&body)?;
     let refresh = refresh.unwrap_or(true);
+    if refresh_only && is_destroy {
+        return Err(ApiError::unprocessable(REFRESH_ONLY_DESTROY));
+    }
+    if let Some(variable) = variables.iter().find(|v| v.key.is_empty()) {
+        return Err(ApiError::unprocessable(format!(
+            "Run variables need a key: a variable with the value {:?} has none",
+            variable.value.chars().take(40).collect::<String>()
+        )));
+    }
 
     let mut store = emu.store.lock().unwrap();
     let ws = store
@@ -104,6 +119,8 @@ pub(super) async fn create_run(
         .get(&ws_id)
         .ok_or_else(|| ApiError::not_found("workspace"))?;
     let ws_auto_apply = ws.auto_apply;
+    // A configuration version that has not arrived yet is taken all the same: the run's plan errors if it
+    // has not arrived when the plan starts (see docs/emulator.md).
     let cv = match cv_requested.as_deref() {
         Some(cv_id) => store
             .configuration_versions
@@ -111,40 +128,46 @@ pub(super) async fn create_run(
             .filter(|c| c.workspace_id == ws_id)
             .ok_or_else(|| ApiError::not_found("configuration version"))?,
         None => store
-            .latest_configuration_version(&ws_id)
+            .current_configuration_version(&ws_id)
             .ok_or_else(|| ApiError::unprocessable("Configuration version is missing"))?,
     };
-    if cv.status != "uploaded" {
-        return Err(ApiError::unprocessable(
-            "Configuration version is not uploaded yet",
-        ));
-    }
     let cv_id = cv.id.clone();
     let plan_only = plan_only_attr || cv.speculative;
-    let message = message.unwrap_or_else(|| "Triggered via API".into());
-    let run_id = store.new_run(
-        &ws_id,
-        &cv_id,
-        &user(&user_ext),
-        is_destroy,
-        auto_apply_attr.unwrap_or(ws_auto_apply),
-        plan_only,
-        message,
-        "tfe-api",
-    );
-    {
-        let run = store.runs.get_mut(&run_id).expect("run exists");
-        run.allow_empty_apply = allow_empty;
-        run.refresh = refresh;
-        run.refresh_only = refresh_only;
-        run.target_addrs = targets;
-        run.replace_addrs = replaces;
+    if let Some(version) = &terraform_version {
+        if !plan_only {
+            return Err(ApiError::unprocessable(TERRAFORM_VERSION_PLAN_ONLY));
+        }
+        crate::terraform_versions::check(version).map_err(ApiError::unprocessable)?;
     }
+    let message = message.unwrap_or_else(|| "Triggered via API".into());
+    let run_id = store.new_run(NewRun {
+        is_destroy,
+        auto_apply: auto_apply_attr.unwrap_or(ws_auto_apply),
+        plan_only,
+        refresh,
+        refresh_only,
+        allow_empty_apply: allow_empty,
+        target_addrs: targets,
+        replace_addrs: replaces,
+        variables,
+        terraform_version,
+        ..NewRun::new(&ws_id, &cv_id, &user(&user_ext), "tfe-api", message)
+    });
     // Render before scheduling so the answer shows the run as created (pending), like TFE.
-    let doc = json!({"data": render::run(&store.runs[&run_id], None)});
+    let doc = json!({"data": render::run(&store, &store.runs[&run_id], None)});
     run_machine::enqueue(&emu, &mut store, &run_id);
     Ok(jsonapi(201, doc))
 }
+
+/// The 422 for a run that is both refresh-only and a destroy (the Runs API reference calls the two mutually
+/// exclusive; this wording is the emulator's).
+pub(super) const REFRESH_ONLY_DESTROY: &str =
+    "Refresh-only runs cannot destroy: refresh-only and is-destroy are mutually exclusive.";
+
+/// The 422 for a `terraform-version` on a run that is not plan-only (the reference allows it on plan-only runs
+/// only; the wording is go-tfe's for the same check).
+pub(super) const TERRAFORM_VERSION_PLAN_ONLY: &str =
+    "setting terraform-version is only valid when plan-only is set to true";
 
 pub(super) const RUN_INCLUDES: &[&str] = &[
     "plan",
@@ -168,26 +191,26 @@ pub(super) async fn read_run(
         .runs
         .get(&id)
         .ok_or_else(|| ApiError::not_found("run"))?;
-    let mut doc = json!({"data": render::run(run, None)});
+    let mut doc = json!({"data": render::run(&store, run, None)});
     let mut included = Vec::new();
     for inc in includes(&store, &q, RUN_INCLUDES)? {
         match inc.as_str() {
             "plan" => included.push(render::plan(run)),
-            "apply" => included.push(render::apply(run)),
+            "apply" => included.push(render::apply(&store, run)),
             "workspace" => included.extend(
                 store
                     .workspaces
                     .get(&run.workspace_id)
-                    .map(|w| render::workspace(&store, w, emu.base_url())),
+                    .map(|w| render::workspace(&store, w)),
             ),
             "workspace.organization" => included.extend(
                 store
                     .organizations
                     .get(&run.organization)
-                    .map(render::organization),
+                    .map(|o| render::organization(&store, o)),
             ),
             "cost_estimate" => included.extend(render::cost_estimate(run)),
-            "policy_checks" => included.extend(render::policy_check(run)),
+            "policy_checks" => included.extend(render::policy_check(&store, run)),
             "created_by" => included.push(render::user(&run.created_by)),
             "configuration_version" => included.extend(
                 store
@@ -209,13 +232,14 @@ pub(super) async fn workspace_runs(
     State(emu): State<Shared>,
     Path(ws_id): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.workspaces.contains_key(&ws_id) {
         return Err(ApiError::not_found("workspace"));
     }
     let items = filtered_runs(&store, &q, |r| r.workspace_id == ws_id);
-    ok(paginate(items, &q, true)?)
+    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
 }
 
 pub(super) async fn run_action(
@@ -230,25 +254,15 @@ pub(super) async fn run_action(
     if !store.runs.contains_key(&id) {
         return Err(ApiError::not_found("run"));
     }
-    match action.as_str() {
-        "apply" => run_machine::apply(&emu, &mut store, &id)?,
-        "discard" => run_machine::discard(&emu, &mut store, &id)?,
-        "cancel" => run_machine::cancel(&emu, &mut store, &id)?,
-        "force-cancel" => run_machine::force_cancel(&emu, &mut store, &id)?,
-        "force-execute" => run_machine::force_execute(&emu, &mut store, &id)?,
-        other => {
-            return Err(ApiError::not_found(&format!(
-                "run action {other:?} (allowed: apply, discard, cancel, force-cancel)"
-            )));
-        }
-    }
+    run_machine::RunAction::parse(&action, run_machine::RunAction::API)?
+        .perform(&emu, &mut store, &id)?;
     Ok(jsonapi(202, json!({})))
 }
 
 pub(super) fn with_run(
     emu: &Shared,
     run_id: &str,
-    f: impl Fn(&crate::store::Run) -> Option<Value>,
+    f: impl Fn(&Store, &crate::store::Run) -> Option<Value>,
     what: &str,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
@@ -256,7 +270,7 @@ pub(super) fn with_run(
         .runs
         .get(run_id)
         .ok_or_else(|| ApiError::not_found(what))?;
-    let data = f(run).ok_or_else(|| ApiError::not_found(what))?;
+    let data = f(&store, run).ok_or_else(|| ApiError::not_found(what))?;
     ok(json!({"data": data}))
 }
 
@@ -264,38 +278,72 @@ pub(super) fn with_child(
     emu: &Shared,
     prefix: &str,
     id: &str,
-    f: impl Fn(&crate::store::Run) -> Option<Value>,
+    f: impl Fn(&Store, &crate::store::Run) -> Option<Value>,
     what: &str,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let run = store
         .run_by_child(prefix, id)
         .ok_or_else(|| ApiError::not_found(what))?;
-    let data = f(run).ok_or_else(|| ApiError::not_found(what))?;
+    let data = f(&store, run).ok_or_else(|| ApiError::not_found(what))?;
     ok(json!({"data": data}))
 }
 
 pub(super) async fn run_plan(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    with_run(&emu, &id, |r| Some(render::plan(r)), "run")
+    with_run(&emu, &id, |_, r| Some(render::plan(r)), "run")
 }
 
 pub(super) async fn run_apply(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    with_run(&emu, &id, |r| Some(render::apply(r)), "run")
+    with_run(&emu, &id, |s, r| Some(render::apply(s, r)), "run")
 }
 
 pub(super) async fn read_plan(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    with_child(&emu, "plan", &id, |r| Some(render::plan(r)), "plan")
+    with_child(&emu, "plan", &id, |_, r| Some(render::plan(r)), "plan")
 }
 
 pub(super) async fn read_apply(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    with_child(&emu, "apply", &id, |r| Some(render::apply(r)), "apply")
+    with_child(
+        &emu,
+        "apply",
+        &id,
+        |s, r| Some(render::apply(s, r)),
+        "apply",
+    )
 }
 
 pub(super) async fn read_cost_estimate(
     State(emu): State<Shared>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    with_child(&emu, "ce", &id, render::cost_estimate, "cost estimate")
+    with_child(
+        &emu,
+        "ce",
+        &id,
+        |_, r| render::cost_estimate(r),
+        "cost estimate",
+    )
+}
+
+/// `GET /policy-checks/:id/output`: the check's text output; 404 until the check has run.
+pub(super) async fn policy_check_output(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    let run = store
+        .run_by_child("polchk", &id)
+        .filter(|r| r.policy_check.is_some())
+        .ok_or_else(|| ApiError::not_found("policy check"))?;
+    let text = render::policy_check_output(run)
+        .ok_or_else(|| ApiError::not_found("policy check output (the check has not run yet)"))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response())
 }
 
 pub(super) async fn read_policy_check(
@@ -309,8 +357,9 @@ pub(super) async fn run_policy_checks(
     State(emu): State<Shared>,
     Path(id): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
-    list_run_child(&emu, &id, &q, render::policy_check)
+    list_run_child(&emu, &id, &q, &uri, render::policy_check)
 }
 
 pub(super) async fn override_policy_check(
@@ -323,7 +372,7 @@ pub(super) async fn override_policy_check(
         .map(|r| r.id.clone())
         .ok_or_else(|| ApiError::not_found("policy check"))?;
     run_machine::override_policy(&emu, &mut store, &run_id)?;
-    let data = render::policy_check(&store.runs[&run_id])
+    let data = render::policy_check(&store, &store.runs[&run_id])
         .ok_or_else(|| ApiError::not_found("policy check"))?;
     ok(json!({"data": data}))
 }
@@ -332,8 +381,9 @@ pub(super) async fn run_task_stages(
     State(emu): State<Shared>,
     Path(id): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
-    list_run_child(&emu, &id, &q, render::task_stage)
+    list_run_child(&emu, &id, &q, &uri, |_, r| render::task_stage(r))
 }
 
 /// A run's to-many child (policy checks, task stages) as a paginated list; the emulator keeps at
@@ -342,19 +392,25 @@ pub(super) fn list_run_child(
     emu: &Shared,
     run_id: &str,
     q: &HashMap<String, String>,
-    render_child: impl Fn(&crate::store::Run) -> Option<Value>,
+    uri: &Uri,
+    render_child: impl Fn(&Store, &crate::store::Run) -> Option<Value>,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let run = store
         .runs
         .get(run_id)
         .ok_or_else(|| ApiError::not_found("run"))?;
-    ok(paginate(render_child(run).into_iter().collect(), q, true)?)
+    ok(paginate(
+        render_child(&store, run).into_iter().collect(),
+        q,
+        true,
+        ListUrl::of(emu, uri),
+    )?)
 }
 
 pub(super) async fn read_task_stage(
     State(emu): State<Shared>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    with_child(&emu, "ts", &id, render::task_stage, "task stage")
+    with_child(&emu, "ts", &id, |_, r| render::task_stage(r), "task stage")
 }

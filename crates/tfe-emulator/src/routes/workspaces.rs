@@ -1,6 +1,7 @@
 //! Workspaces: CRUD by id and by name, safe delete, lock and unlock.
 
 use super::*;
+use crate::store::WorkspaceSettings;
 
 pub(super) const WORKSPACE_INCLUDES: &[&str] = &[
     "current_run",
@@ -17,13 +18,12 @@ pub(super) fn workspace_doc(
     store: &Store,
     ws_id: &str,
     q: &HashMap<String, String>,
-    base: &str,
 ) -> Result<Value, ApiError> {
     let ws = store
         .workspaces
         .get(ws_id)
         .ok_or_else(|| ApiError::not_found("workspace"))?;
-    let mut doc = json!({"data": render::workspace(store, ws, base)});
+    let mut doc = json!({"data": render::workspace(store, ws)});
     let mut included = Vec::new();
     for inc in includes(store, q, WORKSPACE_INCLUDES)? {
         match inc.as_str() {
@@ -31,17 +31,17 @@ pub(super) fn workspace_doc(
                 ws.current_run
                     .as_ref()
                     .and_then(|id| store.runs.get(id))
-                    .map(|r| render::run(r, None)),
+                    .map(|r| render::run(store, r, None)),
             ),
             "organization" => included.extend(
                 store
                     .organizations
                     .get(&ws.organization)
-                    .map(render::organization),
+                    .map(|o| render::organization(store, o)),
             ),
             "locked_by" => match &ws.lock {
                 Some(crate::store::Lock::Run(id)) => {
-                    included.extend(store.runs.get(id).map(|r| render::run(r, None)))
+                    included.extend(store.runs.get(id).map(|r| render::run(store, r, None)))
                 }
                 Some(crate::store::Lock::User { user_id, .. }) => {
                     included.push(render::user(user_id))
@@ -50,8 +50,20 @@ pub(super) fn workspace_doc(
             },
             "current_configuration_version" => included.extend(
                 store
-                    .latest_configuration_version(ws_id)
+                    .current_configuration_version(ws_id)
                     .map(|cv| render::configuration_version(cv, None)),
+            ),
+            "current_state_version" => included.extend(
+                store
+                    .current_state_version(ws_id)
+                    .map(|sv| render::state_version(store, sv)),
+            ),
+            "outputs" => included.extend(
+                store
+                    .current_state_version(ws_id)
+                    .filter(|sv| sv.processed())
+                    .into_iter()
+                    .flat_map(|sv| sv.outputs.iter().map(render::workspace_output)),
             ),
             _ => {}
         }
@@ -70,11 +82,69 @@ pub(super) fn ws_id_by_name(store: &Store, org: &str, name: &str) -> Result<Stri
 }
 
 /// Applies create/update attributes to a workspace.
+/// The descriptive settings a create or update sends, over `current`; a bad one is a 422.
+fn read_settings(body: &Bytes, current: &WorkspaceSettings) -> Result<WorkspaceSettings, ApiError> {
+    let doc = body_json(body)?;
+    let mut settings = current.clone();
+    if let Some(description) = extra_attribute::<String>(&doc, "description")? {
+        settings.description = Some(description);
+    }
+    let flags: [(&'static str, &mut bool); 3] = [
+        ("global-remote-state", &mut settings.global_remote_state),
+        (
+            "auto-apply-run-trigger",
+            &mut settings.auto_apply_run_trigger,
+        ),
+        ("assessments-enabled", &mut settings.assessments_enabled),
+    ];
+    for (name, flag) in flags {
+        if let Some(value) = extra_attribute::<bool>(&doc, name)? {
+            *flag = value;
+        }
+    }
+    if let Some(name) = extra_attribute::<String>(&doc, "source-name")? {
+        settings.source_name = Some(name);
+    }
+    if let Some(url) = extra_attribute::<String>(&doc, "source-url")? {
+        settings.source_url = Some(url);
+    }
+    if let Some(tags) = extra_attribute::<Vec<String>>(&doc, "tag-names")? {
+        settings.tag_names = tags;
+    }
+    if let Some(patterns) = extra_attribute::<Vec<String>>(&doc, "trigger-patterns")? {
+        settings.trigger_patterns = patterns;
+    }
+    if let Some(at) = extra_attribute::<String>(&doc, "auto-destroy-at")? {
+        let parsed =
+            time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| {
+                    ApiError::unprocessable(format!(
+                "auto-destroy-at {at:?} is not a time: use RFC 3339, e.g. 2030-01-31T12:00:00Z"
+            ))
+            .invalid_attribute("auto-destroy-at")
+                })?;
+        settings.auto_destroy_at = Some(crate::store::timestamp(parsed));
+    }
+    if let Some(duration) = extra_attribute::<String>(&doc, "auto-destroy-activity-duration")? {
+        let (count, unit) = duration.split_at(duration.len().saturating_sub(1));
+        if !(matches!(unit, "d" | "h") && count.parse::<u32>().is_ok_and(|n| n > 0)) {
+            return Err(ApiError::unprocessable(format!(
+                "auto-destroy-activity-duration {duration:?} is invalid: a number of days or hours, e.g. 14d or 12h"
+            ))
+            .invalid_attribute("auto-destroy-activity-duration"));
+        }
+        settings.auto_destroy_activity_duration = Some(duration);
+    }
+    Ok(settings)
+}
+
 pub(super) fn apply_workspace_attributes(
     store: &mut Store,
     ws_id: &str,
     request: WorkspaceOptions,
+    body: &Bytes,
 ) -> Result<(), ApiError> {
+    let settings = read_settings(body, &store.workspaces[ws_id].settings)?;
     // pytfe sends `"vcs-repo": {}` for "no VCS": only a repository identifier links the workspace;
     // `"vcs-repo": null` removes the connection.
     let vcs = request.vcs_repo.filter(|r| !r.identifier.is_empty());
@@ -106,6 +176,7 @@ pub(super) fn apply_workspace_attributes(
         )));
     }
     let ws = store.workspaces.get_mut(ws_id).expect("workspace exists");
+    ws.settings = settings;
     if let Some(name) = new_name {
         ws.name = name;
     }
@@ -120,6 +191,7 @@ pub(super) fn apply_workspace_attributes(
     }
     if let Some(s) = execution_mode {
         ws.execution_mode = s;
+        ws.execution_mode_overwritten = true;
     }
     if let Some(b) = request.file_triggers_enabled {
         ws.file_triggers_enabled = b;
@@ -174,30 +246,30 @@ pub(super) async fn create_workspace(
         )));
     }
     let id = store.new_workspace(&org, &name);
-    if let Err(e) = apply_workspace_attributes(&mut store, &id, request) {
+    if let Err(e) = apply_workspace_attributes(&mut store, &id, request, &body) {
         store.workspaces.remove(&id);
         return Err(e);
     }
     let ws = &store.workspaces[&id];
     let queued_cv = store
-        .latest_configuration_version(&id)
+        .current_configuration_version(&id)
         .map(|c| c.id.clone())
         .filter(|_| ws.queue_all_runs);
     if let Some(cv) = queued_cv {
         let auto = ws.auto_apply;
-        let run = store.new_run(
-            &id,
-            &cv,
-            &user(&user_ext),
-            false,
-            auto,
-            false,
-            "Queued automatically".into(),
-            "tfe-configuration-version",
-        );
+        let run = store.new_run(NewRun {
+            auto_apply: auto,
+            ..NewRun::new(
+                &id,
+                &cv,
+                &user(&user_ext),
+                "tfe-configuration-version",
+                "Queued automatically",
+            )
+        });
         run_machine::enqueue(&emu, &mut store, &run);
     }
-    let doc = workspace_doc(&store, &id, &HashMap::new(), emu.base_url())?;
+    let doc = workspace_doc(&store, &id, &HashMap::new())?;
     Ok(jsonapi(201, doc))
 }
 
@@ -205,6 +277,7 @@ pub(super) async fn list_workspaces(
     State(emu): State<Shared>,
     Path(org): Path<String>,
     Query(q): Params,
+    OriginalUri(uri): OriginalUri,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     if !store.organizations.contains_key(&org) {
@@ -219,13 +292,18 @@ pub(super) async fn list_workspaces(
         .collect();
     let items = listed
         .iter()
-        .map(|w| render::workspace(&store, w, emu.base_url()))
+        .map(|w| render::workspace(&store, w))
         .collect();
-    let mut doc = paginate(items, &q, true)?;
+    let mut doc = paginate(items, &q, true, ListUrl::of(&emu, &uri))?;
     // The listed workspaces' organization (one, listed once) and current runs, as the single read has them.
     let mut included = Vec::new();
     if wanted.iter().any(|i| i == "organization") {
-        included.extend(store.organizations.get(&org).map(render::organization));
+        included.extend(
+            store
+                .organizations
+                .get(&org)
+                .map(|o| render::organization(&store, o)),
+        );
     }
     if wanted.iter().any(|i| i == "current_run") {
         // The current runs of this page's workspaces, not of every workspace listed.
@@ -240,7 +318,7 @@ pub(super) async fn list_workspaces(
                 .iter()
                 .filter(|w| on_page.contains(w.id.as_str()))
                 .filter_map(|w| w.current_run.as_ref().and_then(|id| store.runs.get(id)))
-                .map(|r| render::run(r, None)),
+                .map(|r| render::run(&store, r, None)),
         );
     }
     if !included.is_empty() {
@@ -255,7 +333,7 @@ pub(super) async fn read_workspace(
     Query(q): Params,
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
-    ok(workspace_doc(&store, &id, &q, emu.base_url())?)
+    ok(workspace_doc(&store, &id, &q)?)
 }
 
 pub(super) async fn read_workspace_by_name(
@@ -265,7 +343,7 @@ pub(super) async fn read_workspace_by_name(
 ) -> ApiResult {
     let store = emu.store.lock().unwrap();
     let id = ws_id_by_name(&store, &org, &name)?;
-    ok(workspace_doc(&store, &id, &q, emu.base_url())?)
+    ok(workspace_doc(&store, &id, &q)?)
 }
 
 pub(super) fn update_ws(emu: &Shared, id: &str, body: &Bytes) -> ApiResult {
@@ -274,8 +352,8 @@ pub(super) fn update_ws(emu: &Shared, id: &str, body: &Bytes) -> ApiResult {
     if !store.workspaces.contains_key(id) {
         return Err(ApiError::not_found("workspace"));
     }
-    apply_workspace_attributes(&mut store, id, request)?;
-    ok(workspace_doc(&store, id, &HashMap::new(), emu.base_url())?)
+    apply_workspace_attributes(&mut store, id, request, body)?;
+    ok(workspace_doc(&store, id, &HashMap::new())?)
 }
 
 pub(super) async fn update_workspace(
@@ -316,6 +394,8 @@ pub(super) fn remove_workspace(store: &mut Store, id: &str, safe: bool) -> ApiRe
     }
     let workspace_name = ws.name.clone();
     store.workspaces.remove(id);
+    store.state_versions.retain(|_, sv| sv.workspace_id != id);
+    store.variables.retain(|_, v| v.workspace_id != id);
     let runs: Vec<String> = store
         .runs
         .values()
@@ -391,5 +471,30 @@ pub(super) async fn workspace_action(
             )));
         }
     }
-    ok(workspace_doc(&store, &id, &HashMap::new(), emu.base_url())?)
+    ok(workspace_doc(&store, &id, &HashMap::new())?)
+}
+
+/// `GET /workspaces/:id/relationships/remote-state-consumers`: the workspaces allowed to read this one's state
+/// besides every workspace of the organization (`global-remote-state`); the emulator keeps none.
+pub(super) async fn remote_state_consumers(
+    State(emu): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.workspaces.contains_key(&id) {
+        return Err(ApiError::not_found("workspace"));
+    }
+    ok(paginate(Vec::new(), &q, true, ListUrl::of(&emu, &uri))?)
+}
+
+/// `GET /workspaces/:id/tag-bindings` and `.../effective-tag-bindings`: key-value tags; the emulator keeps only
+/// flat tags (`tag-names`), so there are none.
+pub(super) async fn tag_bindings(State(emu): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    let store = emu.store.lock().unwrap();
+    if !store.workspaces.contains_key(&id) {
+        return Err(ApiError::not_found("workspace"));
+    }
+    ok(json!({"data": []}))
 }

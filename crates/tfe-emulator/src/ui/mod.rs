@@ -27,9 +27,9 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use crate::Shared;
 use crate::http::{ApiError, ApiResult};
-use crate::run_machine;
+use crate::run_machine::{self, RunAction};
+use crate::state::Shared;
 
 /// The page's user: who locks a workspace from the page.
 pub(crate) const UI_USER: &str = "user-emulator-ui";
@@ -186,18 +186,7 @@ async fn run_action(
     if !store.runs.contains_key(&id) {
         return Err(ApiError::not_found("run"));
     }
-    match action.as_str() {
-        "apply" => run_machine::apply(&emu, &mut store, &id)?,
-        "discard" => run_machine::discard(&emu, &mut store, &id)?,
-        "cancel" => run_machine::cancel(&emu, &mut store, &id)?,
-        "force-cancel" => run_machine::force_cancel(&emu, &mut store, &id)?,
-        "override-policy" => run_machine::override_policy(&emu, &mut store, &id)?,
-        other => {
-            return Err(ApiError::not_found(&format!(
-                "page action {other:?} (allowed: apply, discard, cancel, force-cancel, override-policy)"
-            )));
-        }
-    }
+    RunAction::parse(&action, RunAction::PAGE)?.perform(&emu, &mut store, &id)?;
     json_ok(views::run_detail(&store, &store.runs[&id]))
 }
 

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use rand::Rng;
 
-use crate::provider::run_lifecycle::Operation;
+use super::lifecycle::Operation;
 
 const TAG_PREFIX: &str = "[tfe_workspace_run ";
 

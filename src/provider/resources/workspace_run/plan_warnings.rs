@@ -4,7 +4,8 @@
 //! offline, so the warning cannot know whether the instance's apply succeeded (only then is the
 //! destroy armed); it says so.
 
-use super::WorkspaceRun;
+use super::messages;
+use super::model::WorkspaceRunModel;
 use tfplugin::{Diagnostics, Value};
 
 /// What the plan does to the instance.
@@ -19,28 +20,14 @@ pub(super) fn warn_destroy_run(prior: &Value, change: Change, diags: &mut Diagno
     if prior.is_null() {
         return;
     }
-    let resource = WorkspaceRun::from_value(prior);
-    if resource.destroy.is_none() {
+    let resource = WorkspaceRunModel::with_defaults(prior);
+    if resource.destroy.is_empty() {
         return;
     }
-    let workspace = &resource.workspace_id;
-    let (verb, keep) = match change {
-        Change::Removal => (
-            "removes this tfe_workspace_run",
-            "To keep it, remove the destroy block and apply before removing the resource.",
-        ),
-        Change::Replacement => (
-            "replaces this tfe_workspace_run (its workspace_id changes)",
-            "To keep it, remove the destroy block and apply before changing workspace_id.",
-        ),
-    };
-    diags.warning(
-        "Destroy run will be queued",
-        format!(
-            "Applying this plan {verb}, which queues a destroy run in workspace {workspace}: the infrastructure \
-             that workspace manages will be destroyed (unless the apply run of this instance never succeeded). \
-             {keep}"
-        ),
+    messages::destroy_run_ahead(
+        change == Change::Replacement,
+        resource.workspace_id(),
+        diags,
     );
 }
 

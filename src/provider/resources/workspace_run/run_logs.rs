@@ -7,8 +7,9 @@ use std::time::Duration;
 use tfe_client::models::PhaseStatus;
 use tfe_client::{RunLog, TfeClient, TfeError};
 
+use super::lifecycle::{FailureReason, RunFailure};
+use super::messages;
 use crate::provider::api_errors::explain;
-use crate::provider::run_lifecycle::{FailureReason, RunFailure};
 
 /// How many lines of the log the diagnostic shows.
 pub(super) const TAIL_LINES: usize = 20;
@@ -47,13 +48,9 @@ impl LogExcerpt {
     pub(super) fn render(&self) -> String {
         let mut text = String::new();
         if let Some(error) = &self.error {
-            text.push_str(&format!("\n\nError in the {}: {error}", self.phase));
+            text.push_str(&messages::log_error(self.phase, error));
         }
-        text.push_str(&format!(
-            "\n\nLast lines of the {} log:\n{}",
-            self.phase,
-            indent(&self.tail)
-        ));
+        text.push_str(&messages::log_tail(self.phase, &indent(&self.tail)));
         text
     }
 }
@@ -127,11 +124,8 @@ pub(super) async fn failure_log_text(client: &TfeClient, run_id: &str) -> String
     match tokio::time::timeout(READ_LIMIT, work).await {
         Ok(Ok(Some(excerpt))) => excerpt.render(),
         Ok(Ok(None)) => String::new(),
-        Ok(Err(e)) => format!("\n\nThe run's log could not be read: {}.", explain(&e)),
-        Err(_) => format!(
-            "\n\nThe run's log could not be read within {} s.",
-            READ_LIMIT.as_secs()
-        ),
+        Ok(Err(e)) => messages::log_unreadable(&explain(&e)),
+        Err(_) => messages::log_too_slow(READ_LIMIT),
     }
 }
 

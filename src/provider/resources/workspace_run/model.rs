@@ -1,0 +1,188 @@
+//! The values of a `tfe_workspace_run`, typed: read from planned or stored state in one place, with the
+//! attributes a value leaves unset taking the defaults its schema declares (state written before an
+//! attribute existed, a configuration not yet planned). The lifecycle gets them as [`RunSettings`], in
+//! the units the documentation gives.
+
+use std::time::Duration;
+
+use tfplugin::Value;
+use tfplugin::model::{ValueModel, fill_defaults};
+use tokio::time::Instant;
+
+use super::lifecycle::RunSettings;
+use crate::provider::duration::parse_duration;
+
+tfplugin::value_model! {
+    /// One `apply` or `destroy` block.
+    pub(super) struct RunBlockModel {
+        pub(super) manual_confirm: Option<bool> = "manual_confirm",
+        pub(super) message: Option<String> = "message",
+        pub(super) retry: Option<bool> = "retry",
+        pub(super) retry_attempts: Option<i64> = "retry_attempts",
+        pub(super) retry_backoff_min: Option<i64> = "retry_backoff_min",
+        pub(super) retry_backoff_max: Option<i64> = "retry_backoff_max",
+        pub(super) wait_for_run: Option<bool> = "wait_for_run",
+    }
+}
+
+tfplugin::value_model! {
+    /// The `timeouts` block, as written ("30m"); unset means wait without limit.
+    pub(super) struct TimeoutsModel {
+        pub(super) create: Option<String> = "create",
+        pub(super) delete: Option<String> = "delete",
+    }
+}
+
+tfplugin::value_model! {
+    /// The whole resource.
+    pub(super) struct WorkspaceRunModel {
+        pub(super) id: Option<String> = "id",
+        pub(super) workspace_id: Option<String> = "workspace_id",
+        pub(super) apply: Vec<RunBlockModel> = "apply",
+        pub(super) destroy: Vec<RunBlockModel> = "destroy",
+        pub(super) timeouts: Option<TimeoutsModel> = "timeouts",
+    }
+}
+
+impl RunBlockModel {
+    /// Reads one block instance, its unset attributes taking the schema's defaults.
+    pub(super) fn with_defaults(block: &Value) -> RunBlockModel {
+        let mut block = block.clone();
+        fill_defaults(&mut block, &super::schema::run_settings_block(""));
+        RunBlockModel::from_value(&block)
+    }
+
+    /// The settings [`lifecycle::drive`](super::lifecycle::drive) works with: backoff in seconds, as
+    /// documented (validation already refused negative numbers); an empty message is the default one.
+    pub(super) fn to_settings(&self) -> RunSettings {
+        let non_negative = |n: Option<i64>| u64::try_from(n.unwrap_or_default()).unwrap_or(0);
+        RunSettings {
+            manual_confirm: self.manual_confirm.unwrap_or_default(),
+            message: self.message.clone().filter(|m| !m.is_empty()),
+            retry: self.retry.unwrap_or_default(),
+            retry_attempts: u32::try_from(non_negative(self.retry_attempts)).unwrap_or(u32::MAX),
+            retry_backoff_min: Duration::from_secs(non_negative(self.retry_backoff_min)),
+            retry_backoff_max: Duration::from_secs(non_negative(self.retry_backoff_max)),
+            wait_for_run: self.wait_for_run.unwrap_or_default(),
+        }
+    }
+}
+
+impl TimeoutsModel {
+    /// The deadline for the apply run, counted from now; `None` waits without limit.
+    pub(super) fn create_deadline(&self) -> Option<Instant> {
+        deadline(self.create.as_deref())
+    }
+
+    /// The deadline for the destroy run, counted from now; `None` waits without limit.
+    pub(super) fn delete_deadline(&self) -> Option<Instant> {
+        deadline(self.delete.as_deref())
+    }
+}
+
+/// Validation refused a duration that does not parse, so one that does not is no limit.
+fn deadline(duration: Option<&str>) -> Option<Instant> {
+    let duration = parse_duration(duration?).ok()?;
+    Some(Instant::now() + duration)
+}
+
+impl WorkspaceRunModel {
+    /// Reads planned or stored state; the run blocks' unset attributes take the schema's defaults.
+    pub(super) fn with_defaults(state: &Value) -> WorkspaceRunModel {
+        let mut model = WorkspaceRunModel::from_value(state);
+        let blocks = |phase: &str| {
+            state
+                .attr(phase)
+                .elements()
+                .iter()
+                .map(RunBlockModel::with_defaults)
+        };
+        model.apply = blocks("apply").collect();
+        model.destroy = blocks("destroy").collect();
+        model
+    }
+
+    /// The workspace the runs are queued in ("" when the value has none).
+    pub(super) fn workspace_id(&self) -> &str {
+        self.workspace_id.as_deref().unwrap_or_default()
+    }
+
+    /// The settings of the `apply` block, if there is one.
+    pub(super) fn apply_settings(&self) -> Option<RunSettings> {
+        self.apply.first().map(RunBlockModel::to_settings)
+    }
+
+    /// The settings of the `destroy` block, if there is one.
+    pub(super) fn destroy_settings(&self) -> Option<RunSettings> {
+        self.destroy.first().map(RunBlockModel::to_settings)
+    }
+
+    /// The `timeouts` block; all unset when there is none.
+    pub(super) fn timeouts(&self) -> TimeoutsModel {
+        self.timeouts.clone().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema;
+    use super::*;
+    use tfplugin::Schema;
+    use tfplugin::model::undeclared_attributes;
+
+    #[test]
+    fn the_models_name_only_what_the_schema_declares() {
+        let schema = schema::schema();
+        assert!(undeclared_attributes::<WorkspaceRunModel>(&schema).is_empty());
+        let nested = |name: &str| Schema {
+            version: 0,
+            block: schema.block.nested_block(name).unwrap().block.clone(),
+        };
+        assert!(undeclared_attributes::<RunBlockModel>(&nested("apply")).is_empty());
+        assert!(undeclared_attributes::<RunBlockModel>(&nested("destroy")).is_empty());
+        assert!(undeclared_attributes::<TimeoutsModel>(&nested("timeouts")).is_empty());
+    }
+
+    #[test]
+    fn unset_settings_take_the_schema_defaults() {
+        let block = Value::object([
+            ("manual_confirm", Value::Bool(true)),
+            ("message", Value::Null),
+            ("retry", Value::Null),
+            ("retry_attempts", Value::Null),
+            ("retry_backoff_min", Value::int(2)),
+            ("retry_backoff_max", Value::Null),
+            ("wait_for_run", Value::Null),
+        ]);
+        let settings = RunBlockModel::with_defaults(&block).to_settings();
+        assert!(settings.manual_confirm);
+        assert_eq!(settings.message, None);
+        assert!(settings.retry);
+        assert_eq!(settings.retry_attempts, 3);
+        assert_eq!(settings.retry_backoff_min, Duration::from_secs(2));
+        assert_eq!(settings.retry_backoff_max, Duration::from_secs(30));
+        assert!(settings.wait_for_run);
+    }
+
+    #[test]
+    fn official_state_upgrades_and_reads_without_diff() {
+        // As written by an official release from before `message` existed.
+        let json = br#"{"id":"run-abc","workspace_id":"ws-1","apply":[{"manual_confirm":false,"retry":true,"retry_attempts":3,"retry_backoff_min":1,"retry_backoff_max":30,"wait_for_run":true}],"destroy":[]}"#;
+        let state = tfplugin::codec::decode_json(json, &schema::schema().value_type()).unwrap();
+        let upgraded = schema::upgrade_run_state(state);
+        assert_eq!(upgraded.attr("timeouts"), &Value::Null);
+        assert_eq!(
+            upgraded.attr("apply").elements()[0].attr("message"),
+            &Value::string("")
+        );
+        let run = WorkspaceRunModel::with_defaults(&upgraded);
+        assert_eq!(run.id.as_deref(), Some("run-abc"));
+        let settings = run.apply_settings().unwrap();
+        assert_eq!(settings.retry_attempts, 3);
+        assert_eq!(
+            settings.retry_backoff_max,
+            std::time::Duration::from_secs(30)
+        );
+        assert_eq!(run.destroy_settings(), None);
+    }
+}

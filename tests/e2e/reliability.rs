@@ -1,0 +1,691 @@
+//! End to end: what `tfe_workspace_run` must never do, under faults. It never queues a destroy run
+//! that was not armed, never adopts a run it did not make, never leaves two of its runs competing
+//! for one workspace, and never panics on what the server sends. Each test drives real Terraform
+//! against tfe-emulator with faults injected through the emulator's admin API, and checks
+//! Terraform's outcome, the state, the emulator's record of runs and the provider's log.
+//!
+//! The fault matrix (one test per route and fault class) uses the Terraform CLI on PATH: the
+//! behaviour under test is the provider's own. Tests of what Terraform does with the state
+//! (taint, replace, destroy) run with both CLIs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use test_support::check;
+use test_support::emulator::{RunSummary, TestEmulator};
+use test_support::session::*;
+use test_support::terraform::{
+    DevOverrides, TerraformCli, TerraformRun, all_clis, current_terraform,
+};
+use tfe_client::TfeClient;
+
+/// Budgets short enough for tests: one exchange, the retries of one request.
+const TUNING: &[(&str, &str)] = &[
+    ("TFE_REQUEST_TIMEOUT", "2s"),
+    ("TFE_RETRY_MAX_ELAPSED", "20s"),
+    ("TFE_RETRY_MAX_PAUSE", "2s"),
+];
+
+/// Runs Terraform with the provider's debug log in a file; fails the test if the log shows a panic.
+fn terraform_logged(s: &Session<'_>, args: &[&str]) -> TerraformRun {
+    let log: PathBuf = s.dir.path().join("provider.log");
+    let log_text = log.display().to_string();
+    let mut env: Vec<(&str, &str)> = TUNING.to_vec();
+    env.push(("TF_LOG_PROVIDER", "DEBUG"));
+    env.push(("TF_LOG_PATH", &log_text));
+    let out = s.terraform_with(args, &env);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !text.contains("panicked") && !out.combined().contains("panicked"),
+        "{}: the provider panicked\n{}\n{text}",
+        s.cli.label,
+        out.combined()
+    );
+    out
+}
+
+fn runs_of(emu: &TestEmulator, ws: &str) -> Vec<RunSummary> {
+    emu.workspace_runs(ws)
+}
+
+fn kinds(runs: &[RunSummary]) -> Vec<String> {
+    runs.iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                if r.is_destroy { "destroy" } else { "apply" },
+                r.status
+            )
+        })
+        .collect()
+}
+
+/// Every `tfe_workspace_run` instance in the state: (name, id, tainted).
+fn instances(s: &Session<'_>) -> Vec<(String, String, bool)> {
+    let Ok(text) = std::fs::read_to_string(s.dir.path().join("terraform.tfstate")) else {
+        return Vec::new();
+    };
+    let state: Value = serde_json::from_str(&text).expect("state JSON");
+    let mut found = Vec::new();
+    for resource in state["resources"].as_array().into_iter().flatten() {
+        if resource["type"] != "tfe_workspace_run" {
+            continue;
+        }
+        for instance in resource["instances"].as_array().into_iter().flatten() {
+            found.push((
+                resource["name"].as_str().unwrap_or_default().to_string(),
+                instance["attributes"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                instance["status"] == "tainted",
+            ));
+        }
+    }
+    found
+}
+
+fn with_destroy(ws: &str, apply_settings: &str) -> String {
+    config(
+        ws,
+        &format!(
+            "{}  destroy {{\n    manual_confirm = false\n  }}\n",
+            apply_block(apply_settings)
+        ),
+    )
+}
+
+/// The workspace knobs `workspace()` sets, with `extra` on top (knobs are replaced as a whole).
+fn knobs(extra: Value) -> Value {
+    let mut all =
+        json!({"plan_ms": 200, "apply_ms": 200, "cost_estimate_ms": 50, "policy_check_ms": 50});
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        all[k] = v;
+    }
+    all
+}
+
+// ------------------------------------------------------------------ 1. no destroy that was not armed
+
+#[test]
+fn an_apply_that_failed_is_replaced_by_one_new_apply_and_no_destroy_run() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let ws = workspace(&emu, &cli, "failed", json!({"plan_outcome": "error"}));
+        let s = Session::new(
+            &emu,
+            &cli,
+            &overrides,
+            &with_destroy(&ws, "    retry = false"),
+        );
+        let out = terraform_logged(&s, APPLY);
+        check!(!out.success, s, out, "the apply should fail");
+        let failed = runs_of(&emu, &ws)[0].id.clone();
+        assert_eq!(instances(&s), [("r".into(), failed.clone(), true)]);
+
+        // The plan errors no more: the next apply replaces the tainted instance.
+        emu.set_workspace_knobs(&ws, knobs(json!({})));
+        let out = terraform_logged(&s, APPLY);
+        check!(out.success, s, out, "the second apply should succeed");
+        check!(
+            out.combined().contains("No destroy run queued") && out.combined().contains(&failed),
+            s,
+            out,
+            "a warning names the old run"
+        );
+        let runs = runs_of(&emu, &ws);
+        assert_eq!(
+            kinds(&runs),
+            ["apply:errored", "apply:applied"],
+            "{}",
+            cli.label
+        );
+        assert_eq!(instances(&s), [("r".into(), runs[1].id.clone(), false)]);
+
+        // Now the apply has succeeded, the destroy block is armed, as before.
+        let out = terraform_logged(&s, DESTROY);
+        check!(out.success, s, out, "destroy failed");
+        assert_eq!(
+            kinds(&runs_of(&emu, &ws)),
+            ["apply:errored", "apply:applied", "destroy:applied"],
+            "{}",
+            cli.label
+        );
+    }
+}
+
+#[test]
+fn a_run_left_waiting_by_a_timeout_is_discarded_and_destroy_queues_nothing() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        // A person was to confirm, nobody did before the timeout: the run waits at `planned`.
+        let ws = workspace(&emu, &cli, "waiting", json!({}));
+        let waiting = "  apply {\n    manual_confirm = true\n  }\n  destroy {\n    manual_confirm = false\n  }\n  timeouts {\n    create = \"4s\"\n  }\n";
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, waiting));
+        let out = terraform_logged(&s, APPLY);
+        check!(!out.success, s, out, "the apply should time out");
+        let first = runs_of(&emu, &ws);
+        assert_eq!(kinds(&first), ["apply:planned"], "{}", cli.label);
+
+        // Destroying it: nothing was applied, so no destroy run; the waiting run is discarded
+        // so that it does not hold the workspace.
+        let out = terraform_logged(&s, DESTROY);
+        check!(out.success, s, out, "destroy failed");
+        check!(
+            out.combined().contains("No destroy run queued")
+                && out.combined().contains(&first[0].id),
+            s,
+            out,
+            "a warning names the old run"
+        );
+        assert_eq!(
+            kinds(&runs_of(&emu, &ws)),
+            ["apply:discarded"],
+            "{}",
+            cli.label
+        );
+        assert!(instances(&s).is_empty(), "{}", cli.label);
+
+        // The same, replaced instead of destroyed: the old run is discarded, one new apply runs.
+        let ws = workspace(&emu, &cli, "waiting-replaced", json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, waiting));
+        let out = terraform_logged(&s, APPLY);
+        check!(!out.success, s, out, "the apply should time out");
+        std::fs::write(s.dir.path().join("main.tf"), with_destroy(&ws, "")).unwrap();
+        let out = terraform_logged(&s, APPLY);
+        check!(out.success, s, out, "the replacing apply failed");
+        let runs = runs_of(&emu, &ws);
+        assert_eq!(
+            kinds(&runs),
+            ["apply:discarded", "apply:applied"],
+            "{}",
+            cli.label
+        );
+        assert_eq!(instances(&s), [("r".into(), runs[1].id.clone(), false)]);
+    }
+}
+
+#[test]
+fn a_discarded_or_canceled_apply_is_replaced_without_a_destroy_run() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        for (name, waits_at, act) in [
+            ("discarded", "planned", "discard"),
+            ("canceled", "planning", "cancel"),
+        ] {
+            let extra = if act == "cancel" {
+                json!({"plan_ms": 20000})
+            } else {
+                json!({})
+            };
+            let ws = workspace(&emu, &cli, name, extra);
+            let manual = if act == "discard" { "true" } else { "false" };
+            let body = format!(
+                "  apply {{\n    manual_confirm = {manual}\n  }}\n  destroy {{\n    manual_confirm = false\n  }}\n"
+            );
+            let s = Session::new(&emu, &cli, &overrides, &config(&ws, &body));
+            let child = s.spawn(APPLY);
+            let run = await_run_status(&emu, &ws, waits_at, Duration::from_secs(30));
+            let id = run.id.clone();
+            let act = act.to_string();
+            human(&emu, move |c: TfeClient| async move {
+                if act == "discard" {
+                    c.discard_run(&id, Some("no")).await
+                } else {
+                    c.cancel_run(&id, Some("stop")).await
+                }
+            })
+            .expect("a person acts on the run");
+            let out = wait_output(child);
+            check!(!out.success, s, out, "the apply should fail");
+            emu.set_workspace_knobs(&ws, knobs(json!({})));
+            std::fs::write(s.dir.path().join("main.tf"), with_destroy(&ws, "")).unwrap();
+            let out = terraform_logged(&s, APPLY);
+            check!(out.success, s, out, "the replacing apply failed");
+            let runs = runs_of(&emu, &ws);
+            assert_eq!(
+                kinds(&runs),
+                [format!("apply:{name}"), "apply:applied".to_string()],
+                "{}",
+                cli.label
+            );
+            assert_eq!(instances(&s), [("r".into(), runs[1].id.clone(), false)]);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ 2, 3. adopt only our own run
+
+fn one_resource(emu: &TestEmulator, cli: &TerraformCli, name: &str) -> (String, String) {
+    let ws = workspace(emu, cli, name, json!({}));
+    let tf = config(&ws, &apply_block(""));
+    (ws, tf)
+}
+
+/// The statuses the emulator answered to the provider's creates, in order.
+fn create_statuses(emu: &TestEmulator) -> Vec<u64> {
+    emu.requests()["requests"]
+        .as_array()
+        .expect("request log")
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["route"] == "/api/v2/runs")
+        .map(|r| r["status"].as_u64().unwrap_or(0))
+        .collect()
+}
+
+#[test]
+fn a_replace_whose_create_got_a_503_queues_a_new_run() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let (ws, tf) = one_resource(&emu, &cli, "replace-503");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "first apply failed");
+    let first = runs_of(&emu, &ws)[0].id.clone();
+    // Within minutes, with the same default message: the create is refused before anything
+    // happens. The previous run must not be taken for the new one.
+    emu.add_fault(json!({"kind": "status", "status": 503, "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    let mut args = APPLY.to_vec();
+    args.push("-replace=tfe_workspace_run.r");
+    let out = terraform_logged(&s, &args);
+    emu.clear_faults();
+    check!(out.success, s, out, "the replacing apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(kinds(&runs), ["apply:applied", "apply:applied"]);
+    assert_ne!(runs[1].id, first);
+    assert_eq!(create_statuses(&emu), [201, 503, 201]);
+    assert_eq!(instances(&s), [("r".into(), runs[1].id.clone(), false)]);
+}
+
+#[test]
+fn apply_destroy_apply_with_a_lost_answer_ends_with_the_new_run() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(&emu, &cli, "ephemeral", json!({}));
+    let s = Session::new(&emu, &cli, &overrides, &with_destroy(&ws, ""));
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "first apply failed");
+    let out = terraform_logged(&s, DESTROY);
+    check!(out.success, s, out, "destroy failed");
+    emu.add_fault(json!({"kind": "status", "status": 502, "when": "after", "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the third apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(
+        kinds(&runs),
+        ["apply:applied", "destroy:applied", "apply:applied"]
+    );
+    assert_eq!(instances(&s), [("r".into(), runs[2].id.clone(), false)]);
+}
+
+#[test]
+fn two_resources_on_one_workspace_each_get_their_own_run_under_every_fault() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let faults = [
+        ("503-before", json!({"kind": "status", "status": 503})),
+        (
+            "502-after",
+            json!({"kind": "status", "status": 502, "when": "after"}),
+        ),
+        ("reset", json!({"kind": "reset"})),
+        ("429", json!({"kind": "rate_limit", "reset_seconds": 0.2})),
+    ];
+    for (name, fault) in faults {
+        let ws = workspace(&emu, &cli, &format!("pair-{name}"), json!({}));
+        let tf = format!(
+            "{}{}",
+            config(&ws, &apply_block("")),
+            config(&ws, &apply_block("")).replace("\"r\"", "\"s\"")
+        );
+        let s = Session::new(&emu, &cli, &overrides, &tf);
+        let mut rule = fault.clone();
+        rule["method"] = json!("POST");
+        rule["path"] = json!("/api/v2/runs");
+        rule["times"] = json!(2);
+        emu.clear_faults();
+        emu.add_fault(rule);
+        let out = terraform_logged(&s, APPLY);
+        emu.clear_faults();
+        check!(out.success, s, out, "{name}: the apply failed");
+        let runs = runs_of(&emu, &ws);
+        assert_eq!(
+            kinds(&runs),
+            ["apply:applied", "apply:applied"],
+            "{name}: {runs:?}"
+        );
+        let mut ids: Vec<String> = instances(&s).into_iter().map(|(_, id, _)| id).collect();
+        ids.sort();
+        let mut want: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+        want.sort();
+        assert_eq!(ids, want, "{name}: each resource has its own run");
+    }
+}
+
+#[test]
+fn a_lookup_that_keeps_failing_is_unknown_and_the_run_is_adopted_next_time() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let (ws, tf) = one_resource(&emu, &cli, "unknown");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.add_fault(json!({"kind": "status", "status": 502, "when": "after", "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    emu.add_fault(json!({"kind": "rate_limit", "method": "GET", "path": "/api/v2/workspaces/*/runs", "reset_seconds": 0.1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(!out.success, s, out, "the apply cannot know its outcome");
+    let text = out.combined();
+    check!(
+        text.contains("unknown") && text.contains(&ws),
+        s,
+        out,
+        "says the outcome is unknown, naming the workspace"
+    );
+    check!(
+        !text.contains("no matching run"),
+        s,
+        out,
+        "never says the run is absent"
+    );
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(runs.len(), 1, "the create did make a run: {runs:?}");
+
+    // The next apply sees that run through instead of queuing a second one.
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "the next apply failed");
+    check!(
+        out.combined().contains("Adopted an unfinished apply run"),
+        s,
+        out,
+        "says it adopted the run"
+    );
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(kinds(&runs), ["apply:applied"]);
+    assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
+}
+
+#[test]
+fn a_create_committed_after_the_client_gave_up_is_never_orphaned() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    // Committed 3 s after the request, 1 s after the client gave up (TFE_REQUEST_TIMEOUT=2s):
+    // found by its reference while the provider looks.
+    let (ws, tf) = one_resource(&emu, &cli, "late");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.add_fault(json!({"kind": "late_commit", "ms": 3000, "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(kinds(&runs), ["apply:applied"]);
+    assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
+
+    // Committed 12 s after the request, well after the provider concluded (at about 6 s: the 2 s
+    // timeout, then looking at +0.2, +1 and +3 s) that the server made nothing and sent the create
+    // again: the late copy waits behind the new run, which still plans, and is stopped when the new
+    // run becomes confirmable, so only one run applies.
+    let (ws, tf) = one_resource(&emu, &cli, "later");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.set_workspace_knobs(&ws, knobs(json!({"plan_ms": 8000})));
+    emu.add_fault(json!({"kind": "late_commit", "ms": 12000, "method": "POST", "path": "/api/v2/runs", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(
+        kinds(&runs),
+        ["apply:applied", "apply:discarded"],
+        "the copy is discarded: {runs:?}"
+    );
+    assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
+}
+
+#[test]
+fn a_person_locking_the_workspace_or_deleting_it_mid_wait() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    // Locked by a person before the apply: the run waits in the queue until they unlock.
+    let (ws, tf) = one_resource(&emu, &cli, "locked");
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    let lock = ws.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.lock_workspace(&lock, "maintenance").await
+    })
+    .expect("lock");
+    let child = s.spawn(APPLY);
+    let pending = await_run_status(&emu, &ws, "pending", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:pending"]);
+    let unlock = ws.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.unlock_workspace(&unlock).await
+    })
+    .expect("unlock");
+    let out = wait_output(child);
+    check!(out.success, s, out, "the apply failed after the unlock");
+    assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:applied"]);
+    assert_eq!(instances(&s), [("r".into(), pending.id.clone(), false)]);
+
+    // Deleted by a person while the run plans: the wait ends at once with the run named, and
+    // destroying the resource afterwards succeeds without queuing anything.
+    let ws = workspace(&emu, &cli, "deleted", json!({"plan_ms": 30000}));
+    let s = Session::new(&emu, &cli, &overrides, &with_destroy(&ws, ""));
+    let child = s.spawn(APPLY);
+    let run = await_run_status(&emu, &ws, "planning", Duration::from_secs(30));
+    let doomed = ws.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.delete_workspace(&doomed).await
+    })
+    .expect("delete the workspace");
+    let out = wait_output(child);
+    check!(!out.success, s, out, "the apply cannot succeed");
+    check!(out.combined().contains(&run.id), s, out, "names the run");
+    let out = terraform_logged(&s, DESTROY);
+    check!(
+        out.success,
+        s,
+        out,
+        "destroy of a deleted workspace's run failed"
+    );
+    assert!(instances(&s).is_empty());
+    assert!(
+        runs_of(&emu, &ws).iter().all(|r| !r.is_destroy),
+        "no destroy run"
+    );
+}
+
+#[test]
+fn runs_erroring_twice_are_retried_and_a_garbled_answer_is_asked_again() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(
+        &emu,
+        &cli,
+        "twice",
+        json!({"plan_outcome": "error_first_n:2"}),
+    );
+    let settings = "    retry_backoff_min = 0\n    retry_backoff_max = 1";
+    let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block(settings)));
+    emu.add_fault(json!({"kind": "malformed_body", "body": "not_json", "method": "GET", "path": "/api/v2/runs/*", "times": 2}));
+    emu.add_fault(json!({"kind": "huge_body", "bytes": 40000000u64, "method": "GET", "path": "/api/v2/runs/*", "times": 1}));
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(
+        kinds(&runs),
+        ["apply:errored", "apply:errored", "apply:applied"]
+    );
+    assert_eq!(instances(&s), [("r".into(), runs[2].id.clone(), false)]);
+}
+
+// ------------------------------------------------------------------ 6. runs left behind
+
+/// The provider processes Terraform (`parent`) started.
+fn provider_children(parent: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some((comm, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        let ppid: u32 = rest
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if ppid == parent && comm.contains("terraform-pro") {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_run_whose_provider_was_killed_is_adopted_not_queued_twice() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(&emu, &cli, "killed", json!({"apply_ms": 4000}));
+    let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+    let child = s.spawn(APPLY);
+    let run = await_run_status(&emu, &ws, "applying", Duration::from_secs(30));
+    let providers = provider_children(child.id());
+    assert!(!providers.is_empty(), "no provider process under terraform");
+    for pid in providers {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    let out = wait_output(child);
+    check!(
+        !out.success,
+        s,
+        out,
+        "terraform cannot succeed without its provider"
+    );
+    assert!(instances(&s).is_empty(), "nothing was stored");
+
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "the next apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(kinds(&runs), ["apply:applied"], "one apply, seen through");
+    assert_eq!(instances(&s), [("r".into(), run.id.clone(), false)]);
+}
+
+// ------------------------------------------------------------------ the fault matrix
+
+/// One cell: the fault `rules` (emulator rules, each naming its method and path) during an
+/// apply and, with `destroy`, a destroy; both must succeed with exactly the runs in `want`
+/// (`"apply:applied"`, ...), the state holding the last apply run.
+fn cell(name: &str, knobs: Value, rules: Value, destroy: bool, want: &[&str]) {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(&emu, &cli, name, knobs);
+    let settings = "    retry_backoff_min = 0\n    retry_backoff_max = 1";
+    let tf = if destroy {
+        with_destroy(&ws, settings)
+    } else {
+        config(&ws, &apply_block(settings))
+    };
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    for rule in rules.as_array().expect("a list of rules") {
+        emu.add_fault(rule.clone());
+    }
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "{name}: the apply failed");
+    let last_apply = runs_of(&emu, &ws)
+        .into_iter()
+        .rev()
+        .find(|r| !r.is_destroy)
+        .expect("an apply run");
+    assert_eq!(
+        instances(&s),
+        [("r".into(), last_apply.id.clone(), false)],
+        "{name}"
+    );
+    if destroy {
+        let out = terraform_logged(&s, DESTROY);
+        check!(out.success, s, out, "{name}: the destroy failed");
+        assert!(instances(&s).is_empty(), "{name}");
+    }
+    emu.clear_faults();
+    assert_eq!(
+        kinds(&runs_of(&emu, &ws)),
+        want,
+        "{name}: exactly the runs asked for"
+    );
+}
+
+macro_rules! matrix {
+    ($($test:ident: $knobs:tt $rules:tt $destroy:literal => [$($want:literal),+];)+) => {
+        $(
+            #[test]
+            fn $test() {
+                cell(stringify!($test), json!($knobs), json!($rules), $destroy, &[$($want),+]);
+            }
+        )+
+    };
+}
+
+matrix! {
+    discovery_429_burst: {} [{"method": "GET", "path": "/.well-known/terraform.json", "kind": "rate_limit", "reset_seconds": 0.2, "times": 3}] false => ["apply:applied"];
+    discovery_503: {} [{"method": "GET", "path": "/.well-known/terraform.json", "kind": "status", "status": 503, "times": 3}] false => ["apply:applied"];
+    discovery_reset: {} [{"method": "GET", "path": "/.well-known/terraform.json", "kind": "reset", "times": 2}] false => ["apply:applied"];
+    discovery_slow: {} [{"method": "GET", "path": "/.well-known/terraform.json", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
+    ping_429_burst: {} [{"method": "GET", "path": "/api/v2/ping", "kind": "rate_limit", "reset_seconds": 0.2, "times": 3}] false => ["apply:applied"];
+    ping_503: {} [{"method": "GET", "path": "/api/v2/ping", "kind": "status", "status": 503, "times": 3}] false => ["apply:applied"];
+    ping_reset: {} [{"method": "GET", "path": "/api/v2/ping", "kind": "reset", "times": 2}] false => ["apply:applied"];
+    workspace_read_429_burst: {} [{"method": "GET", "path": "/api/v2/workspaces/*", "kind": "rate_limit", "reset_seconds": 0.1, "times": 12}] true => ["apply:applied", "destroy:applied"];
+    workspace_read_503: {} [{"method": "GET", "path": "/api/v2/workspaces/*", "kind": "status", "status": 503, "times": 3}] true => ["apply:applied", "destroy:applied"];
+    workspace_read_reset: {} [{"method": "GET", "path": "/api/v2/workspaces/*", "kind": "reset", "times": 2}] false => ["apply:applied"];
+    workspace_read_slow: {} [{"method": "GET", "path": "/api/v2/workspaces/*", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
+    create_429_burst: {} [{"method": "POST", "path": "/api/v2/runs", "kind": "rate_limit", "reset_seconds": 0.1, "times": 12}] false => ["apply:applied"];
+    create_503_before: {} [{"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 503, "times": 1}] false => ["apply:applied"];
+    create_502_after: {} [{"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 502, "when": "after", "times": 1}] false => ["apply:applied"];
+    create_500_after_twice: {} [{"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 500, "when": "after", "times": 2}] true => ["apply:applied", "destroy:applied"];
+    create_reset: {} [{"method": "POST", "path": "/api/v2/runs", "kind": "reset", "times": 1}] false => ["apply:applied"];
+    create_slow: {} [{"method": "POST", "path": "/api/v2/runs", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
+    run_read_429_burst: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "rate_limit", "reset_seconds": 0.1, "times": 12}] false => ["apply:applied"];
+    run_read_503: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "status", "status": 503, "times": 4}] false => ["apply:applied"];
+    run_read_reset: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "reset", "times": 3}] false => ["apply:applied"];
+    run_read_slow: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
+    confirm_409: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "status", "status": 409, "times": 2}] false => ["apply:applied"];
+    confirm_429_burst: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "rate_limit", "reset_seconds": 0.1, "times": 5}] false => ["apply:applied"];
+    confirm_503_before: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "status", "status": 503, "times": 1}] false => ["apply:applied"];
+    confirm_502_after: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "status", "status": 502, "when": "after", "times": 1}] false => ["apply:applied"];
+    confirm_reset: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "reset", "times": 1}] false => ["apply:applied"];
+    confirm_slow: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
+    run_list_429_burst_after_a_lost_create: {} [
+        {"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 502, "when": "after", "times": 1},
+        {"method": "GET", "path": "/api/v2/workspaces/*/runs", "kind": "rate_limit", "reset_seconds": 0.1, "times": 6}] false => ["apply:applied"];
+    run_list_503_after_a_lost_create: {} [
+        {"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 504, "when": "after", "times": 1},
+        {"method": "GET", "path": "/api/v2/workspaces/*/runs", "kind": "status", "status": 503, "times": 3}] false => ["apply:applied"];
+    run_list_reset_after_a_lost_create: {} [
+        {"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 502, "when": "after", "times": 1},
+        {"method": "GET", "path": "/api/v2/workspaces/*/runs", "kind": "reset", "times": 2}] false => ["apply:applied"];
+    policy_check_read_503_after_an_error: {"plan_outcome": "error_first_n:1"} [
+        {"method": "GET", "path": "/api/v2/runs/*/policy-checks", "kind": "status", "status": 503, "times": 3}] false => ["apply:errored", "apply:applied"];
+    policy_check_read_429_after_an_error: {"plan_outcome": "error_first_n:1"} [
+        {"method": "GET", "path": "/api/v2/runs/*/policy-checks", "kind": "rate_limit", "reset_seconds": 0.1, "times": 6}] false => ["apply:errored", "apply:applied"];
+}
