@@ -30,9 +30,16 @@ const TUNING: &[(&str, &str)] = &[
 
 /// Runs Terraform with the provider's debug log in a file; fails the test if the log shows a panic.
 fn terraform_logged(s: &Session<'_>, args: &[&str]) -> TerraformRun {
+    terraform_logged_with(s, args, &[])
+}
+
+/// [`terraform_logged`], with `extra` over the tuning.
+fn terraform_logged_with(s: &Session<'_>, args: &[&str], extra: &[(&str, &str)]) -> TerraformRun {
     let log: PathBuf = s.dir.path().join("provider.log");
     let log_text = log.display().to_string();
     let mut env: Vec<(&str, &str)> = TUNING.to_vec();
+    env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    env.extend_from_slice(extra);
     env.push(("TF_LOG_PROVIDER", "DEBUG"));
     env.push(("TF_LOG_PATH", &log_text));
     let out = s.terraform_with(args, &env);
@@ -377,10 +384,15 @@ fn a_lookup_that_keeps_failing_is_unknown_and_the_run_is_adopted_next_time() {
     let overrides = DevOverrides::new();
     let cli = current_terraform();
     let (ws, tf) = one_resource(&emu, &cli, "unknown");
+    // A plan long enough to be still under way at the next apply: the run is queued with auto-apply
+    // (manual_confirm = false), so once its plan is done it applies by itself, and a finished run
+    // cannot be told from any earlier one (reliability.md says so).
+    emu.set_workspace_knobs(&ws, knobs(json!({"plan_ms": 40000})));
     let s = Session::new(&emu, &cli, &overrides, &tf);
     emu.add_fault(json!({"kind": "status", "status": 502, "when": "after", "method": "POST", "path": "/api/v2/runs", "times": 1}));
     emu.add_fault(json!({"kind": "rate_limit", "method": "GET", "path": "/api/v2/workspaces/*/runs", "reset_seconds": 0.1}));
-    let out = terraform_logged(&s, APPLY);
+    // Each listing gives up after 6 s, so this apply ends well within the run's plan.
+    let out = terraform_logged_with(&s, APPLY, &[("TFE_RETRY_MAX_ELAPSED", "6s")]);
     emu.clear_faults();
     check!(!out.success, s, out, "the apply cannot know its outcome");
     let text = out.combined();
@@ -396,8 +408,15 @@ fn a_lookup_that_keeps_failing_is_unknown_and_the_run_is_adopted_next_time() {
         out,
         "never says the run is absent"
     );
+    check!(
+        text.contains("[tfe_workspace_run apply "),
+        s,
+        out,
+        "names the tag to look for"
+    );
     let runs = runs_of(&emu, &ws);
     assert_eq!(runs.len(), 1, "the create did make a run: {runs:?}");
+    assert!(runs[0].auto_apply, "{runs:?}");
 
     // The next apply sees that run through instead of queuing a second one.
     let out = terraform_logged(&s, APPLY);
@@ -433,7 +452,8 @@ fn a_create_committed_after_the_client_gave_up_is_never_orphaned() {
     // Committed 12 s after the request, well after the provider concluded (at about 6 s: the 2 s
     // timeout, then looking at +0.2, +1 and +3 s) that the server made nothing and sent the create
     // again: the late copy waits behind the new run, which still plans, and is stopped when the new
-    // run becomes confirmable, so only one run applies.
+    // run moves on (discarded while it waits, or canceled once it has started planning: the runs are
+    // queued with auto-apply, so the new run never pauses to be confirmed), so only one run applies.
     let (ws, tf) = one_resource(&emu, &cli, "later");
     let s = Session::new(&emu, &cli, &overrides, &tf);
     emu.set_workspace_knobs(&ws, knobs(json!({"plan_ms": 8000})));
@@ -441,11 +461,20 @@ fn a_create_committed_after_the_client_gave_up_is_never_orphaned() {
     let out = terraform_logged(&s, APPLY);
     emu.clear_faults();
     check!(out.success, s, out, "the apply failed");
-    let runs = runs_of(&emu, &ws);
-    assert_eq!(
-        kinds(&runs),
+    // A canceled plan stops a moment after the cancel.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut runs = runs_of(&emu, &ws);
+    while runs.iter().any(|r| r.status == "planning") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        runs = runs_of(&emu, &ws);
+    }
+    let stopped = [
         ["apply:applied", "apply:discarded"],
-        "the copy is discarded: {runs:?}"
+        ["apply:applied", "apply:canceled"],
+    ];
+    assert!(
+        stopped.iter().any(|want| kinds(&runs) == *want),
+        "the copy is stopped: {runs:?}"
     );
     assert_eq!(instances(&s), [("r".into(), runs[0].id.clone(), false)]);
 }

@@ -64,8 +64,9 @@ pub(super) struct TfeRuns<'a> {
     workspace_id: String,
     organization: String,
     workspace_name: String,
-    /// After a create was sent again: its tag, the run kept, and when we last looked for copies.
-    resent: Mutex<Option<(RunTag, String, Instant)>>,
+    /// After a create was sent again: its tag, the run kept, and when we last looked for copies (and
+    /// in which status of the kept run).
+    resent: Mutex<Option<(RunTag, String, Instant, String)>>,
     /// The process's poller and what earlier runs of the workspace took; without it every poll
     /// is one `GET /runs/:id` on the lifecycle's fixed clock.
     poller: Option<(&'a Poller<TfeClient>, History)>,
@@ -377,8 +378,12 @@ impl RunApi for TfeRuns<'_> {
                 Ok(run) => {
                     if sends > 1 {
                         // A copy of an earlier send may still be committed late.
-                        *self.resent.lock().unwrap_or_else(|p| p.into_inner()) =
-                            Some((tag.clone(), run.id.clone(), Instant::now()));
+                        *self.resent.lock().unwrap_or_else(|p| p.into_inner()) = Some((
+                            tag.clone(),
+                            run.id.clone(),
+                            Instant::now(),
+                            run.status().to_string(),
+                        ));
                         self.sweep_copies(&tag, &run.id).await;
                     }
                     return Ok(view(&run));
@@ -477,11 +482,18 @@ impl RunApi for TfeRuns<'_> {
     async fn after_poll(&self, run: &RunView) {
         let due = {
             let mut resent = self.resent.lock().unwrap_or_else(|p| p.into_inner());
+            // A late copy waits behind the kept run: look for it whenever the kept run moves on (a
+            // run that applies by itself never pauses to be confirmed, and the copy starts as soon as
+            // the kept run ends), and every 15 s.
             match resent.as_mut() {
-                Some((tag, kept, last))
-                    if *kept == run.id && (run.is_confirmable || last.elapsed() >= SWEEP_EVERY) =>
+                Some((tag, kept, last, status))
+                    if *kept == run.id
+                        && (run.is_confirmable
+                            || status.as_str() != run.status.as_str()
+                            || last.elapsed() >= SWEEP_EVERY) =>
                 {
                     *last = Instant::now();
+                    *status = run.status.to_string();
                     Some((tag.clone(), kept.clone()))
                 }
                 _ => None,
