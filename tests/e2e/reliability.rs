@@ -5,7 +5,10 @@
 //! Terraform's outcome, the state, the emulator's record of runs and the provider's log.
 //!
 //! The fault matrix (one test per route and fault class) uses the Terraform CLI on PATH: the
-//! behaviour under test is the provider's own. Tests of what Terraform does with the state
+//! behaviour under test is the provider's own. The routes only many resources at once use (the
+//! organization's run list, read by the poller; its workspace list, read by the batched workspace
+//! reads) have cells of ten resources; an interrupted run that would apply by itself has cells of
+//! its own, with faults on the cancel that stops it. Tests of what Terraform does with the state
 //! (taint, replace, destroy) run with both CLIs.
 
 use std::path::PathBuf;
@@ -698,12 +701,6 @@ matrix! {
     run_read_503: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "status", "status": 503, "times": 4}] false => ["apply:applied"];
     run_read_reset: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "reset", "times": 3}] false => ["apply:applied"];
     run_read_slow: {} [{"method": "GET", "path": "/api/v2/runs/*", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
-    confirm_409: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "status", "status": 409, "times": 2}] false => ["apply:applied"];
-    confirm_429_burst: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "rate_limit", "reset_seconds": 0.1, "times": 5}] false => ["apply:applied"];
-    confirm_503_before: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "status", "status": 503, "times": 1}] false => ["apply:applied"];
-    confirm_502_after: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "status", "status": 502, "when": "after", "times": 1}] false => ["apply:applied"];
-    confirm_reset: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "reset", "times": 1}] false => ["apply:applied"];
-    confirm_slow: {} [{"method": "POST", "path": "/api/v2/runs/*/actions/apply", "kind": "delay", "ms": 3000, "times": 1}] false => ["apply:applied"];
     run_list_429_burst_after_a_lost_create: {} [
         {"method": "POST", "path": "/api/v2/runs", "kind": "status", "status": 502, "when": "after", "times": 1},
         {"method": "GET", "path": "/api/v2/workspaces/*/runs", "kind": "rate_limit", "reset_seconds": 0.1, "times": 6}] false => ["apply:applied"];
@@ -717,4 +714,259 @@ matrix! {
         {"method": "GET", "path": "/api/v2/runs/*/policy-checks", "kind": "status", "status": 503, "times": 3}] false => ["apply:errored", "apply:applied"];
     policy_check_read_429_after_an_error: {"plan_outcome": "error_first_n:1"} [
         {"method": "GET", "path": "/api/v2/runs/*/policy-checks", "kind": "rate_limit", "reset_seconds": 0.1, "times": 6}] false => ["apply:errored", "apply:applied"];
+}
+
+// ------------------------------------------------------------------ the batched paths
+
+/// Resources in a cell over the batched paths: enough for the poller to read the organization's run
+/// list and for the workspace reads to use its workspace list.
+const MANY: usize = 10;
+
+/// `MANY` resources (`r0`, `r1`, ...) on as many new workspaces of one organization, with apply and
+/// destroy blocks.
+fn many(emu: &TestEmulator, cli: &TerraformCli, name: &str, knobs: Value) -> (Vec<String>, String) {
+    let ids: Vec<String> = (0..MANY)
+        .map(|i| workspace(emu, cli, &format!("{name}-{i}"), knobs.clone()))
+        .collect();
+    let settings =
+        "    manual_confirm = false\n    retry_backoff_min = 0\n    retry_backoff_max = 1\n";
+    let tf: String = ids
+        .iter()
+        .enumerate()
+        .map(|(i, ws)| {
+            format!(
+                "resource \"tfe_workspace_run\" \"r{i}\" {{\n  workspace_id = \"{ws}\"\n  apply {{\n{settings}  }}\n  destroy {{\n{settings}  }}\n}}\n"
+            )
+        })
+        .collect();
+    (ids, tf)
+}
+
+/// Requests the provider made on `route` (e.g. `GET /api/v2/organizations/{org}/runs`).
+fn route_count(emu: &TestEmulator, route: &str) -> u64 {
+    emu.requests()["counters"]["by_route"][route]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// A cell over the batched paths: the fault `rules` during an apply and a destroy of `MANY`
+/// resources; both must succeed with one apply and one destroy run per workspace, each applied, the
+/// state holding each resource's own apply run, and `route` really used.
+fn many_cell(name: &str, rules: Value, route: &str) {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    // Plans long enough for a few rounds of the poller.
+    let (ids, tf) = many(&emu, &cli, name, json!({"plan_ms": 2500, "apply_ms": 1000}));
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.reset_requests();
+    for rule in rules.as_array().expect("a list of rules") {
+        emu.add_fault(rule.clone());
+    }
+    let out = terraform_logged(&s, &[APPLY, &["-parallelism=10"]].concat());
+    check!(out.success, s, out, "{name}: the apply failed");
+    assert!(
+        route_count(&emu, route) > 0,
+        "{name}: {route} was never read: {}",
+        emu.requests()["counters"]
+    );
+    let mut recorded: Vec<String> = instances(&s)
+        .into_iter()
+        .map(|(_, id, tainted)| {
+            assert!(!tainted, "{name}: nothing is tainted");
+            id
+        })
+        .collect();
+    recorded.sort();
+    let mut applied: Vec<String> = ids
+        .iter()
+        .flat_map(|ws| runs_of(&emu, ws))
+        .map(|r| r.id)
+        .collect();
+    applied.sort();
+    assert_eq!(
+        recorded, applied,
+        "{name}: each resource holds its own run, and no other run was made"
+    );
+    let out = terraform_logged(&s, &[DESTROY, &["-parallelism=10"]].concat());
+    check!(out.success, s, out, "{name}: the destroy failed");
+    assert!(instances(&s).is_empty(), "{name}");
+    emu.clear_faults();
+    for ws in &ids {
+        assert_eq!(
+            kinds(&runs_of(&emu, ws)),
+            ["apply:applied", "destroy:applied"],
+            "{name}: exactly the runs asked for in {ws}"
+        );
+    }
+}
+
+const ORG_RUNS: &str = "GET /api/v2/organizations/{org}/runs";
+const ORG_WORKSPACES: &str = "GET /api/v2/organizations/{org}/workspaces";
+
+macro_rules! many_matrix {
+    ($($test:ident: $rules:tt $route:expr;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                many_cell(stringify!($test), json!($rules), $route);
+            }
+        )+
+    };
+}
+
+many_matrix! {
+    org_run_list_503: [{"method": "GET", "path": "/api/v2/organizations/*/runs", "kind": "status", "status": 503, "times": 3}] ORG_RUNS;
+    org_run_list_429_burst: [{"method": "GET", "path": "/api/v2/organizations/*/runs", "kind": "rate_limit", "reset_seconds": 0.2, "times": 6}] ORG_RUNS;
+    org_run_list_reset: [{"method": "GET", "path": "/api/v2/organizations/*/runs", "kind": "reset", "times": 3}] ORG_RUNS;
+    org_run_list_slow: [{"method": "GET", "path": "/api/v2/organizations/*/runs", "kind": "delay", "ms": 3000, "times": 1}] ORG_RUNS;
+    org_workspace_list_503: [{"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "status", "status": 503, "times": 3}] ORG_WORKSPACES;
+    org_workspace_list_429_burst: [{"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "rate_limit", "reset_seconds": 0.2, "times": 6}] ORG_WORKSPACES;
+    org_workspace_list_reset: [{"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "reset", "times": 2}] ORG_WORKSPACES;
+    org_workspace_list_slow: [{"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "delay", "ms": 3000, "times": 1}] ORG_WORKSPACES;
+}
+
+#[test]
+fn a_person_discarding_a_run_while_its_status_comes_through_the_run_list() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let (ids, tf) = many(
+        &emu,
+        &cli,
+        "discard",
+        json!({"plan_ms": 3000, "apply_ms": 500}),
+    );
+    // A person holds one workspace locked: its run waits there, discardable, while the provider reads
+    // it with the others from the organization's run list.
+    let locked = ids[3].clone();
+    {
+        let id = locked.clone();
+        human(&emu, move |c: TfeClient| async move {
+            c.lock_workspace(&id, "a person is looking").await
+        })
+        .expect("lock");
+    }
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    emu.reset_requests();
+    let child = s.spawn(&[APPLY, &["-parallelism=10"]].concat());
+    let waiting = await_run_status(&emu, &locked, "pending", Duration::from_secs(30));
+    // Long enough for the provider to see it waiting through the list.
+    std::thread::sleep(Duration::from_millis(2500));
+    let id = waiting.id.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.discard_run(&id, Some("not this one")).await
+    })
+    .expect("discard");
+    let out = wait_output(child);
+    check!(!out.success, s, out, "the discarded run fails its resource");
+    check!(
+        out.combined().contains("ended discarded") && out.combined().contains(&waiting.id),
+        s,
+        out,
+        "names the discarded run"
+    );
+    assert!(
+        route_count(&emu, ORG_RUNS) > 0,
+        "{}",
+        emu.requests()["counters"]
+    );
+    // The others applied; the discarded one is kept, tainted.
+    let held = instances(&s);
+    assert_eq!(held.len(), MANY, "{held:?}");
+    for (_, id, tainted) in &held {
+        assert_eq!(*tainted, *id == waiting.id, "{held:?}");
+    }
+    // Once the person unlocks, the next apply replaces only that one, with no destroy run for it.
+    {
+        let id = locked.clone();
+        human(&emu, move |c: TfeClient| async move {
+            c.unlock_workspace(&id).await
+        })
+        .expect("unlock");
+    }
+    let out = terraform_logged(&s, &[APPLY, &["-parallelism=10"]].concat());
+    check!(out.success, s, out, "the next apply failed");
+    let all: Vec<String> = ids
+        .iter()
+        .flat_map(|ws| kinds(&runs_of(&emu, ws)))
+        .collect();
+    let count = |k: &str| all.iter().filter(|x| x.as_str() == k).count();
+    assert_eq!(count("apply:applied"), MANY, "{all:?}");
+    assert_eq!(count("apply:discarded"), 1, "{all:?}");
+    assert_eq!(all.len(), MANY + 1, "{all:?}");
+}
+
+// ------------------------------------------------------------------ an interrupted run that would apply by itself
+
+/// Ctrl-C while a run queued with auto-apply plans, with the fault `rules` on the requests that stop
+/// it: the apply fails at once naming the run, the run ends canceled (nothing applied), the state
+/// keeps it tainted, and the next apply queues exactly one new run.
+fn interrupted_cell(name: &str, rules: Value) {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(&emu, &cli, name, json!({"plan_ms": 60000}));
+    let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+    for rule in rules.as_array().expect("a list of rules") {
+        emu.add_fault(rule.clone());
+    }
+    let child = s.spawn(APPLY);
+    let run = await_run_status(&emu, &ws, "planning", Duration::from_secs(30));
+    assert!(run.auto_apply, "{run:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    signal_group(&child, "-INT");
+    let out = wait_output_within(child, Duration::from_secs(45));
+    emu.clear_faults();
+    check!(!out.success, s, out, "{name}: the apply was interrupted");
+    let flat = out
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    check!(
+        flat.contains(&run.id) && flat.contains("nothing of it is applied"),
+        s,
+        out,
+        "{name}: says the run was canceled"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while runs_of(&emu, &ws)[0].status == "planning" && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:canceled"], "{name}");
+    assert_eq!(
+        instances(&s),
+        [("r".into(), run.id.clone(), true)],
+        "{name}"
+    );
+    // The next apply: one new run, no destroy run for the canceled one.
+    emu.set_workspace_knobs(&ws, knobs(json!({})));
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "{name}: the next apply failed");
+    assert_eq!(
+        kinds(&runs_of(&emu, &ws)),
+        ["apply:canceled", "apply:applied"],
+        "{name}"
+    );
+}
+
+macro_rules! interrupted_matrix {
+    ($($test:ident: $rules:tt;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                interrupted_cell(stringify!($test), json!($rules));
+            }
+        )+
+    };
+}
+
+interrupted_matrix! {
+    interrupted_auto_apply_plan: [];
+    interrupted_auto_apply_cancel_503_before: [{"method": "POST", "path": "/api/v2/runs/*/actions/cancel", "kind": "status", "status": 503, "times": 2}];
+    interrupted_auto_apply_cancel_502_after: [{"method": "POST", "path": "/api/v2/runs/*/actions/cancel", "kind": "status", "status": 502, "when": "after", "times": 1}];
+    interrupted_auto_apply_cancel_429_burst: [{"method": "POST", "path": "/api/v2/runs/*/actions/cancel", "kind": "rate_limit", "reset_seconds": 0.2, "times": 4}];
+    interrupted_auto_apply_cancel_reset: [{"method": "POST", "path": "/api/v2/runs/*/actions/cancel", "kind": "reset", "times": 1}];
+    interrupted_auto_apply_look_503: [{"method": "GET", "path": "/api/v2/runs/*", "kind": "status", "status": 503, "times": 3}];
 }

@@ -435,6 +435,46 @@ fn ctrl_c_stops_waiting_at_once_and_leaves_the_run_alone() {
 }
 
 #[test]
+fn ctrl_c_during_the_plan_cancels_a_run_that_would_apply_by_itself() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    for cli in all_clis() {
+        let ws = workspace(&emu, &cli, "sigint-auto", json!({"plan_ms": 60000}));
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        let child = s.spawn(APPLY);
+        let run = await_run_status(&emu, &ws, "planning", Duration::from_secs(30));
+        assert!(run.auto_apply, "{run:?}");
+        std::thread::sleep(Duration::from_millis(1500));
+        let sent = Instant::now();
+        signal_group(&child, "-INT");
+        let out = wait_output_within(child, Duration::from_secs(40));
+        let took = sent.elapsed();
+        check!(!out.success, s, out, "apply should fail");
+        assert!(
+            took < Duration::from_secs(10),
+            "{}: terraform took {took:?} to stop",
+            cli.label
+        );
+        check!(
+            flat(&out).contains(&format!("run {}", run.id))
+                && flat(&out).contains("canceled while planning: nothing of it is applied"),
+            s,
+            out,
+            "says the run was canceled"
+        );
+        assert_eq!(
+            statuses(&settled_runs(&emu, &ws)),
+            ["canceled"],
+            "{}",
+            cli.label
+        );
+        let (attrs, tainted) = s.instance().expect("state keeps the run");
+        assert_eq!(attrs["id"], run.id.as_str());
+        assert!(tainted, "{}", cli.label);
+    }
+}
+
+#[test]
 fn the_timeouts_bound_the_waits() {
     let emu = TestEmulator::start();
     let overrides = DevOverrides::new();
@@ -460,19 +500,27 @@ fn the_timeouts_bound_the_waits() {
             "{}: took {took:?}",
             cli.label
         );
-        let runs = emu.workspace_runs(&ws);
-        assert_eq!(statuses(&runs), ["planning"]);
+        // Queued with auto-apply, it would apply by itself once planned: it is canceled.
+        let runs = settled_runs(&emu, &ws);
+        assert_eq!(statuses(&runs), ["canceled"], "{}", cli.label);
         check!(
             out.combined().contains(&runs[0].id),
             s,
             out,
             "names the run"
         );
+        check!(
+            flat(&out).contains("nothing of it is applied"),
+            s,
+            out,
+            "says it was stopped"
+        );
         let (attrs, tainted) = s.instance().expect("state keeps the run");
         assert_eq!(attrs["id"], runs[0].id.as_str());
         assert!(tainted);
 
-        // The delete timeout: the destroy run is left running, the resource stays in state.
+        // The delete timeout: the destroy run, which would apply by itself, is canceled; the resource
+        // stays in state.
         let ws = workspace(&emu, &cli, "timeout-delete", json!({"plan_ms": 3600000}));
         let blocks = "  destroy {\n    manual_confirm = false\n  }\n  timeouts {\n    delete = \"2s\"\n  }\n";
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, blocks));
@@ -493,8 +541,8 @@ fn the_timeouts_bound_the_waits() {
             "{}: took {took:?}",
             cli.label
         );
-        let runs = emu.workspace_runs(&ws);
-        assert_eq!(statuses(&runs), ["planning"]);
+        let runs = settled_runs(&emu, &ws);
+        assert_eq!(statuses(&runs), ["canceled"], "{}", cli.label);
         assert!(runs[0].is_destroy);
         check!(
             out.combined().contains(&runs[0].id),
@@ -692,4 +740,25 @@ fn a_hard_policy_failure_is_not_retried() {
         assert_eq!(statuses(&runs), ["errored"], "{}: retried", cli.label);
         assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
     }
+}
+
+/// The workspace's runs once none is planning any more (a canceled plan stops a moment after the
+/// cancel), within 10 s.
+fn settled_runs(emu: &TestEmulator, ws: &str) -> Vec<test_support::emulator::RunSummary> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let runs = emu.workspace_runs(ws);
+        if runs.iter().all(|r| r.status != "planning") || Instant::now() > deadline {
+            return runs;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Terraform's output as one line (it wraps long diagnostics).
+fn flat(out: &test_support::terraform::TerraformRun) -> String {
+    out.combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

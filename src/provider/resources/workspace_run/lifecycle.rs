@@ -434,6 +434,14 @@ async fn stop_unapplied_run(api: &impl RunApi, mut failure: RunFailure) -> RunFa
             " It had already started applying ({status}), past the point where it can be stopped cleanly, \
              and finishes the apply that was asked for."
         ),
+        Ok(Ok(Unapplied::Ended { status }))
+            if matches!(status.as_str(), "canceled" | "discarded" | "force_canceled") =>
+        {
+            format!(
+                " It was queued to apply by itself and has been stopped ({status}): nothing of it is \
+                 applied."
+            )
+        }
         Ok(Ok(Unapplied::Ended { status })) => format!(" It has since ended ({status})."),
         Ok(Err(e)) => format!(
             " It was queued to apply by itself and could not be stopped ({e}): it applies once its plan \

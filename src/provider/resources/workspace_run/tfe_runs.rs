@@ -541,7 +541,9 @@ impl RunApi for TfeRuns<'_> {
                 .await
                 .map(|()| Unapplied::Canceled { status })
         } else {
-            return Ok(Unapplied::Applying { status });
+            // Neither, before its apply: a cancel is already under way (an earlier attempt whose
+            // answer was lost, or someone else's).
+            return Ok(Unapplied::Canceled { status });
         };
         match stopped {
             Ok(done) => Ok(done),
