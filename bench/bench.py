@@ -331,12 +331,14 @@ class PeakRss(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        self.by_process: dict[int, int] = {}
         while not self.stopping.wait(0.05):
             for pid in children_running(self.terraform_pid, self.binary_name):
                 hwm = vm_hwm_kib(pid)
                 if hwm:
                     self.processes.add(pid)
                     self.peak_kib = max(self.peak_kib, hwm)
+                    self.by_process[pid] = max(self.by_process.get(pid, 0), hwm)
 
 
 def parse_time(text: str) -> float:
@@ -568,6 +570,7 @@ class TerraformCommand(threading.Thread):
         self.parallelism, self.provider_name = parallelism, provider_name
         self.output, self.returncode, self.wall_s, self.peak_kib = "", None, 0.0, 0
         self.started_epoch = 0.0
+        self.peaks_kib: list[int] = []
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -585,6 +588,8 @@ class TerraformCommand(threading.Thread):
         sampler.stopping.set()
         sampler.join()
         self.peak_kib = sampler.peak_kib
+        # Each provider process's peak, in the order Terraform started them (validate, plan, apply...).
+        self.peaks_kib = [kib for _, kib in sorted(sampler.by_process.items())]
 
     def seen_429(self) -> list[str]:
         # A 429 the user sees is a status or a rate-limit message in Terraform's output; "429" inside a run
@@ -640,6 +645,7 @@ def phase_figures(emu: Emulator, org: str, ids: list[str], destroy: bool, reques
         "delay_p95": percentile(delays, 0.95) if delays else None,
         "delay_max": max(delays) if delays else None, "changes": len(delays),
         "provider_rss_kib": max(c.peak_kib for c in commands),
+        "provider_rss_by_process_kib": [c.peaks_kib for c in commands],
     }
 
 

@@ -152,7 +152,7 @@ impl Resource for WorkspaceRunResource {
             let read = self
                 .read_workspace(client, workspace_id, cancel, deadline)
                 .await?;
-            let current = read.as_ref().ok().and_then(|(_, current)| current.clone());
+            let current = read.as_ref().ok().and_then(|found| found.1.clone());
             self.arm_destroy(client, &resource, current, cancel, deadline)
                 .await?;
             Ok::<_, Diagnostics>((client, read))
@@ -228,11 +228,11 @@ impl Resource for WorkspaceRunResource {
             // The workspace's current run is usually the one the instance recorded: the workspace's
             // read (from its organization's list when many instances are refreshed at once) shows it.
             if !workspace_id.is_empty()
-                && let Ok((_, Some(current))) =
-                    self.workspaces.get(client).read(&workspace_id).await
+                && let Ok(found) = self.workspaces.get(client).read(&workspace_id).await
+                && let Some(current) = &found.1
                 && current.id == run_id
             {
-                return Ok(current);
+                return Ok(current.clone());
             }
             // Else the organization's run list shows them all, when many look at once.
             match self
@@ -364,7 +364,7 @@ impl WorkspaceRunResource {
         cancel: &CancellationToken,
         deadline: Option<Instant>,
     ) -> Result<Started<'a>, Diagnostics> {
-        let (workspace, current) = match read {
+        let found = match read {
             Ok(found) => found,
             Err(e) if e.is_not_found() && operation.is_destroy() => {
                 return Err(messages::workspace_gone(workspace_id));
@@ -377,15 +377,16 @@ impl WorkspaceRunResource {
                 ));
             }
         };
+        let (workspace, current) = (&found.0, &found.1);
         let history =
             workspace_history(client, &workspace.id, current.as_ref(), cancel, deadline).await;
-        let api = TfeRuns::new(client, &self.claims, &workspace)
-            .polling(self.poller.get(client), history);
+        let api =
+            TfeRuns::new(client, &self.claims, workspace).polling(self.poller.get(client), history);
         let mut diags = Diagnostics::new();
         let adopted = run_to_adopt(
             &api,
             operation,
-            &workspace,
+            workspace,
             current.as_ref(),
             cancel,
             deadline,

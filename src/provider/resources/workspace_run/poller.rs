@@ -710,7 +710,10 @@ impl<S: RunSource> Poller<S> {
 /// Keeps what was seen of `run`, schedules its next look, and hands it to its waiter when it was due
 /// or changed, and to those after one look. `asked` is set when the run was read by itself (so it
 /// was due). Phases it finished are counted for its siblings.
-fn seen(state: &mut State, run: Run, asked: bool, wall: OffsetDateTime) {
+fn seen(state: &mut State, mut run: Run, asked: bool, wall: OffsetDateTime) {
+    // Kept and handed out for hundreds of runs at once: without the links nobody here reads.
+    run.links = None;
+    run.relationships.values_mut().for_each(|r| r.links = None);
     let State {
         entries, siblings, ..
     } = state;

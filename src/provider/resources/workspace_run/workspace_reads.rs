@@ -35,23 +35,44 @@ const EXTRA_PAGES: u32 = 2;
 /// by the server when it did, as after any read.
 const FRESH: Duration = Duration::from_secs(5);
 
-/// A workspace and its current run, as one read returns them.
-pub(crate) type WorkspaceRead = (Workspace, Option<Run>);
+/// A workspace and its current run, as one read returns them; shared by every caller of a batch (and
+/// the few seconds' keeping), so hundreds of instances hold one copy of each.
+pub(crate) type WorkspaceRead = Arc<(Workspace, Option<Run>)>;
+
+/// A read as the client returns it, made shareable: without the `links` nobody here reads.
+fn shareable((mut workspace, mut current): (Workspace, Option<Run>)) -> WorkspaceRead {
+    workspace.links = None;
+    workspace
+        .relationships
+        .values_mut()
+        .for_each(|r| r.links = None);
+    if let Some(run) = &mut current {
+        run.links = None;
+        run.relationships.values_mut().for_each(|r| r.links = None);
+    }
+    Arc::new((workspace, current))
+}
 
 /// Where the batcher reads workspaces: the TFE client, or a fake in tests.
 pub(crate) trait WorkspaceSource: Send + Sync + 'static {
     /// `GET /workspaces/:id?include=current_run`.
-    fn workspace(&self, id: &str) -> impl Future<Output = Result<WorkspaceRead, TfeError>> + Send;
+    fn workspace(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<(Workspace, Option<Run>), TfeError>> + Send;
     /// `GET /organizations/:org/workspaces?include=current_run`, page `number` (1-based) of 100.
     fn org_workspaces(
         &self,
         organization: &str,
         number: u32,
-    ) -> impl Future<Output = Result<Page<WorkspaceRead>, TfeError>> + Send;
+    ) -> impl Future<Output = Result<Page<(Workspace, Option<Run>)>, TfeError>> + Send;
 }
 
 impl WorkspaceSource for TfeClient {
-    fn workspace(&self, id: &str) -> impl Future<Output = Result<WorkspaceRead, TfeError>> + Send {
+    fn workspace(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<(Workspace, Option<Run>), TfeError>> + Send {
         self.workspace_with_current_run(id)
     }
 
@@ -59,7 +80,7 @@ impl WorkspaceSource for TfeClient {
         &self,
         organization: &str,
         number: u32,
-    ) -> impl Future<Output = Result<Page<WorkspaceRead>, TfeError>> + Send {
+    ) -> impl Future<Output = Result<Page<(Workspace, Option<Run>)>, TfeError>> + Send {
         self.organization_workspaces(
             organization,
             PageRequest {
@@ -162,7 +183,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
         if let Ok(Some(found)) = receiver.await {
             return Ok(found);
         }
-        let found = self.shared.source.workspace(workspace_id).await?;
+        let found = shareable(self.shared.source.workspace(workspace_id).await?);
         self.keep(&found);
         Ok(found)
     }
@@ -190,8 +211,8 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             }
             receiver
         };
-        let (workspace, _) = receiver.await.ok().flatten()?;
-        workspace.organization_name().map(str::to_string)
+        let read = receiver.await.ok().flatten()?;
+        read.0.organization_name().map(str::to_string)
     }
 
     /// Remembers the workspace's organization, for the next batches.
@@ -254,6 +275,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             self.lock().single_reads += 1;
             let delivery = match self.shared.source.workspace(&first).await {
                 Ok(found) => {
+                    let found = shareable(found);
                     self.keep(&found);
                     Some(found)
                 }
@@ -303,6 +325,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
                     if read.0.current_run_id().is_some() && read.1.is_none() {
                         continue;
                     }
+                    let read = shareable(read);
                     self.keep(&read);
                     if wanted.remove(&read.0.id) {
                         let id = read.0.id.clone();

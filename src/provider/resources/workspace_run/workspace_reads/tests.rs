@@ -53,7 +53,7 @@ impl FakeApi {
             .map(|(org, _)| org.as_str())
     }
 
-    fn read_of(&self, id: &str, organization: &str) -> WorkspaceRead {
+    fn read_of(&self, id: &str, organization: &str) -> (Workspace, Option<Run>) {
         let run = current_run(id);
         (workspace(id, organization, Some(&run.id)), Some(run))
     }
@@ -64,7 +64,7 @@ impl FakeApi {
 }
 
 impl WorkspaceSource for Arc<FakeApi> {
-    async fn workspace(&self, id: &str) -> Result<WorkspaceRead, TfeError> {
+    async fn workspace(&self, id: &str) -> Result<(Workspace, Option<Run>), TfeError> {
         self.log.lock().unwrap().push(format!("GET {id}"));
         tokio::time::sleep(Duration::from_millis(5)).await;
         match self.organization_of(id) {
@@ -79,7 +79,7 @@ impl WorkspaceSource for Arc<FakeApi> {
         &self,
         organization: &str,
         number: u32,
-    ) -> Result<Page<WorkspaceRead>, TfeError> {
+    ) -> Result<Page<(Workspace, Option<Run>)>, TfeError> {
         self.log
             .lock()
             .unwrap()
@@ -97,7 +97,7 @@ impl WorkspaceSource for Arc<FakeApi> {
             .cloned()
             .unwrap_or_default();
         let start = ((number - 1) * PAGE_SIZE) as usize;
-        let items: Vec<WorkspaceRead> = ids
+        let items: Vec<(Workspace, Option<Run>)> = ids
             .iter()
             .skip(start)
             .take(PAGE_SIZE as usize)
@@ -160,7 +160,7 @@ async fn organizations_of(
 
 fn check_answers(ids: &[String], answers: &[Result<WorkspaceRead, TfeError>]) {
     for (id, answer) in ids.iter().zip(answers) {
-        let (w, run) = answer.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        let (w, run) = &**answer.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(&w.id, id);
         assert_eq!(
             run.as_ref().map(|r| r.id.clone()),
