@@ -420,6 +420,7 @@ async fn plaintext_without_client_certificate_and_errors_as_diagnostics() {
                 msgpack: vec![0x92, 0xa1],
                 json: vec![],
             }),
+            client_capabilities: None,
         })
         .await
         .expect("an OK status")
@@ -467,6 +468,7 @@ async fn logs_are_hclog_json_and_never_contain_the_token() {
                 msgpack: msgpack_provider_config(secret),
                 json: vec![],
             }),
+            client_capabilities: None,
         })
         .await
         .unwrap()

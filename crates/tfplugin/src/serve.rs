@@ -579,6 +579,7 @@ mod tests {
                 json: Vec::new(),
             }),
             provider_meta: None,
+            client_capabilities: None,
         }
     }
 
