@@ -35,3 +35,10 @@ mod web_page;
 mod workspace_run;
 // The request budget of one apply: one request per poll and five more.
 mod workspace_run_budget;
+// What a run did, handed back: status, URL, plan counts, the workspace's outputs read by a dependent.
+mod workspace_run_outputs;
+// Run options on the wire (variables, targets, replacements, refresh-only, empty applies), their refusals,
+// and the wait for a configuration still on its way.
+mod workspace_run_options;
+// Re-running in place: triggers, an added apply block, a re-run that fails; no destroy run.
+mod workspace_run_rerun;
