@@ -34,7 +34,10 @@ fn knows_write_only(cli: &TerraformCli) -> bool {
 
 /// Terraform's output with its line wrapping undone.
 fn flat(out: &TerraformRun) -> String {
-    out.combined().split_whitespace().collect::<Vec<_>>().join(" ")
+    out.combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The parent workspace's outputs, of several types, one sensitive.
@@ -170,8 +173,14 @@ fn a_dependent_uses_the_parents_outputs_in_the_same_apply_after_their_processing
             .iter()
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect();
-        assert!(sent.contains(&("vpc_id".into(), "\"vpc-123\"".into())), "{sent:?}");
-        assert!(sent.contains(&("zone_count".into(), "2".into())), "{sent:?}");
+        assert!(
+            sent.contains(&("vpc_id".into(), "\"vpc-123\"".into())),
+            "{sent:?}"
+        );
+        assert!(
+            sent.contains(&("zone_count".into(), "2".into())),
+            "{sent:?}"
+        );
         assert!(
             sent.contains(&("db_password".into(), format!("\"{SECRET}\""))),
             "{}",
@@ -248,7 +257,12 @@ fn a_wait_cut_short_keeps_the_run_and_the_next_refresh_fills_in_the_outputs() {
         );
         let s = Session::new(&emu, &cli, &overrides, &config(&ws, &body));
         let out = s.terraform(APPLY);
-        check!(out.success, s, out, "the apply must succeed: its run applied");
+        check!(
+            out.success,
+            s,
+            out,
+            "the apply must succeed: its run applied"
+        );
         check!(
             flat(&out).contains("Outputs not read") && flat(&out).contains("next refresh"),
             s,

@@ -45,7 +45,10 @@ fn armed_with_trigger(ws: &str, version: &str, apply_settings: &str) -> String {
 
 /// Terraform's output with its line wrapping undone, to find a sentence of a diagnostic.
 fn flat(out: &test_support::terraform::TerraformRun) -> String {
-    out.combined().split_whitespace().collect::<Vec<_>>().join(" ")
+    out.combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn write_main(s: &Session<'_>, main_tf: &str) {
@@ -72,7 +75,10 @@ fn a_changed_trigger_reruns_in_place_without_a_destroy_run() {
         assert_eq!(attrs["status"], "applied", "{}", cli.label);
 
         // The plan says what applying will do, and queues nothing.
-        write_main(&s, &armed_with_trigger(&ws, "2", "    message = \"release\""));
+        write_main(
+            &s,
+            &armed_with_trigger(&ws, "2", "    message = \"release\""),
+        );
         let out = s.terraform(PLAN);
         check!(out.success, s, out, "plan failed");
         check!(
@@ -89,7 +95,12 @@ fn a_changed_trigger_reruns_in_place_without_a_destroy_run() {
             out,
             "not an update in place"
         );
-        assert_eq!(emu.workspace_runs(&ws).len(), 1, "{}: the plan queued", cli.label);
+        assert_eq!(
+            emu.workspace_runs(&ws).len(),
+            1,
+            "{}: the plan queued",
+            cli.label
+        );
 
         emu.set_workspace_knobs(
             &ws,
@@ -112,7 +123,9 @@ fn a_changed_trigger_reruns_in_place_without_a_destroy_run() {
         );
         // The apply block's settings: its message, confirmed by the provider.
         assert!(
-            runs[1].message.starts_with("release [tfe_workspace_run apply "),
+            runs[1]
+                .message
+                .starts_with("release [tfe_workspace_run apply "),
             "{}",
             runs[1].message
         );
@@ -181,7 +194,12 @@ fn an_apply_block_added_to_an_existing_instance_applies_in_the_same_apply() {
         assert_eq!(kinds(&runs), ["apply:applied"], "{}", cli.label);
         assert_eq!(s.state_id().as_deref(), Some(runs[0].id.as_str()));
         let out = s.terraform(PLAN_NO_CHANGES);
-        check!(out.success, s, out, "a second apply would still change something");
+        check!(
+            out.success,
+            s,
+            out,
+            "a second apply would still change something"
+        );
         assert_eq!(emu.workspace_runs(&ws).len(), 1, "{}", cli.label);
     }
 }
