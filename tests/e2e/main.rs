@@ -33,7 +33,7 @@ mod side_by_side;
 mod web_page;
 // Every path of tfe_workspace_run with both CLIs: confirm, retry, timeouts, signals, adoption, destroy.
 mod workspace_run;
-// The request budget of one apply: one request per poll and five more.
+// The request budget of one apply: one request per poll and seven more.
 mod workspace_run_budget;
 // What a run did, handed back: status, URL, plan counts, the workspace's outputs read by a dependent.
 mod workspace_run_outputs;

@@ -4,12 +4,14 @@
 //! not wait. So before queuing, the latest configuration version is read and, while it is on its way, read
 //! again, within the timeouts block's limit and at most [`CONFIGURATION_WAIT`].
 //!
-//! It costs no request when the workspace's current run already used its latest configuration version (it
-//! has arrived then): only a configuration that is new since the last run is read.
+//! It costs no request in the usual case: the workspace read that comes before includes the latest
+//! configuration version (`include=current_configuration_version`), and one that the workspace's current run
+//! already used has arrived. Only a configuration still on its way (or one the server did not include) is
+//! read, once a second while it is on its way.
 
 use std::time::Duration;
 
-use tfe_client::{Run, TfeClient, Workspace};
+use tfe_client::{ConfigurationVersion, Run, TfeClient, Workspace};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -23,14 +25,20 @@ pub(super) const CONFIGURATION_WAIT: Duration = Duration::from_secs(600);
 /// How often the configuration version is read again while it is on its way.
 const CONFIGURATION_POLL: Duration = Duration::from_secs(1);
 
-/// The configuration version to check before queuing: the workspace's latest, unless the workspace's current
-/// run was made from it. `None` also when the workspace has none (the create then says so).
-pub(super) fn to_check(workspace: &Workspace, current: Option<&Run>) -> Option<String> {
+/// The configuration version to wait for before queuing: the workspace's latest, unless the workspace's
+/// current run was made from it or `included` (the latest, as the workspace read included it) shows it has
+/// arrived. `None` also when the workspace has none (the create then says so).
+pub(super) fn to_check(
+    workspace: &Workspace,
+    current: Option<&Run>,
+    included: Option<&ConfigurationVersion>,
+) -> Option<String> {
     let latest = workspace.current_configuration_version_id()?;
     let used_by_current = current
         .and_then(|run| run.related_id("configuration-version"))
         .is_some_and(|id| id == latest);
-    (!used_by_current).then(|| latest.to_string())
+    let arrived = included.is_some_and(|version| version.id == latest && !version.is_on_its_way());
+    (!used_by_current && !arrived).then(|| latest.to_string())
 }
 
 /// Why no run may be queued yet.
@@ -138,17 +146,39 @@ mod tests {
         .expect("a run")
     }
 
+    fn version(id: &str, status: &str) -> ConfigurationVersion {
+        serde_json::from_value(json!({
+            "id": id, "type": "configuration-versions", "attributes": {"status": status}
+        }))
+        .expect("a configuration version")
+    }
+
     #[test]
-    fn only_a_configuration_newer_than_the_current_run_is_read() {
+    fn only_a_configuration_not_known_to_have_arrived_is_waited_for() {
+        let ws = workspace(Some("cv-2"));
+        assert_eq!(to_check(&ws, None, None).as_deref(), Some("cv-2"));
         assert_eq!(
-            to_check(&workspace(Some("cv-2")), None).as_deref(),
+            to_check(&ws, Some(&run("cv-1")), None).as_deref(),
             Some("cv-2")
         );
+        assert_eq!(to_check(&ws, Some(&run("cv-2")), None), None);
+        assert_eq!(to_check(&workspace(None), Some(&run("cv-2")), None), None);
+        // Included with the workspace: no request unless it is still on its way.
         assert_eq!(
-            to_check(&workspace(Some("cv-2")), Some(&run("cv-1"))).as_deref(),
+            to_check(&ws, None, Some(&version("cv-2", "uploaded"))),
+            None
+        );
+        for arriving in ["pending", "fetching"] {
+            assert_eq!(
+                to_check(&ws, None, Some(&version("cv-2", arriving))).as_deref(),
+                Some("cv-2"),
+                "{arriving}"
+            );
+        }
+        // An included version that is not the latest says nothing of the latest.
+        assert_eq!(
+            to_check(&ws, None, Some(&version("cv-1", "uploaded"))).as_deref(),
             Some("cv-2")
         );
-        assert_eq!(to_check(&workspace(Some("cv-2")), Some(&run("cv-2"))), None);
-        assert_eq!(to_check(&workspace(None), Some(&run("cv-2"))), None);
     }
 }

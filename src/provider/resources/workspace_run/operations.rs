@@ -24,7 +24,7 @@ use super::tfe_runs::{InstanceRun, TfeRuns, settle_instance_run};
 use super::{messages, plan_warnings, report, run_logs, schema};
 use crate::provider::api_errors::explain;
 use crate::provider::client::SharedClient;
-use tfe_client::{PageRequest, Run, TfeClient, Workspace};
+use tfe_client::{PageRequest, Run, TfeClient, Workspace, WorkspaceWithCurrent};
 use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
@@ -398,20 +398,23 @@ impl WorkspaceRunResource {
         deadline: Option<Instant>,
     ) -> Result<Started<'a>, Diagnostics> {
         let read = client.workspace_with_current_run(workspace_id);
-        let (workspace, current) =
-            match bounded(cancel, deadline, messages::READING_WORKSPACE, read).await? {
-                Ok(found) => found,
-                Err(e) if e.is_not_found() && operation.is_destroy() => {
-                    return Err(messages::workspace_gone(workspace_id));
-                }
-                Err(e) => {
-                    return Err(messages::cannot_read_workspace(
-                        operation.is_destroy(),
-                        workspace_id,
-                        &explain(&e),
-                    ));
-                }
-            };
+        let WorkspaceWithCurrent {
+            workspace,
+            current_run: current,
+            latest_configuration,
+        } = match bounded(cancel, deadline, messages::READING_WORKSPACE, read).await? {
+            Ok(found) => found,
+            Err(e) if e.is_not_found() && operation.is_destroy() => {
+                return Err(messages::workspace_gone(workspace_id));
+            }
+            Err(e) => {
+                return Err(messages::cannot_read_workspace(
+                    operation.is_destroy(),
+                    workspace_id,
+                    &explain(&e),
+                ));
+            }
+        };
         let history =
             workspace_history(client, &workspace.id, current.as_ref(), cancel, deadline).await;
         let api = TfeRuns::new(client, &self.claims, &workspace)
@@ -429,7 +432,8 @@ impl WorkspaceRunResource {
         .await?;
         // A run queued while the configuration is still on its way would fail to fetch it.
         if adopted.is_none()
-            && let Some(version) = configuration::to_check(&workspace, current.as_ref())
+            && let Some(version) =
+                configuration::to_check(&workspace, current.as_ref(), latest_configuration.as_ref())
         {
             configuration::await_configuration(client, &version, cancel, deadline)
                 .await

@@ -1,7 +1,13 @@
 //! Re-running in place (hashicorp/tfe#193, #258, #1605): when an update of an existing instance queues a
-//! new apply run instead of doing nothing remote. Two changes do: `triggers` changed (its values, like
-//! `replace_triggered_by`'s, without the replacement), or an apply block was added to an instance that had
-//! none. Plan and apply both ask [`planned_update`]: the plan to say so and leave what the run will hand back
+//! new apply run instead of doing nothing remote. Two changes do:
+//! - `triggers` changed: a value of it was added, changed or removed. As with `replace_triggered_by`,
+//!   adding the argument where there was none (or removing it) is not a change of its values: an instance
+//!   from before `triggers` existed, or imported, does not re-run the moment `triggers` appears;
+//! - an apply block was added to an instance whose apply never ran (it records no run: a destroy-only
+//!   instance). An instance that records a run (imported, or whose apply block was removed and comes back)
+//!   has had its apply.
+//!
+//! Plan and apply both ask [`planned_update`]: the plan to say so and leave what the run will hand back
 //! unknown, the apply (on known values) to queue the run.
 
 use std::collections::BTreeMap;
@@ -27,24 +33,44 @@ pub(super) enum Update {
 /// Compares the stored state with the planned one (an update: neither null).
 pub(super) fn planned_update(prior: &Value, planned: &Value) -> Update {
     let has_apply = |state: &Value| !state.attr("apply").elements().is_empty();
-    let triggers = planned.attr("triggers");
-    let changed = if triggers.is_wholly_known() {
-        Some(changed_keys(prior.attr("triggers"), triggers))
-    } else {
+    let records_a_run = prior
+        .attr("id")
+        .as_str()
+        .is_some_and(|id| id.starts_with("run-"));
+    let (before, after) = (prior.attr("triggers"), planned.attr("triggers"));
+    // The keys changed; `None` while the new value is not known.
+    let changed = if !has_triggers(before) {
+        // Added as a whole (or never there): no value of it changed.
+        Some(Vec::new())
+    } else if !after.is_wholly_known() {
         None
+    } else if !has_triggers(after) {
+        // Removed as a whole.
+        Some(Vec::new())
+    } else {
+        Some(changed_keys(before, after))
     };
-    match (has_apply(prior), has_apply(planned), changed) {
-        (_, false, Some(keys)) if !keys.is_empty() => Update::TriggersWithoutApply,
-        (_, false, _) => Update::Store,
-        (false, true, _) => Update::Rerun(RerunReason::ApplyBlockAdded),
-        (true, true, None) => Update::MaybeRerun,
-        (true, true, Some(keys)) if keys.is_empty() => Update::Store,
-        (true, true, Some(keys)) => Update::Rerun(RerunReason::Triggers(keys)),
+    match (has_apply(planned), changed) {
+        (false, Some(keys)) if !keys.is_empty() => Update::TriggersWithoutApply,
+        (false, _) => Update::Store,
+        (true, _) if !has_apply(prior) && !records_a_run => {
+            Update::Rerun(RerunReason::ApplyBlockAdded)
+        }
+        (true, None) => Update::MaybeRerun,
+        (true, Some(keys)) if keys.is_empty() => Update::Store,
+        (true, Some(keys)) => Update::Rerun(RerunReason::Triggers(keys)),
     }
 }
 
-/// The keys whose value differs between two `triggers` maps (added, changed or removed). Null and an empty
-/// map are the same: no triggers.
+/// Whether a `triggers` value holds at least one entry (null, unknown as a whole and `{}` do not).
+fn has_triggers(triggers: &Value) -> bool {
+    match triggers {
+        Value::Map(m) | Value::Object(m) => !m.is_empty(),
+        _ => false,
+    }
+}
+
+/// The keys whose value differs between two `triggers` maps (added, changed or removed).
 fn changed_keys(before: &Value, after: &Value) -> Vec<String> {
     let entries = |value: &Value| -> BTreeMap<String, Value> {
         match value {
@@ -78,7 +104,10 @@ mod tests {
 
     fn state(apply: bool, triggers: Value) -> Value {
         Value::object([
-            ("id", Value::string("run-1")),
+            (
+                "id",
+                Value::string(if apply { "run-1" } else { "1234567890" }),
+            ),
             ("workspace_id", Value::string("ws-1")),
             (
                 "apply",
@@ -130,10 +159,38 @@ mod tests {
     }
 
     #[test]
-    fn an_added_apply_block_reruns_whatever_the_triggers() {
+    fn adding_or_removing_the_argument_is_no_change_of_its_values() {
+        // As with replace_triggered_by: an instance from before triggers, or imported, does not re-run.
+        let official = state(true, Value::Null);
+        assert_eq!(
+            planned_update(&official, &state(true, map(&[("v", "1")]))),
+            Update::Store
+        );
+        let with = state(true, map(&[("v", "1")]));
+        assert_eq!(
+            planned_update(&with, &state(true, Value::Null)),
+            Update::Store
+        );
+        assert_eq!(planned_update(&with, &state(true, map(&[]))), Update::Store);
+        // Unknown where there were none: still no change.
+        assert_eq!(
+            planned_update(&official, &state(true, Value::Unknown)),
+            Update::Store
+        );
+    }
+
+    #[test]
+    fn an_added_apply_block_reruns_only_an_instance_whose_apply_never_ran() {
         assert_eq!(
             planned_update(&state(false, Value::Null), &state(true, Value::Null)),
             Update::Rerun(RerunReason::ApplyBlockAdded)
+        );
+        // Imported (a run ID and no blocks), or an apply block removed and added back: it has run.
+        let mut imported = state(false, Value::Null);
+        imported.set_attr("id", Value::string("run-imported"));
+        assert_eq!(
+            planned_update(&imported, &state(true, Value::Null)),
+            Update::Store
         );
     }
 
@@ -143,12 +200,13 @@ mod tests {
         if let Value::Map(m) = &mut unknown {
             m.insert("image".into(), Value::Unknown);
         }
+        let with = state(true, map(&[("version", "1")]));
         assert_eq!(
-            planned_update(&state(true, Value::Null), &state(true, unknown)),
+            planned_update(&with, &state(true, unknown)),
             Update::MaybeRerun
         );
         assert_eq!(
-            planned_update(&state(true, Value::Null), &state(true, Value::Unknown)),
+            planned_update(&with, &state(true, Value::Unknown)),
             Update::MaybeRerun
         );
         assert_eq!(
