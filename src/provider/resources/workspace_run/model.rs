@@ -236,5 +236,50 @@ mod tests {
             std::time::Duration::from_secs(30)
         );
         assert_eq!(run.destroy_settings(), None);
+        // What version 2 added starts null: no triggers, no run options, nothing handed back yet.
+        for name in [
+            "triggers",
+            "status",
+            "url",
+            "outputs",
+            "nonsensitive_outputs",
+        ] {
+            assert_eq!(upgraded.attr(name), &Value::Null, "{name}");
+        }
+        assert_eq!(settings.options, RunOptions::default());
+    }
+
+    #[test]
+    fn apply_variables_come_from_the_configuration_where_the_plan_has_none() {
+        // Terraform 1.11 keeps the write-only variables out of the planned state.
+        let block = |variables: Value| {
+            Value::object([
+                ("manual_confirm", Value::Bool(false)),
+                ("variables", variables),
+                (
+                    "target_addrs",
+                    Value::List(vec![Value::string("null_resource.a")]),
+                ),
+                ("refresh_only", Value::Bool(true)),
+            ])
+        };
+        let state =
+            |variables: Value| Value::object([("apply", Value::List(vec![block(variables)]))]);
+        let configured = Value::Map(
+            [("region".to_string(), Value::string("\"eu\""))]
+                .into_iter()
+                .collect(),
+        );
+        let planned = WorkspaceRunModel::with_defaults(&state(Value::Null));
+        let settings = planned
+            .apply_settings_with_variables_of(&state(configured))
+            .unwrap();
+        assert_eq!(
+            settings.options.variables,
+            [("region".to_string(), "\"eu\"".to_string())]
+        );
+        assert_eq!(settings.options.target_addrs, ["null_resource.a"]);
+        assert!(settings.options.refresh_only && !settings.options.allow_empty_apply);
+        assert!(settings.retry, "defaults still apply");
     }
 }
