@@ -177,6 +177,33 @@ install:
 	done
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
 
+## cross-tools: what `make release` and the cross tests build and run foreign binaries with, all pinned:
+## the Rust standard library of each release target (rustup), zig and cargo-zigbuild from PyPI into their own
+## venv (zig is the C compiler of aws-lc-sys and the linker for every foreign target, macOS included), and
+## Debian's qemu-user (runs the linux arm64 binary), wine (wine64 here; runs the windows .exe) and llvm (llvm-objdump reads
+## the macOS Mach-O headers), with apt as root like check-net-tools.
+CROSS_VENV        := $(TOOLS)/cross
+CROSS_PACKAGES    := ziglang==0.17.0 cargo-zigbuild==0.24.0
+CARGO_ZIGBUILD    := $(CROSS_VENV)/bin/cargo-zigbuild
+RELEASE_TARGETS   := aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu \
+                     i686-unknown-linux-gnu armv7-unknown-linux-gnueabihf aarch64-pc-windows-gnullvm \
+                     x86_64-unknown-freebsd
+CROSS_APT_TOOLS   := qemu-aarch64:qemu-user wine:wine llvm-objdump:llvm
+cross-tools: $(CROSS_VENV)/.installed $(TOOLS)/.rust-targets
+	@$(call apt_require,$(CROSS_APT_TOOLS))
+
+$(CROSS_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(CROSS_VENV)
+	$(CROSS_VENV)/bin/pip install --quiet $(CROSS_PACKAGES)
+	@$(CARGO_ZIGBUILD) --version | grep -q ' 0.24.0' || { echo "error: pip did not install cargo-zigbuild 0.24.0" >&2; exit 1; }
+	@$(CROSS_VENV)/bin/python -m ziglang version | grep -q '^0.17.0' || { echo "error: pip did not install zig 0.17.0" >&2; exit 1; }
+	touch $@
+
+# The Rust standard library for each release target, for the toolchain in use; reinstalled when the list changes.
+$(TOOLS)/.rust-targets: Makefile
+	rustup target add $(RELEASE_TARGETS)
+	@mkdir -p $(TOOLS) && touch $@
+
 ## release: the files the Terraform Registry expects, in $(RELEASE_DIR): a zip per os/arch this machine can build
 ## (scripts/release.sh says which it cannot and why), the manifest, SHA256SUMS and its detached GPG signature by the
 ## key GPG_FINGERPRINT (from the environment; GNUPGHOME, GPG_PASSPHRASE optional). gpg and zip come from apt.
