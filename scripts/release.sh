@@ -47,18 +47,24 @@ command -v zip >/dev/null || die "zip is not installed (make release installs it
 gpg --batch --list-secret-keys "$GPG_FINGERPRINT" >/dev/null 2>&1 \
     || die "no secret key $GPG_FINGERPRINT in the key ring ${GNUPGHOME:-~/.gnupg}"
 
-# os_arch rust-target zig-target (the Rust target, plus the glibc version for Linux)
+# os_arch rust-target zig-target (the Rust target, plus the glibc version for Linux). The registry's five
+# first, so that a long release has them before the others.
 PLATFORMS=(
     "linux_amd64 x86_64-unknown-linux-gnu x86_64-unknown-linux-gnu.2.17"
     "linux_arm64 aarch64-unknown-linux-gnu aarch64-unknown-linux-gnu.2.17"
-    "linux_386 i686-unknown-linux-gnu i686-unknown-linux-gnu.2.17"
-    "linux_arm armv7-unknown-linux-gnueabihf armv7-unknown-linux-gnueabihf.2.17"
     "darwin_amd64 x86_64-apple-darwin x86_64-apple-darwin"
     "darwin_arm64 aarch64-apple-darwin aarch64-apple-darwin"
     "windows_amd64 x86_64-pc-windows-gnu x86_64-pc-windows-gnu"
+    "linux_386 i686-unknown-linux-gnu i686-unknown-linux-gnu.2.17"
+    "linux_arm armv7-unknown-linux-gnueabihf armv7-unknown-linux-gnueabihf.2.17"
     "windows_arm64 aarch64-pc-windows-gnullvm aarch64-pc-windows-gnullvm"
     "freebsd_amd64 x86_64-unknown-freebsd x86_64-unknown-freebsd"
 )
+REQUIRED="linux_amd64
+linux_arm64
+darwin_amd64
+darwin_arm64
+windows_amd64"
 ALL_PLATFORMS=$(for entry in "${PLATFORMS[@]}"; do echo "${entry%% *}"; done)
 WANTED=${RELEASE_PLATFORMS:-$ALL_PLATFORMS}
 for name in $WANTED; do
@@ -106,7 +112,14 @@ for entry in "${PLATFORMS[@]}"; do
                 ;;
         esac
         echo "== building $os_arch ($zig_target)" >&2
-        env "$rustflags_var=$rustflags" cargo-zigbuild build --release --locked --bin "$NAME" --target "$zig_target" >&2
+        build_log=$STAGE/build-$os_arch.log
+        if ! env "$rustflags_var=$rustflags" cargo-zigbuild build --release --locked --bin "$NAME" \
+            --target "$zig_target" 2>&1 | tee "$build_log" >&2; then
+            # The registry's five must build; another platform that fails is named, with the error.
+            grep -qx "$os_arch" <<<"$REQUIRED" && die "$os_arch did not build (output above)"
+            skipped+=("$os_arch: the build failed: $(grep -m1 '^error' "$build_log" || tail -n1 "$build_log")")
+            continue
+        fi
         binary=target/$target/release/$NAME$exe
     fi
     rm -rf "$STAGE/$os_arch" && mkdir -p "$STAGE/$os_arch"
