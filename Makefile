@@ -40,7 +40,7 @@ PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 SIDE_BY_SIDE_ADDRESS := tferun/tfe
 INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
-.PHONY: release check-release-tools release-check cross-tools
+.PHONY: release check-release-tools release-check cross-tools wine-tools
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly browser-tools
 
 build:
@@ -177,12 +177,12 @@ install:
 	done
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
 
-## cross-tools: what `make release`, `make release-check` and the cross test of `make test` build and run foreign
-## binaries with, all pinned: the Rust standard library of each release target (rustup), zig and cargo-zigbuild
-## from PyPI into their own venv (zig is the C compiler of aws-lc-sys and the linker for every target, macOS
-## included), and Debian's qemu-user with the arm64 C library (runs the linux_arm64 binary), wine (runs the
-## windows .exe; wine64 on amd64) and llvm (llvm-objdump reads the other platforms' headers), with apt as root
-## like check-net-tools. Also the bcryptprimitives.dll that Debian's Wine 8 lacks (scripts/wine/), built with zig.
+## cross-tools: what `make release` and the cross test of `make test` build and run foreign binaries with, all
+## pinned: the Rust standard library of each release target (rustup), zig and cargo-zigbuild from PyPI into their
+## own venv (zig is the C compiler of aws-lc-sys and the linker for every target, macOS included), and Debian's
+## qemu-user with the arm64 C library (runs the linux_arm64 binary), with apt as root like check-net-tools.
+## wine-tools, for `make release-check` only: Debian's wine (wine64 on amd64) and the bcryptprimitives.dll that
+## its Wine 8 lacks (scripts/wine/), built with zig.
 CROSS_VENV        := $(TOOLS)/cross
 CROSS_PACKAGES    := ziglang==0.17.0 cargo-zigbuild==0.24.0
 CARGO_ZIGBUILD    := $(CROSS_VENV)/bin/cargo-zigbuild
@@ -192,13 +192,15 @@ RELEASE_TARGETS   := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-a
                      aarch64-pc-windows-gnullvm x86_64-unknown-freebsd
 ARM64_SYSROOT     := /usr/aarch64-linux-gnu
 # Each a command (or, for the arm64 C library, its loader) and the Debian package that provides it.
-CROSS_APT_TOOLS   := qemu-aarch64:qemu-user wine:wine llvm-objdump:llvm \
-                     $(ARM64_SYSROOT)/lib/ld-linux-aarch64.so.1:libc6-arm64-cross
+CROSS_APT_TOOLS   := qemu-aarch64:qemu-user $(ARM64_SYSROOT)/lib/ld-linux-aarch64.so.1:libc6-arm64-cross
 WINE_DLL          := $(TOOLS)/wine/bcryptprimitives.dll
 # cargo-zigbuild's wrappers and stubs stay in the project, not in ~/.cache.
 CROSS_ENV         := PATH=$(CROSS_VENV)/bin:$$PATH CARGO_ZIGBUILD_CACHE_DIR=$(CROSS_VENV)/cache
-cross-tools: $(CROSS_VENV)/.installed $(TOOLS)/.rust-targets $(WINE_DLL)
+cross-tools: $(CROSS_VENV)/.installed $(TOOLS)/.rust-targets
 	@$(call apt_require,$(CROSS_APT_TOOLS))
+
+wine-tools: $(WINE_DLL)
+	@$(call apt_require,wine:wine)
 
 $(CROSS_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(CROSS_VENV)
@@ -237,7 +239,7 @@ check-release-tools:
 ## under wine through handshake, GetProviderSchema and Shutdown; the darwin Mach-O headers and code signature.
 ## Long (each platform is a full release build): not part of `make test`.
 RELEASE_CHECK_DIR ?=
-release-check: tools
+release-check: tools wine-tools
 	$(CROSS_ENV) RELEASE_PLATFORMS="$(RELEASE_PLATFORMS)" RELEASE_CHECK_DIR="$(RELEASE_CHECK_DIR)" \
 	    $(CARGO) test --test e2e_release release_check -- --ignored --nocapture --test-threads=1
 
