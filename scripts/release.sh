@@ -100,20 +100,27 @@ for entry in "${PLATFORMS[@]}"; do
         skipped+=("$os_arch: cargo-zigbuild is not on PATH (make release installs it into .tools/cross with make cross-tools)")
         continue
     else
-        rustflags_var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS
-        rustflags=""
+        build_env=("CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS=")
         case $os_arch in
             darwin_*)
                 python3 scripts/macos_link_stubs.py "$MACOS_STUBS" "$target" >&2
-                # cargo-zigbuild links for zig's newest macOS; the minimum is Rust's own for the target
-                # (what its standard library assumes), given to zig as a versioned target.
+                # The oldest macOS it runs on: Rust's own minimum for the target (what its standard library
+                # assumes), for rustc, the C compiler and the linker alike. cargo-zigbuild names zig's target
+                # without a version, so zig is reached through scripts/zig-macos.sh, which adds it (with no
+                # python for cargo-zigbuild to find, it takes the zig at CARGO_ZIGBUILD_ZIG_PATH).
                 min=$(macos_minimum "$target")
-                rustflags="-C link-arg=-F$MACOS_STUBS -C link-arg=--target=${target%%-*}-macos.$min-none"
+                build_env=(
+                    "CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS=-C link-arg=-F$MACOS_STUBS"
+                    "MACOSX_DEPLOYMENT_TARGET=$min" "MACOS_MINIMUM=$min"
+                    "ZIG_PYTHON=$(dirname "$(command -v cargo-zigbuild)")/python"
+                    "CARGO_ZIGBUILD_ZIG_PATH=$PWD/scripts/zig-macos.sh"
+                    "CARGO_ZIGBUILD_PYTHON_PATH=$STAGE/no-python"
+                )
                 ;;
         esac
         echo "== building $os_arch ($zig_target)" >&2
         build_log=$STAGE/build-$os_arch.log
-        if ! env "$rustflags_var=$rustflags" cargo-zigbuild build --release --locked --bin "$NAME" \
+        if ! env "${build_env[@]}" cargo-zigbuild build --release --locked --bin "$NAME" \
             --target "$zig_target" 2>&1 | tee "$build_log" >&2; then
             # The registry's five must build; another platform that fails is named, with the error.
             grep -qx "$os_arch" <<<"$REQUIRED" && die "$os_arch did not build (output above)"
