@@ -40,7 +40,7 @@ PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 SIDE_BY_SIDE_ADDRESS := tferun/tfe
 INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
-.PHONY: release check-release-tools release-check cross-tools wine-tools
+.PHONY: release check-release-tools release-check cross-tools release-check-tools
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly browser-tools
 
 build:
@@ -181,8 +181,9 @@ install:
 ## pinned: the Rust standard library of each release target (rustup), zig and cargo-zigbuild from PyPI into their
 ## own venv (zig is the C compiler of aws-lc-sys and the linker for every target, macOS included), and Debian's
 ## qemu-user with the arm64 C library (runs the linux_arm64 binary), with apt as root like check-net-tools.
-## wine-tools, for `make release-check` only: Debian's wine (wine64 on amd64) and the bcryptprimitives.dll that
-## its Wine 8 lacks (scripts/wine/), built with zig.
+## release-check-tools, for `make release-check` only: Debian's wine (wine64 on amd64) and the bcryptprimitives.dll
+## that its Wine 8 lacks (scripts/wine/), built with zig, and the i386 and armhf C libraries qemu-user runs
+## linux_386 and linux_arm with.
 CROSS_VENV        := $(TOOLS)/cross
 CROSS_PACKAGES    := ziglang==0.17.0 cargo-zigbuild==0.24.0
 CARGO_ZIGBUILD    := $(CROSS_VENV)/bin/cargo-zigbuild
@@ -199,8 +200,10 @@ CROSS_ENV         := PATH=$(CROSS_VENV)/bin:$$PATH CARGO_ZIGBUILD_CACHE_DIR=$(CR
 cross-tools: $(CROSS_VENV)/.installed $(TOOLS)/.rust-targets
 	@$(call apt_require,$(CROSS_APT_TOOLS))
 
-wine-tools: $(WINE_DLL)
-	@$(call apt_require,wine:wine)
+RELEASE_CHECK_APT_TOOLS := wine:wine /usr/i686-linux-gnu/lib/ld-linux.so.2:libc6-i386-cross \
+                           /usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3:libc6-armhf-cross
+release-check-tools: cross-tools $(WINE_DLL)
+	@$(call apt_require,$(RELEASE_CHECK_APT_TOOLS))
 
 $(CROSS_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(CROSS_VENV)
@@ -239,7 +242,7 @@ check-release-tools:
 ## under wine through handshake, GetProviderSchema and Shutdown; the darwin Mach-O headers and code signature.
 ## Long (each platform is a full release build): not part of `make test`.
 RELEASE_CHECK_DIR ?=
-release-check: tools wine-tools
+release-check: tools release-check-tools
 	$(CROSS_ENV) RELEASE_PLATFORMS="$(RELEASE_PLATFORMS)" RELEASE_CHECK_DIR="$(RELEASE_CHECK_DIR)" \
 	    $(CARGO) test --test e2e_release release_check -- --ignored --nocapture --test-threads=1
 

@@ -456,6 +456,25 @@ fn elf_kind(binary: &Path) -> (u8, u16) {
     (head[7], u16::from_le_bytes([head[18], head[19]]))
 }
 
+/// A 64-bit little-endian ELF file's program interpreter (PT_INTERP), which also tells a FreeBSD binary
+/// (`/libexec/ld-elf.so.1`) from a Linux one.
+fn elf64_interpreter(binary: &Path) -> Option<String> {
+    let data = std::fs::read(binary).unwrap_or_else(|e| panic!("read {}: {e}", binary.display()));
+    let word = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap()) as usize;
+    let half = |at: usize| u16::from_le_bytes([data[at], data[at + 1]]) as usize;
+    assert_eq!(data[4], 2, "{} is not a 64-bit ELF file", binary.display());
+    let (table, size, count) = (word(0x20), half(0x36), half(0x38));
+    (0..count).map(|i| table + i * size).find_map(|header| {
+        let kind = u32::from_le_bytes(data[header..header + 4].try_into().unwrap());
+        (kind == 3).then(|| {
+            let (offset, length) = (word(header + 8), word(header + 32));
+            String::from_utf8_lossy(&data[offset..offset + length])
+                .trim_end_matches('\0')
+                .to_string()
+        })
+    })
+}
+
 /// A PE file's machine field.
 fn pe_machine(binary: &Path) -> u16 {
     let data = std::fs::read(binary).unwrap_or_else(|e| panic!("read {}: {e}", binary.display()));
@@ -548,29 +567,44 @@ fn handshake_schema_shutdown(
     report["handshakes"][0].as_str().unwrap().to_string()
 }
 
-/// A linux_arm64 binary under qemu-user: its version, then handshake, GetProviderSchema and Shutdown over
-/// a unix socket and over TCP.
-fn check_linux_arm64(binary: &Path) -> String {
+/// A Linux binary of another architecture under qemu-user: its version, then handshake, GetProviderSchema
+/// and Shutdown over a unix socket and over TCP. `qemu` is the emulator for its architecture, `sysroot` the
+/// Debian cross C library it runs with, `machine` the ELF machine it must be.
+fn check_linux_under_qemu(
+    binary: &Path,
+    qemu: &str,
+    sysroot: &str,
+    loader: &str,
+    machine: u16,
+) -> String {
     assert_eq!(
-        elf_kind(binary).1,
-        183,
-        "{} is not aarch64",
+        elf_kind(binary),
+        (0, machine),
+        "{} is not for ELF machine {machine}",
         binary.display()
     );
-    let loader = Path::new(ARM64_SYSROOT).join("lib/ld-linux-aarch64.so.1");
+    let loader = Path::new(sysroot).join("lib").join(loader);
     assert!(
         loader.exists(),
-        "{} is missing: `make cross-tools` installs Debian's libc6-arm64-cross",
+        "{} is missing: `make cross-tools` (arm64) or `make release-check-tools` installs Debian's C library for it",
         loader.display()
     );
-    let launcher = format!("qemu-aarch64 -L {ARM64_SYSROOT}");
-    let version = version_through(&["qemu-aarch64", "-L", ARM64_SYSROOT], binary, &[]);
+    let launcher = format!("{qemu} -L {sysroot}");
+    let version = version_through(&[qemu, "-L", sysroot], binary, &[]);
     let unix = handshake_schema_shutdown(&launcher, binary, None, &[]);
     assert!(unix.starts_with("1|6|unix|"), "{unix}");
     let tcp = handshake_schema_shutdown(&launcher, binary, Some("tcp"), &[]);
     assert!(tcp.starts_with("1|6|tcp|127.0.0.1:"), "{tcp}");
-    format!(
-        "qemu-aarch64: {version}; handshake, GetProviderSchema, Shutdown (exit 0) over unix and tcp"
+    format!("{qemu}: {version}; handshake, GetProviderSchema, Shutdown (exit 0) over unix and tcp")
+}
+
+fn check_linux_arm64(binary: &Path) -> String {
+    check_linux_under_qemu(
+        binary,
+        "qemu-aarch64",
+        ARM64_SYSROOT,
+        "ld-linux-aarch64.so.1",
+        183,
     )
 }
 
@@ -852,6 +886,7 @@ fn release_check() {
             "{platform}"
         );
         let dir = unpacked.join(platform);
+        std::fs::create_dir_all(&dir).unwrap();
         let status = Command::new("unzip")
             .arg("-q")
             .arg(zip)
@@ -957,7 +992,7 @@ fn release_check() {
             cli.label
         );
         report.push((
-            format!("terraform ({})", cli.label),
+            cli.label.clone(),
             format!(
                 "providers lock recorded the h1 hash of all {} zips; init installed linux_amd64 and validate ran it",
                 zips.len()
@@ -970,6 +1005,11 @@ fn release_check() {
         let result = match platform.as_str() {
             "linux_amd64" => {
                 assert_eq!(elf_kind(binary), (0, 62), "{platform}");
+                assert_eq!(
+                    elf64_interpreter(binary).as_deref(),
+                    Some("/lib64/ld-linux-x86-64.so.2"),
+                    "{platform}"
+                );
                 let version = version_through(&[], binary, &[]);
                 let unix = handshake_schema_shutdown("", binary, None, &[]);
                 let tcp = handshake_schema_shutdown("", binary, Some("tcp"), &[]);
@@ -984,17 +1024,30 @@ fn release_check() {
             }
             "darwin_amd64" => check_darwin(binary, "x86_64", "10.12", false),
             "darwin_arm64" => check_darwin(binary, "arm64", "11.0", true),
-            "linux_386" => {
-                assert_eq!(elf_kind(binary), (0, 3), "{platform}");
-                "ELF i386 (not run: no i386 C library installed)".to_string()
-            }
-            "linux_arm" => {
-                assert_eq!(elf_kind(binary), (0, 40), "{platform}");
-                "ELF 32-bit ARM (not run: no armhf C library installed)".to_string()
-            }
+            "linux_386" => check_linux_under_qemu(
+                binary,
+                "qemu-i386",
+                "/usr/i686-linux-gnu",
+                "ld-linux.so.2",
+                3,
+            ),
+            "linux_arm" => check_linux_under_qemu(
+                binary,
+                "qemu-arm",
+                "/usr/arm-linux-gnueabihf",
+                "ld-linux-armhf.so.3",
+                40,
+            ),
             "freebsd_amd64" => {
-                assert_eq!(elf_kind(binary), (9, 62), "{platform}");
-                "ELF x86-64, FreeBSD ABI (not run: no FreeBSD here)".to_string()
+                assert_eq!(elf_kind(binary).1, 62, "{platform}");
+                let interpreter = elf64_interpreter(binary);
+                assert_eq!(
+                    interpreter.as_deref(),
+                    Some("/libexec/ld-elf.so.1"),
+                    "{platform}"
+                );
+                "ELF x86-64 for FreeBSD's loader /libexec/ld-elf.so.1 (not run: no FreeBSD here)"
+                    .to_string()
             }
             "windows_arm64" => {
                 assert_eq!(pe_machine(binary), 0xaa64, "{platform}");
