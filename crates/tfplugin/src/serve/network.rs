@@ -50,11 +50,14 @@ impl Network {
         }
     }
 
+    #[cfg(unix)]
     fn platform_default() -> Self {
-        #[cfg(unix)]
-        return Network::Unix;
-        #[cfg(not(unix))]
-        return Network::Tcp;
+        Network::Unix
+    }
+
+    #[cfg(not(unix))]
+    fn platform_default() -> Self {
+        Network::Tcp
     }
 }
 
