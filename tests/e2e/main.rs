@@ -29,6 +29,8 @@ mod reliability;
 mod seed_example;
 // Installed as `tferun/tfe` beside a Go provider from a filesystem mirror; migrating from hashicorp/tfe.
 mod side_by_side;
+// The provider serving TCP (as on Windows, TFPLUGIN_NETWORK=tcp): both CLIs, mutual TLS, Ctrl-C.
+mod tcp_serving;
 // A manual confirmation given on the emulator's web page in headless Chromium.
 mod web_page;
 // Every path of tfe_workspace_run with both CLIs: confirm, retry, timeouts, signals, adoption, destroy.
