@@ -27,11 +27,13 @@ mod release;
 mod reliability;
 // The tfe_workspace_run page's first example applied and destroyed; import, safe delete.
 mod seed_example;
+// Installed as `tferun/tfe` beside a Go provider from a filesystem mirror; migrating from hashicorp/tfe.
+mod side_by_side;
 // The tfe_workspace_run page's three use cases (examples/use-cases/): dependent workspaces reading each
 // other's outputs (tfe_outputs, terraform_remote_state), queue_all_runs racing its tfe_variables, safe delete.
 mod use_cases;
-// Installed as `tferun/tfe` beside a Go provider from a filesystem mirror; migrating from hashicorp/tfe.
-mod side_by_side;
+// tfe_variable: create, drift, renames, import, refusals, and its cells of the fault matrix.
+mod variable;
 // A manual confirmation given on the emulator's web page in headless Chromium.
 mod web_page;
 // Every path of tfe_workspace_run with both CLIs: confirm, retry, timeouts, signals, adoption, destroy.
