@@ -15,6 +15,8 @@
 mod docs_pages;
 // An errored run's diagnostic carries the failed phase's log and the run's URL.
 mod failure_logs;
+// The tfe_outputs data source: typed and sensitive outputs, a state being processed, its fault-matrix cells.
+mod outputs;
 // Validate and plan offline through dev_overrides, without `terraform init`.
 mod plan;
 // The plan warns before a removal or replacement queues a destroy run (hashicorp/tfe#1535).

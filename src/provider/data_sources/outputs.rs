@@ -3,7 +3,8 @@
 //! sensitive), so that one configuration can read what another workspace's apply produced.
 //!
 //! The values and their types come from `outputs::output_values`; a state whose outputs the server has not
-//! processed yet is waited for (at most [`PROCESSING_WAIT`]) rather than read as "no outputs".
+//! processed yet is waited for (at most [`PROCESSING_WAIT`], or the retry budget of one request when that is
+//! shorter) rather than read as "no outputs".
 
 use std::time::Duration;
 
@@ -12,15 +13,24 @@ use tokio::time::Instant;
 
 use crate::provider::api_errors::api_error;
 use crate::provider::client::SharedClient;
-use crate::provider::config::{SharedConfig, organization};
+use crate::provider::config::{SharedConfig, client_tuning, organization};
 use crate::provider::outputs::{OutputValues, WaitError, output_values, processed_outputs};
 use tfplugin::{Attribute, Block, DataSource, Diagnostics, ReadDataRequest, Schema, Type, Value};
 
 pub(crate) const TYPE_NAME: &str = "tfe_outputs";
 
 /// How long a read waits for the server to process the workspace's newest state (HCP Terraform does it
-/// seconds after the run ends).
+/// seconds after the run ends), unless `TFE_RETRY_MAX_ELAPSED` is shorter. Terraform does not stop a
+/// provider while it plans, so this bound is what ends a wait that Ctrl-C cannot.
 pub(crate) const PROCESSING_WAIT: Duration = Duration::from_secs(60);
+
+/// [`PROCESSING_WAIT`], or the retry budget of one request (`TFE_RETRY_MAX_ELAPSED`) when it is shorter.
+fn processing_wait(env: &dyn Fn(&str) -> Option<String>) -> Duration {
+    client_tuning(env)
+        .map(|t| t.retry_max_elapsed)
+        .unwrap_or(PROCESSING_WAIT)
+        .min(PROCESSING_WAIT)
+}
 
 pub(crate) fn schema() -> Schema {
     Schema {
@@ -97,7 +107,7 @@ impl DataSource for OutputsDataSource {
                 .map_err(|e| {
                     api_error(format!("Could not find workspace {org}/{workspace}"), &e)
                 })?;
-            let deadline = Instant::now() + PROCESSING_WAIT;
+            let deadline = Instant::now() + processing_wait(&|k| std::env::var(k).ok());
             let current = processed_outputs(client, &ws.id, &request.cancel, Some(deadline))
                 .await
                 .map_err(|e| match e {
@@ -147,6 +157,17 @@ mod tests {
         assert!(!plain.sensitive);
         assert_eq!(plain.ty, Type::Dynamic);
         assert!(s.block.attribute("workspace").unwrap().required);
+    }
+
+    #[test]
+    fn the_wait_is_a_minute_or_the_retry_budget_when_shorter() {
+        assert_eq!(processing_wait(&|_| None), PROCESSING_WAIT);
+        let budget = |value: &'static str| {
+            move |k: &str| (k == "TFE_RETRY_MAX_ELAPSED").then(|| value.to_string())
+        };
+        assert_eq!(processing_wait(&budget("3s")), Duration::from_secs(3));
+        assert_eq!(processing_wait(&budget("1h")), PROCESSING_WAIT);
+        assert_eq!(processing_wait(&budget("nonsense")), PROCESSING_WAIT);
     }
 
     #[test]
