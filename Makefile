@@ -244,7 +244,9 @@ release: check-release-tools
 check-release-tools:
 	@$(call apt_require,$(RELEASE_TOOLS))
 
-## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
+## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child),
+## with the child's configuration (examples/demo/child) reading the parent's output through tfe_outputs and
+## terraform_remote_state in between.
 ## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
 DEMO_KEEP ?=
 demo: check-terraform
