@@ -99,6 +99,23 @@ fn assert_no_token(emu: &TestEmulator, cli: &TerraformCli, dir: &Path) {
     );
 }
 
+/// Every request since the last reset was one the emulator serves: neither Terraform nor the provider asked for
+/// a route it lacks (the request log marks those `unserved`).
+fn assert_all_served(emu: &TestEmulator, cli: &TerraformCli) {
+    let unserved: Vec<Value> = emu.requests()["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["unserved"] == true)
+        .cloned()
+        .collect();
+    assert!(
+        unserved.is_empty(),
+        "{}: requests the emulator does not serve: {unserved:?}",
+        cli.label
+    );
+}
+
 /// Every run the emulator saw, those of deleted workspaces included, in creation order, as raw JSON (with
 /// `plan_failure`, `status_timestamps`).
 fn all_runs(emu: &TestEmulator) -> Vec<Value> {
@@ -210,6 +227,7 @@ fn a_child_workspace_runs_after_its_parent_and_reads_its_outputs_with_both_clis(
         let hostname = format!("hostname={}", emu.hostname);
         let mut args = APPLY.to_vec();
         args.extend(["-var", &hostname]);
+        assert_all_served(&emu, &cli);
         emu.reset_requests();
         let out = terraform(&emu, &cli, &overrides, child.path(), &args);
         ok(&cli, "apply of the child configuration", &out);
@@ -256,6 +274,7 @@ fn a_child_workspace_runs_after_its_parent_and_reads_its_outputs_with_both_clis(
             cli.label
         );
         assert_no_token(&emu, &cli, dir.path());
+        assert_all_served(&emu, &cli);
     }
 }
 
@@ -392,6 +411,7 @@ fn queue_all_runs_starts_before_its_variables_and_a_workspace_run_waits_for_them
         let state = std::fs::read_to_string(dir.path().join("terraform.tfstate")).unwrap();
         assert!(!state.contains("not-a-real-token"), "{}", cli.label);
         assert_no_token(&emu, &cli, dir.path());
+        assert_all_served(&emu, &cli);
         let log = std::fs::read_to_string(dir.path().join("provider.log")).unwrap_or_default();
         assert!(
             !log.contains("not-a-real-token"),
@@ -455,6 +475,7 @@ fn a_destroy_run_empties_the_workspace_before_its_safe_delete_and_without_one_th
             safe_delete["at"]
         );
         assert_no_token(&emu, &cli, dir.path());
+        assert_all_served(&emu, &cli);
 
         // Without the destroy block nothing empties the workspace: the safe delete refuses and says what to do.
         let dir = workdir_from_examples(SAFE_DESTROY);
