@@ -213,22 +213,21 @@ fn same_variable(variable: &Variable, options: &VariableOptions) -> bool {
 
 /// Creates the variable; when the answer is lost (the create may have happened), looks for the key in the
 /// workspace and takes the variable found, else tries again, at most [`CREATE_ATTEMPTS`] times in all. A 422
-/// for a taken key after a lost answer is the lost create's own variable.
+/// for a taken key after a lost answer is the lost create's own variable. When the lookup itself fails, the
+/// error is the create's: its outcome is unknown.
 async fn create_settled(
     client: &TfeClient,
     workspace_id: &str,
     options: &VariableOptions,
 ) -> Result<Variable, TfeError> {
-    let mut answer_lost = false;
-    for attempt in 1..=CREATE_ATTEMPTS {
-        let outcome = client.create_variable(workspace_id, options).await;
-        let lost = match outcome {
+    let mut attempt = 1;
+    loop {
+        let lost = match client.create_variable(workspace_id, options).await {
             Ok(created) => return Ok(created),
             Err(e @ TfeError::OutcomeUnknown { .. }) => e,
-            Err(e) if answer_lost && e.status() == Some(422) => e,
+            Err(e) if attempt > 1 && e.status() == Some(422) => e,
             Err(e) => return Err(e),
         };
-        answer_lost = true;
         tracing::info!(
             workspace_id,
             key = options.key.as_deref().unwrap_or(""),
@@ -236,20 +235,22 @@ async fn create_settled(
             error = %lost,
             "the variable create's answer was lost; looking the key up"
         );
-        let found = client
-            .variables(workspace_id)
-            .await?
-            .into_iter()
-            .find(|v| same_variable(v, options));
-        if let Some(found) = found {
+        let listed = match client.variables(workspace_id).await {
+            Ok(listed) => listed,
+            Err(e) => {
+                tracing::warn!(workspace_id, error = %e, "could not list the workspace's variables");
+                return Err(lost);
+            }
+        };
+        if let Some(found) = listed.into_iter().find(|v| same_variable(v, options)) {
             tracing::info!(variable_id = %found.id, "the lost create made the variable");
             return Ok(found);
         }
         if attempt == CREATE_ATTEMPTS {
             return Err(lost);
         }
+        attempt += 1;
     }
-    unreachable!("the loop returns on its last attempt")
 }
 
 /// `<organization>/<workspace name>/<variable id>`.
