@@ -302,7 +302,9 @@ release-check: tools release-check-tools
 	$(CROSS_ENV) RELEASE_PLATFORMS="$(RELEASE_PLATFORMS)" RELEASE_CHECK_DIR="$(RELEASE_CHECK_DIR)" \
 	    $(CARGO) test --test e2e release::release_check -- --ignored --nocapture --test-threads=1
 
-## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
+## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child),
+## with the child's configuration (examples/demo/child) reading the parent's output through tfe_outputs and
+## terraform_remote_state in between.
 ## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
 DEMO_KEEP ?=
 demo: check-terraform
