@@ -42,5 +42,12 @@ mod variable;
 mod web_page;
 // Every path of tfe_workspace_run with both CLIs: confirm, retry, timeouts, signals, adoption, destroy.
 mod workspace_run;
-// The request budget of one apply: one request per poll and five more.
+// The request budget of one apply: one request per poll and seven more.
 mod workspace_run_budget;
+// What a run did, handed back: status, URL, plan counts, the workspace's outputs read by a dependent.
+mod workspace_run_outputs;
+// Run options on the wire (variables, targets, replacements, refresh-only, empty applies), their refusals,
+// and the wait for a configuration still on its way.
+mod workspace_run_options;
+// Re-running in place: triggers, an added apply block, a re-run that fails; no destroy run.
+mod workspace_run_rerun;

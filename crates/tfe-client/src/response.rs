@@ -11,7 +11,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::TfeError;
-use super::models::{ErrorDocument, Page, Pagination, Run, Workspace};
+use super::models::{
+    ConfigurationVersion, ErrorDocument, Page, Pagination, Run, Workspace, WorkspaceWithCurrent,
+};
 
 /// The largest response body the client buffers.
 pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
@@ -256,36 +258,57 @@ pub fn decode_list<T: DeserializeOwned>(
     })
 }
 
-/// A run and its raw `included` resources.
-pub fn decode_run_with_includes(body: &[u8], url: &str) -> Result<(Run, Vec<Value>), TfeError> {
+/// A resource of type `T` and its raw `included` resources.
+pub fn decode_with_includes<T: DeserializeOwned>(
+    body: &[u8],
+    url: &str,
+) -> Result<(T, Vec<Value>), TfeError> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
-    let run = serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
+    let data = serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
         .map_err(|e| decode_error(url, e))?;
     let included = doc
         .get("included")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    Ok((run, included))
+    Ok((data, included))
 }
 
-/// A workspace and, when the server included it, its current run (`?include=current_run`).
+/// A run and its raw `included` resources.
+pub fn decode_run_with_includes(body: &[u8], url: &str) -> Result<(Run, Vec<Value>), TfeError> {
+    decode_with_includes(body, url)
+}
+
+/// A workspace and, when the server included them, its current run and its latest configuration version
+/// (`?include=current_run,current_configuration_version`).
 pub fn decode_workspace_with_current_run(
     body: &[u8],
     url: &str,
-) -> Result<(Workspace, Option<Run>), TfeError> {
+) -> Result<WorkspaceWithCurrent, TfeError> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
     let workspace: Workspace =
         serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
             .map_err(|e| decode_error(url, e))?;
-    let current = workspace.current_run_id().and_then(|run_id| {
+    let included = |kind: &str, id: Option<&str>| {
+        let id = id?;
         doc.get("included")?
             .as_array()?
             .iter()
-            .find(|v| v["type"] == "runs" && v["id"] == run_id)
-            .and_then(|v| serde_json::from_value::<Run>(v.clone()).ok())
-    });
-    Ok((workspace, current))
+            .find(|v| v["type"] == kind && v["id"] == id)
+            .cloned()
+    };
+    let current_run = included("runs", workspace.current_run_id())
+        .and_then(|v| serde_json::from_value::<Run>(v).ok());
+    let latest_configuration = included(
+        "configuration-versions",
+        workspace.current_configuration_version_id(),
+    )
+    .and_then(|v| serde_json::from_value::<ConfigurationVersion>(v).ok());
+    Ok(WorkspaceWithCurrent {
+        workspace,
+        current_run,
+        latest_configuration,
+    })
 }
 
 /// The API base (ending in `/`) from a discovery document fetched from `url`.
@@ -357,6 +380,7 @@ pub fn exercise_response(status: u16, headers: &HeaderMap, body: &[u8]) {
     let _ = decode_data::<Workspace>(body, URL);
     let _ = decode_list::<Run>(body, URL, 1);
     let _ = decode_run_with_includes(body, URL);
+    let _ = decode_with_includes::<super::models::StateVersion>(body, URL);
     let _ = decode_workspace_with_current_run(body, URL);
     if let Ok(url) = Url::parse("https://tfe.invalid/.well-known/terraform.json") {
         let _ = api_base_from_discovery(&url, body);

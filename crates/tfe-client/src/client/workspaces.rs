@@ -8,13 +8,17 @@ impl TfeClient {
         self.get(&format!("workspaces/{}", seg(id)), &[]).await
     }
 
-    /// `GET /workspaces/:id?include=current_run`: the workspace and, in the same request, its
-    /// current run (if it has one and the server included it).
+    /// `GET /workspaces/:id?include=current_run,current_configuration_version`: the workspace and, in the same
+    /// request, its current run and its latest configuration version (each if it has one and the server
+    /// included it).
     pub async fn workspace_with_current_run(
         &self,
         id: &str,
-    ) -> Result<(Workspace, Option<Run>), TfeError> {
-        let query = [("include".to_string(), "current_run".to_string())];
+    ) -> Result<WorkspaceWithCurrent, TfeError> {
+        let query = [(
+            "include".to_string(),
+            "current_run,current_configuration_version".to_string(),
+        )];
         let raw = self
             .send(
                 Method::GET,

@@ -230,6 +230,7 @@ mod tests {
                 json: Vec::new(),
             }),
             provider_meta: None,
+            client_capabilities: None,
         }
     }
 
