@@ -40,7 +40,7 @@ PLUGIN_DIR ?= $(CURDIR)/dist/plugins
 SIDE_BY_SIDE_ADDRESS := tferun/tfe
 INSTALL_ADDRESSES := hashicorp/tfe $(SIDE_BY_SIDE_ADDRESS)
 
-.PHONY: release check-release-tools
+.PHONY: release check-release-tools release-check cross-tools release-check-tools
 .PHONY: build test test-rust test-python lint fmt tools install demo bench stress clean check-terraform check-net-tools fuzz check-nightly browser-tools
 .PHONY: cdk-tools
 
@@ -48,7 +48,7 @@ build:
 	$(CARGO) build --workspace --bins
 
 ## tools: Terraform 1.0.3 and a Python venv with pytfe, pytest and CDKTF (cdktf, the prebuilt tfe bindings), all under .tools/
-tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools cdk-tools
+tools: $(TF_OLD) $(NULL_PROVIDER) $(VENV)/.installed check-terraform check-net-tools check-release-tools browser-tools cdk-tools cross-tools
 
 # apt_require: installs, with apt, each command of a list of command:package pairs that is missing (the test
 # machines run as root); without root it names the package to install and fails.
@@ -233,18 +233,78 @@ install:
 	done
 	@echo "use it with: terraform init -plugin-dir=$(PLUGIN_DIR)   (or a provider_installation filesystem_mirror block)"
 
-## release: the files the Terraform Registry expects, in $(RELEASE_DIR): a zip per os/arch this machine can build
-## (scripts/release.sh says which it cannot and why), the manifest, SHA256SUMS and its detached GPG signature by the
-## key GPG_FINGERPRINT (from the environment; GNUPGHOME, GPG_PASSPHRASE optional). gpg and zip come from apt.
+## cross-tools: what `make release` and the cross test of `make test` build and run foreign binaries with, all
+## pinned: the Rust standard library of each release target (rustup), zig and cargo-zigbuild from PyPI into their
+## own venv (zig is the C compiler of aws-lc-sys and the linker for every target, macOS included), and Debian's
+## qemu-user with the arm64 C library (runs the linux_arm64 binary), with apt as root like check-net-tools.
+## release-check-tools, for `make release-check` only: Debian's wine (wine64 on amd64) and the bcryptprimitives.dll
+## that its Wine 8 lacks (scripts/wine/), built with zig, and the i386 and armhf C libraries qemu-user runs
+## linux_386 and linux_arm with.
+CROSS_VENV        := $(TOOLS)/cross
+CROSS_PACKAGES    := ziglang==0.17.0 cargo-zigbuild==0.24.0
+CARGO_ZIGBUILD    := $(CROSS_VENV)/bin/cargo-zigbuild
+ZIG               := $(CROSS_VENV)/bin/python -m ziglang
+RELEASE_TARGETS   := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin \
+                     x86_64-pc-windows-gnu i686-unknown-linux-gnu armv7-unknown-linux-gnueabihf \
+                     aarch64-pc-windows-gnullvm x86_64-unknown-freebsd
+ARM64_SYSROOT     := /usr/aarch64-linux-gnu
+# Each a command (or, for the arm64 C library, its loader) and the Debian package that provides it.
+CROSS_APT_TOOLS   := qemu-aarch64:qemu-user $(ARM64_SYSROOT)/lib/ld-linux-aarch64.so.1:libc6-arm64-cross
+WINE_DLL          := $(TOOLS)/wine/bcryptprimitives.dll
+# cargo-zigbuild's wrappers and stubs stay in the project, not in ~/.cache.
+CROSS_ENV         := PATH=$(CROSS_VENV)/bin:$$PATH CARGO_ZIGBUILD_CACHE_DIR=$(CROSS_VENV)/cache
+cross-tools: $(CROSS_VENV)/.installed $(TOOLS)/.rust-targets
+	@$(call apt_require,$(CROSS_APT_TOOLS))
+
+RELEASE_CHECK_APT_TOOLS := wine:wine /usr/i686-linux-gnu/lib/ld-linux.so.2:libc6-i386-cross \
+                           /usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3:libc6-armhf-cross
+release-check-tools: cross-tools $(WINE_DLL)
+	@$(call apt_require,$(RELEASE_CHECK_APT_TOOLS))
+
+$(CROSS_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(CROSS_VENV)
+	$(CROSS_VENV)/bin/pip install --quiet $(CROSS_PACKAGES)
+	@$(CARGO_ZIGBUILD) --version | grep -q ' 0.24.0' || { echo "error: pip did not install cargo-zigbuild 0.24.0" >&2; exit 1; }
+	@$(ZIG) version | grep -q '^0.17.0' || { echo "error: pip did not install zig 0.17.0" >&2; exit 1; }
+	touch $@
+
+# The Rust standard library for each release target, for the toolchain in use; again when the list changes.
+$(TOOLS)/.rust-targets: Makefile
+	rustup target add $(RELEASE_TARGETS)
+	@mkdir -p $(TOOLS) && touch $@
+
+$(WINE_DLL): scripts/wine/bcryptprimitives.c $(CROSS_VENV)/.installed
+	@mkdir -p $(dir $@)
+	$(ZIG) cc -target x86_64-windows-gnu -shared -O2 -o $@ $< -lbcrypt
+
+## release: the files the Terraform Registry expects, in $(RELEASE_DIR): a zip per platform (darwin, linux and
+## windows on amd64 and arm64, linux_386, linux_arm, freebsd_amd64; RELEASE_PLATFORMS="linux_amd64 ..." for
+## fewer), built one at a time with cargo-zigbuild (scripts/release.sh names any it cannot build and why), the
+## manifest, SHA256SUMS and its detached GPG signature by the key GPG_FINGERPRINT (from the environment;
+## GNUPGHOME, GPG_PASSPHRASE optional). gpg and zip come from apt, the cross tools from `make cross-tools`.
 RELEASE_DIR ?= $(CURDIR)/dist/release
+RELEASE_PLATFORMS ?=
 RELEASE_TOOLS := gpg:gnupg zip:zip unzip:unzip
-release: check-release-tools
-	OUT_DIR=$(RELEASE_DIR) CARGO=$(CARGO) bash scripts/release.sh
+release: check-release-tools cross-tools
+	$(CROSS_ENV) OUT_DIR=$(RELEASE_DIR) RELEASE_PLATFORMS="$(RELEASE_PLATFORMS)" CARGO=$(CARGO) bash scripts/release.sh
 
 check-release-tools:
 	@$(call apt_require,$(RELEASE_TOOLS))
 
-## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child).
+## release-check: builds a release as `make release` does (all platforms, release profile, a throwaway signing
+## key; RELEASE_PLATFORMS to limit; RELEASE_CHECK_DIR=dir checks a release already there instead) and proves
+## each artefact (tests/e2e/release.rs, its ignored test): Terraform's `providers lock` for every platform
+## through a provider network mirror, `init` with that lock file; linux_arm64 under qemu-user and windows_amd64
+## under wine through handshake, GetProviderSchema and Shutdown; the darwin Mach-O headers and code signature.
+## Long (each platform is a full release build): not part of `make test`.
+RELEASE_CHECK_DIR ?=
+release-check: tools release-check-tools
+	$(CROSS_ENV) RELEASE_PLATFORMS="$(RELEASE_PLATFORMS)" RELEASE_CHECK_DIR="$(RELEASE_CHECK_DIR)" \
+	    $(CARGO) test --test e2e release::release_check -- --ignored --nocapture --test-threads=1
+
+## demo: build, start tfe-emulator, then terraform apply and destroy examples/demo (two workspaces, parent then child),
+## with the child's configuration (examples/demo/child) reading the parent's output through tfe_outputs and
+## terraform_remote_state in between.
 ## It prints the web page's address; DEMO_KEEP=1 (on a terminal) waits for Enter after the apply and at the end.
 DEMO_KEEP ?=
 demo: check-terraform

@@ -121,51 +121,14 @@ def startup_times(provider: Path, workdir: Path, protocol: str) -> list[float]:
     return times
 
 
-SCHEMA_CLIENT = r"""
-# Exec to a completed GetProviderSchema (protocol 6) or GetSchema (protocol 5) and Shutdown over the
-# plugin's mutual TLS, as Terraform does it; run with the venv's python (grpcio). Empty request
-# messages, responses taken as raw bytes: no generated code is needed.
-import base64, json, os, signal, subprocess, sys, time
-import grpc
-provider, launches, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-env = dict(os.environ)
-times, rss, sizes = [], [], []
-for _ in range(launches):
-    started = time.perf_counter()
-    proc = subprocess.Popen([provider], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    core, proto, net, addr, kind, server_cert = line.split("|")[:6]
-    pad = "=" * (-len(server_cert) % 4)
-    der = base64.b64decode(server_cert + pad, altchars=b"+/") if server_cert else b""
-    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
-    creds = grpc.ssl_channel_credentials(root_certificates=pem, private_key=key.encode(),
-                                         certificate_chain=cert.encode())
-    channel = grpc.secure_channel("unix:" + addr, creds, options=[("grpc.ssl_target_name_override", "localhost")])
-    method = "/tfplugin6.Provider/GetProviderSchema" if proto == "6" else "/tfplugin5.Provider/GetSchema"
-    schema = channel.unary_unary(method, request_serializer=lambda b: b, response_deserializer=lambda b: b)(b"", timeout=10)
-    with open(f"/proc/{proc.pid}/status") as status:
-        hwm = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
-    try:
-        channel.unary_unary("/plugin.GRPCController/Shutdown", request_serializer=lambda b: b,
-                            response_deserializer=lambda b: b)(b"", timeout=10)
-    except grpc.RpcError:
-        pass  # the server may close the connection as it stops
-    proc.wait(timeout=10)
-    times.append((time.perf_counter() - started) * 1000)
-    rss.append(hwm)
-    sizes.append(len(schema))
-    channel.close()
-print(json.dumps({"times_ms": times, "vm_hwm_kib": rss, "schema_bytes": sizes[0]}))
-"""
+# The client that plays Terraform's side (grpcio, from the venv); the release check uses it too.
+SCHEMA_CLIENT = REPO / "bench" / "schema_client.py"
 
 
 def schema_and_shutdown(provider: Path, workdir: Path) -> dict:
     """Exec to a completed GetProviderSchema + Shutdown, STARTUP_LAUNCHES times; peak RSS of each process."""
-    script = workdir / "schema_client.py"
-    script.write_text(SCHEMA_CLIENT)
     cert, key = client_certificate(workdir)
-    done = subprocess.run([str(VENV_PYTHON), str(script), str(provider), str(STARTUP_LAUNCHES), cert, key],
+    done = subprocess.run([str(VENV_PYTHON), str(SCHEMA_CLIENT), str(provider), str(STARTUP_LAUNCHES), cert, key],
                           env=plugin_env(workdir), capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         fail(f"GetProviderSchema + Shutdown of {provider} failed:\n{done.stderr[-3000:]}")

@@ -23,6 +23,8 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("cli_credentials", cli_credentials),
     ("jsonapi_response", jsonapi_response),
     ("rate_limit_headers", rate_limit_headers),
+    ("state_outputs", state_outputs),
+    ("variable_answer", variable_answer),
 ];
 
 /// The entry function of the fuzz target `name`.
@@ -251,4 +253,83 @@ pub fn rate_limit_headers(data: &[u8]) {
         &headers,
         br#"{"errors":[{"status":"429","title":"too many requests"}]}"#,
     );
+}
+
+/// A state's outputs as the API lists them (a JSON array of `state-version-outputs` attributes: `name`,
+/// `sensitive`, `value`, `detailed-type`), through what `tfe_outputs` makes of them. Whatever the server
+/// says, the result is an error or two objects Terraform can be sent as dynamic values (they encode, and
+/// read back unchanged), the nonsensitive one without the outputs marked sensitive.
+pub fn state_outputs(data: &[u8]) {
+    use crate::provider::outputs::output_values;
+    use tfe_client::OutputValue;
+    use tfe_client::models::StateVersionOutputAttributes;
+    let Ok(listed) = serde_json::from_slice::<Vec<StateVersionOutputAttributes>>(data) else {
+        return;
+    };
+    let outputs: Vec<OutputValue> = listed
+        .into_iter()
+        .map(|a| OutputValue {
+            name: a.name,
+            value: a.value,
+            sensitive: a.sensitive,
+            detailed_type: a.detailed_type,
+        })
+        .collect();
+    let Ok(values) = output_values(&outputs) else {
+        return;
+    };
+    for (which, value) in [("all", &values.all), ("nonsensitive", &values.nonsensitive)] {
+        let bytes = codec::encode_msgpack(value, &Type::Dynamic).unwrap_or_else(|e| {
+            panic!("state_outputs: the {which} outputs cannot be sent to Terraform: {e}\n{value:?}")
+        });
+        let back = codec::decode_msgpack(&bytes, &Type::Dynamic)
+            .unwrap_or_else(|e| panic!("state_outputs: the {which} outputs do not decode: {e}"));
+        assert!(
+            same(&back, value),
+            "state_outputs: the {which} outputs changed on their way\nbefore: {value:?}\nafter:  {back:?}"
+        );
+    }
+    // Only an output some copy of which is not sensitive can be in the nonsensitive set.
+    if let Value::Object(shown) = &values.nonsensitive {
+        for name in shown.keys() {
+            assert!(
+                outputs.iter().any(|o| &o.name == name && !o.sensitive),
+                "state_outputs: output {name:?} is only listed as sensitive but is in nonsensitive_values"
+            );
+        }
+    }
+}
+
+/// A workspace variable as the API answers it (a JSON:API document), into the state of `tfe_variable`:
+/// whatever a decodable answer holds, the state has the resource's type (it encodes for Terraform and reads
+/// back unchanged), keeps a sensitive variable's configured value, and never shows one in `readable_value`.
+pub fn variable_answer(data: &[u8]) {
+    use crate::provider::resources::variable::{schema, state_from};
+    use tfe_client::models::Variable;
+    let Ok(variable) = tfe_client::response::decode_data::<Variable>(data, "https://fuzz/api/v2/")
+    else {
+        return;
+    };
+    let ty = schema().value_type();
+    let mut planned = Value::object(
+        schema()
+            .block
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null)),
+    );
+    planned.set_attr("value", Value::string("configured"));
+    let state = state_from(&planned, &variable);
+    let bytes = codec::encode_msgpack(&state, &ty)
+        .unwrap_or_else(|e| panic!("variable_answer: the state cannot be sent to Terraform: {e}"));
+    let back = codec::decode_msgpack(&bytes, &ty)
+        .unwrap_or_else(|e| panic!("variable_answer: the state does not decode: {e}"));
+    assert!(
+        same(&back, &state),
+        "variable_answer: the state changed on its way"
+    );
+    if variable.attributes.sensitive {
+        assert_eq!(state.attr("value"), &Value::string("configured"));
+        assert_eq!(state.attr("readable_value"), &Value::Null);
+    }
 }

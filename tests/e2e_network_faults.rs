@@ -191,7 +191,7 @@ fn apply_and_destroy_over(
 /// 20% loss and 500 ms of latency: each direction of the link delays every frame 250 ms (a 500 ms round
 /// trip) and drops 10% (so about 19% of round trips lose a packet one way or the other). The kernel's
 /// netem qdisc is missing on this project's machines, so a relay in user space does it
-/// (`Netns::impair`, tests/common/impaired_link.py); the test checks that it really dropped frames.
+/// (`Netns::impair`, crates/test-support/src/impaired_link.py); the test checks that it really dropped frames.
 #[test]
 fn lossy_slow_link_applies_and_destroys_once_per_resource() {
     apply_and_destroy_over("500 ms, 20% loss", all_clis(), &|ns, _| {

@@ -333,7 +333,8 @@ async fn mtls_handshake_health_schema_and_prompt_shutdown() {
         .expect("token attribute");
     assert!(token.sensitive && token.optional);
     let run = &schema.resource_schemas["tfe_workspace_run"];
-    assert_eq!(run.version, 1);
+    // The official resource's version 1, upgraded: see the resource's schema.rs.
+    assert_eq!(run.version, 2);
     let apply = run
         .block
         .as_ref()
@@ -346,6 +347,16 @@ async fn mtls_handshake_health_schema_and_prompt_shutdown() {
         (apply.nesting, apply.max_items),
         (pb::schema::nested_block::NestingMode::List as i32, 1)
     );
+    // Write-only on the wire (field 11), which Terraform 1.11 and later honour and older releases ignore.
+    let variables = apply
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "variables")
+        .expect("apply.variables");
+    assert!(variables.write_only && variables.sensitive && !variables.computed);
     assert!(schema.server_capabilities.unwrap().plan_destroy);
 
     // Ctrl-C hits the whole process group; the provider must keep serving.
@@ -420,6 +431,7 @@ async fn plaintext_without_client_certificate_and_errors_as_diagnostics() {
                 msgpack: vec![0x92, 0xa1],
                 json: vec![],
             }),
+            client_capabilities: None,
         })
         .await
         .expect("an OK status")
@@ -467,6 +479,7 @@ async fn logs_are_hclog_json_and_never_contain_the_token() {
                 msgpack: msgpack_provider_config(secret),
                 json: vec![],
             }),
+            client_capabilities: None,
         })
         .await
         .unwrap()

@@ -1,7 +1,8 @@
-//! The provider: [`TfeProvider`] registers the resources and the data source and resolves its own
+//! The provider: [`TfeProvider`] registers the resources and the data sources and resolves its own
 //! block (`config`). Each resource is a module of `resources/` (`tfe_workspace_run` is the folder
-//! `resources/workspace_run/`); they share one lazily connected client (`client`) and one way of turning
-//! API errors into diagnostics (`api_errors`).
+//! `resources/workspace_run/`), each data source one of `data_sources/`; they share one lazily connected
+//! client (`client`), one way of turning API errors into diagnostics (`api_errors`) and one of reading a
+//! workspace's outputs (`outputs`).
 
 pub(crate) mod api_errors;
 pub(crate) mod client;
@@ -9,8 +10,6 @@ pub(crate) mod config;
 pub(crate) mod credentials;
 pub(crate) mod data_sources;
 pub(crate) mod duration;
-// Its users (tfe_outputs, tfe_workspace_run's outputs) land next; until then nothing calls it.
-#[allow(dead_code)]
 pub(crate) mod outputs;
 pub(crate) mod resources;
 
@@ -97,13 +96,22 @@ impl tfplugin::Provider for TfeProvider {
                 self.client.clone(),
                 self.config.clone(),
             )),
+            Arc::new(resources::variable::VariableResource::new(
+                self.client.clone(),
+            )),
         ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(data_sources::workspace::WorkspaceDataSource::new(
-            self.client.clone(),
-            self.config.clone(),
-        ))]
+        vec![
+            Arc::new(data_sources::workspace::WorkspaceDataSource::new(
+                self.client.clone(),
+                self.config.clone(),
+            )),
+            Arc::new(data_sources::outputs::OutputsDataSource::new(
+                self.client.clone(),
+                self.config.clone(),
+            )),
+        ]
     }
 }

@@ -15,6 +15,8 @@
 mod docs_pages;
 // An errored run's diagnostic carries the failed phase's log and the run's URL.
 mod failure_logs;
+// The tfe_outputs data source: typed and sensitive outputs, a state being processed, its fault-matrix cells.
+mod outputs;
 // Validate and plan offline through dev_overrides, without `terraform init`.
 mod plan;
 // The plan warns before a removal or replacement queues a destroy run (hashicorp/tfe#1535).
@@ -29,11 +31,25 @@ mod reliability;
 mod seed_example;
 // Installed as `tferun/tfe` beside a Go provider from a filesystem mirror; migrating from hashicorp/tfe.
 mod side_by_side;
+// The provider serving TCP (as on Windows, TFPLUGIN_NETWORK=tcp): both CLIs, mutual TLS, Ctrl-C.
+mod tcp_serving;
+// The tfe_workspace_run page's three use cases (examples/use-cases/): dependent workspaces reading each
+// other's outputs (tfe_outputs, terraform_remote_state), queue_all_runs racing its tfe_variables, safe delete.
+mod use_cases;
+// tfe_variable: create, drift, renames, import, refusals, and its cells of the fault matrix.
+mod variable;
 // A hostname that refuses connections fails the apply within seconds, naming the host and what to check.
 mod unreachable_host;
 // A manual confirmation given on the emulator's web page in headless Chromium.
 mod web_page;
 // Every path of tfe_workspace_run with both CLIs: confirm, retry, timeouts, signals, adoption, destroy.
 mod workspace_run;
-// The request budget of one apply: one request per poll and four more.
+// The request budget of one apply: one request per poll and six more.
 mod workspace_run_budget;
+// What a run did, handed back: status, URL, plan counts, the workspace's outputs read by a dependent.
+mod workspace_run_outputs;
+// Run options on the wire (variables, targets, replacements, refresh-only, empty applies), their refusals,
+// and the wait for a configuration still on its way.
+mod workspace_run_options;
+// Re-running in place: triggers, an added apply block, a re-run that fails; no destroy run.
+mod workspace_run_rerun;

@@ -4,6 +4,9 @@
 //! against tfe-emulator with faults injected through the emulator's admin API, and checks
 //! Terraform's outcome, the state, the emulator's record of runs and the provider's log.
 //!
+//! Section 7 covers the request paths of re-runs in place, the outputs read after a run and the wait
+//! for a configuration on its way, and people acting on a re-run.
+//!
 //! The fault matrix (one test per route and fault class) uses the Terraform CLI on PATH: the
 //! behaviour under test is the provider's own. The routes only many resources at once use (the
 //! organization's run list, read by the poller; its workspace list, read by the batched workspace
@@ -714,6 +717,333 @@ matrix! {
         {"method": "GET", "path": "/api/v2/runs/*/policy-checks", "kind": "status", "status": 503, "times": 3}] false => ["apply:errored", "apply:applied"];
     policy_check_read_429_after_an_error: {"plan_outcome": "error_first_n:1"} [
         {"method": "GET", "path": "/api/v2/runs/*/policy-checks", "kind": "rate_limit", "reset_seconds": 0.1, "times": 6}] false => ["apply:errored", "apply:applied"];
+}
+
+// ------------------------------------------------------------------ 7. re-runs, outputs, configurations
+
+/// A configuration with one `tfe_workspace_run.r` re-run by `triggers = { v = "<version>" }`, with a
+/// destroy block armed and retry backoff short enough for tests.
+fn rerun_config(ws: &str, version: &str, apply_settings: &str) -> String {
+    config(
+        ws,
+        &format!(
+            "  triggers = {{\n    v = \"{version}\"\n  }}\n{}  destroy {{\n    manual_confirm = false\n  }}\n",
+            apply_block(&format!(
+                "    retry_backoff_min = 0\n    retry_backoff_max = 1\n{apply_settings}"
+            ))
+        ),
+    )
+}
+
+/// A re-run under each fault class on its create (a lost answer, a 429 burst, a reset before the server
+/// saw it): exactly one new apply run, recorded in place, and never a destroy run.
+#[test]
+fn a_rerun_whose_create_meets_a_fault_queues_exactly_one_run() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let faults = [
+        (
+            "lost-answer",
+            json!({"kind": "status", "status": 502, "when": "after"}),
+        ),
+        (
+            "429-burst",
+            json!({"kind": "rate_limit", "reset_seconds": 0.1, "times": 6}),
+        ),
+        ("reset", json!({"kind": "reset"})),
+        ("reset-after", json!({"kind": "reset", "when": "after"})),
+    ];
+    for (name, fault) in faults {
+        let ws = workspace(&emu, &cli, &format!("rerun-{name}"), json!({}));
+        let s = Session::new(&emu, &cli, &overrides, &rerun_config(&ws, "1", ""));
+        let out = terraform_logged(&s, APPLY);
+        check!(out.success, s, out, "{name}: first apply failed");
+        std::fs::write(s.dir.path().join("main.tf"), rerun_config(&ws, "2", "")).unwrap();
+        let mut rule = fault;
+        rule["method"] = json!("POST");
+        rule["path"] = json!("/api/v2/runs");
+        if rule.get("times").is_none() {
+            rule["times"] = json!(1);
+        }
+        emu.add_fault(rule);
+        let out = terraform_logged(&s, APPLY);
+        emu.clear_faults();
+        check!(out.success, s, out, "{name}: the re-run failed");
+        let runs = runs_of(&emu, &ws);
+        assert_eq!(
+            kinds(&runs),
+            ["apply:applied", "apply:applied"],
+            "{name}: {runs:?}"
+        );
+        assert_eq!(
+            instances(&s),
+            [("r".into(), runs[1].id.clone(), false)],
+            "{name}"
+        );
+    }
+}
+
+/// A person acting on a re-run mid-wait: discarding it fails the update and keeps the previous run
+/// recorded (no destroy run, not tainted); locking the workspace holds it in the queue until unlocked.
+#[test]
+fn a_person_discarding_or_holding_a_rerun_mid_wait() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let ws = workspace(&emu, &cli, "rerun-discarded", json!({}));
+    let s = Session::new(&emu, &cli, &overrides, &rerun_config(&ws, "1", ""));
+    let out = terraform_logged(&s, APPLY);
+    check!(out.success, s, out, "first apply failed");
+    let first = runs_of(&emu, &ws)[0].id.clone();
+    let manual = "    manual_confirm = true\n";
+    std::fs::write(
+        s.dir.path().join("main.tf"),
+        rerun_config(&ws, "2", "").replace(
+            "    manual_confirm = false\n    retry_backoff_min",
+            &format!("{manual}    retry_backoff_min"),
+        ),
+    )
+    .unwrap();
+    let child = s.spawn(APPLY);
+    let waiting = await_run_status(&emu, &ws, "planned", Duration::from_secs(30));
+    let id = waiting.id.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.discard_run(&id, Some("not now")).await
+    })
+    .expect("discard");
+    let out = wait_output(child);
+    check!(!out.success, s, out, "a discarded re-run fails the update");
+    check!(
+        out.combined().contains(&waiting.id),
+        s,
+        out,
+        "the error names the discarded run"
+    );
+    assert_eq!(instances(&s), [("r".into(), first.clone(), false)]);
+    assert_eq!(
+        kinds(&runs_of(&emu, &ws)),
+        ["apply:applied", "apply:discarded"]
+    );
+
+    // Held by a person's lock: the re-run waits in the queue and applies once they unlock.
+    let lock = ws.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.lock_workspace(&lock, "maintenance").await
+    })
+    .expect("lock");
+    std::fs::write(s.dir.path().join("main.tf"), rerun_config(&ws, "3", "")).unwrap();
+    let child = s.spawn(APPLY);
+    let pending = await_run_status(&emu, &ws, "pending", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(2));
+    let unlock = ws.clone();
+    human(&emu, move |c: TfeClient| async move {
+        c.unlock_workspace(&unlock).await
+    })
+    .expect("unlock");
+    let out = wait_output(child);
+    check!(
+        out.success,
+        s,
+        out,
+        "the held re-run failed after the unlock"
+    );
+    assert_eq!(instances(&s), [("r".into(), pending.id.clone(), false)]);
+    let out = terraform_logged(&s, DESTROY);
+    check!(out.success, s, out, "destroy failed");
+    assert_eq!(
+        kinds(&runs_of(&emu, &ws)),
+        [
+            "apply:applied",
+            "apply:discarded",
+            "apply:applied",
+            "destroy:applied"
+        ]
+    );
+}
+
+/// The reads of the workspace's outputs after a run (the current state version with its outputs, a
+/// sensitive output's value) under a 429 burst, a 503, a reset: read all the same. A body that cannot be
+/// read (not JSON, the wrong shape) never panics and never fails the apply: the run is recorded, the
+/// outputs are null with a warning, and the next refresh reads them.
+#[test]
+fn the_outputs_read_under_faults() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let outputs = json!({"outputs": {"endpoint": "https://app", "token": "t0k"}, "sensitive_outputs": ["token"],
+                         "state_processing_ms": 1500});
+    let state_route = "/api/v2/workspaces/*/current-state-version";
+    let sensitive_route = "/api/v2/state-version-outputs/*";
+    let read_anyway = [
+        (
+            "state-429",
+            state_route,
+            json!({"kind": "rate_limit", "reset_seconds": 0.1, "times": 6}),
+        ),
+        (
+            "state-503",
+            state_route,
+            json!({"kind": "status", "status": 503, "times": 3}),
+        ),
+        (
+            "state-reset",
+            state_route,
+            json!({"kind": "reset", "times": 2}),
+        ),
+        (
+            "sensitive-503",
+            sensitive_route,
+            json!({"kind": "status", "status": 503, "times": 2}),
+        ),
+        (
+            "sensitive-reset",
+            sensitive_route,
+            json!({"kind": "reset", "times": 1}),
+        ),
+    ];
+    for (name, path, fault) in read_anyway {
+        let ws = workspace(&emu, &cli, &format!("outputs-{name}"), outputs.clone());
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        let mut rule = fault;
+        rule["method"] = json!("GET");
+        rule["path"] = json!(path);
+        emu.add_fault(rule);
+        let out = terraform_logged(&s, APPLY);
+        emu.clear_faults();
+        check!(out.success, s, out, "{name}: the apply failed");
+        check!(
+            !out.combined().contains("Outputs not read"),
+            s,
+            out,
+            "{name}: outputs not read"
+        );
+        let (attrs, tainted) = s.instance().expect("an instance");
+        assert!(!tainted, "{name}");
+        assert_eq!(
+            attrs["nonsensitive_outputs"]["value"],
+            json!({"endpoint": "https://app"}),
+            "{name}"
+        );
+        assert_eq!(attrs["outputs"]["value"]["token"], "t0k", "{name}");
+        assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:applied"], "{name}");
+    }
+    // Processed at once, so the refresh right after finds them.
+    let mut at_once = outputs.clone();
+    at_once["state_processing_ms"] = json!(0);
+    for body in ["not_json", "wrong_shape"] {
+        let ws = workspace(&emu, &cli, &format!("outputs-{body}"), at_once.clone());
+        let s = Session::new(&emu, &cli, &overrides, &config(&ws, &apply_block("")));
+        emu.add_fault(
+            json!({"kind": "malformed_body", "body": body, "method": "GET", "path": state_route}),
+        );
+        let out = terraform_logged(&s, APPLY);
+        emu.clear_faults();
+        check!(
+            out.success,
+            s,
+            out,
+            "{body}: the run applied; the apply must not fail"
+        );
+        check!(
+            out.combined().contains("Outputs not read"),
+            s,
+            out,
+            "{body}: no warning"
+        );
+        let (attrs, tainted) = s.instance().expect("an instance");
+        let runs = runs_of(&emu, &ws);
+        assert!(!tainted, "{body}");
+        assert_eq!(attrs["id"], runs[0].id.as_str(), "{body}");
+        assert!(attrs["outputs"].is_null(), "{body}: {attrs}");
+        // The next refresh reads them; nothing is queued.
+        let out = terraform_logged(
+            &s,
+            &[
+                "apply",
+                "-refresh-only",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                "-lock=false",
+            ],
+        );
+        check!(out.success, s, out, "{body}: refresh failed");
+        let (attrs, _) = s.instance().expect("an instance");
+        assert_eq!(
+            attrs["nonsensitive_outputs"]["value"],
+            json!({"endpoint": "https://app"}),
+            "{body}"
+        );
+        assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:applied"], "{body}");
+    }
+}
+
+/// The wait for a configuration still on its way, with its reads under a 429 burst, a 503 and a reset:
+/// still waited for (one run, applied with retries off). A body that cannot be read ends the wait (the
+/// create that follows is what it always was): no panic, and the runs end applied.
+#[test]
+fn the_configuration_wait_under_faults() {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let route = "/api/v2/configuration-versions/*";
+    let cells = [
+        (
+            "429",
+            json!({"kind": "rate_limit", "reset_seconds": 0.1, "times": 6}),
+        ),
+        ("503", json!({"kind": "status", "status": 503, "times": 3})),
+        ("reset", json!({"kind": "reset", "times": 2})),
+    ];
+    for (name, fault) in cells {
+        let ws = emu.seed_workspace_with(
+            "acme",
+            &format!("arriving-{name}"),
+            json!({"knobs": {"configuration_upload_ms": 3000, "plan_ms": 200, "apply_ms": 200}}),
+        );
+        let s = Session::new(
+            &emu,
+            &cli,
+            &overrides,
+            &config(&ws, &apply_block("    retry = false")),
+        );
+        let mut rule = fault;
+        rule["method"] = json!("GET");
+        rule["path"] = json!(route);
+        emu.add_fault(rule);
+        let out = terraform_logged(&s, APPLY);
+        emu.clear_faults();
+        check!(out.success, s, out, "{name}: the apply failed");
+        assert_eq!(kinds(&runs_of(&emu, &ws)), ["apply:applied"], "{name}");
+    }
+    let ws = emu.seed_workspace_with(
+        "acme",
+        "arriving-garbled",
+        json!({"knobs": {"configuration_upload_ms": 3000, "plan_ms": 200, "apply_ms": 200}}),
+    );
+    let s = Session::new(
+        &emu,
+        &cli,
+        &overrides,
+        &config(
+            &ws,
+            &apply_block("    retry_backoff_min = 2\n    retry_backoff_max = 2"),
+        ),
+    );
+    emu.add_fault(
+        json!({"kind": "malformed_body", "body": "wrong_shape", "method": "GET", "path": route}),
+    );
+    let out = terraform_logged(&s, APPLY);
+    emu.clear_faults();
+    check!(out.success, s, out, "the apply failed");
+    let runs = runs_of(&emu, &ws);
+    assert_eq!(
+        kinds(&runs).last().map(String::as_str),
+        Some("apply:applied"),
+        "{runs:?}"
+    );
+    assert!(runs.iter().all(|r| !r.is_destroy), "{runs:?}");
 }
 
 // ------------------------------------------------------------------ the batched paths

@@ -1,6 +1,8 @@
 //! End to end: the seed page's first example, examples/demo/main.tf (organization, OAuth client, two VCS-linked
 //! workspaces, a tfe_workspace_run on each) applied and destroyed with both Terraform CLIs against
-//! tfe-emulator; plus import, a workspace deleted behind Terraform's back, and safe delete.
+//! tfe-emulator, with the demo's second step in between (examples/demo/child reads the parent's output through
+//! tfe_outputs and terraform_remote_state); plus import, a workspace deleted behind Terraform's back, and safe
+//! delete.
 
 use std::path::Path;
 
@@ -22,6 +24,8 @@ const PLAN: &[&str] = &[
 
 /// The seed page's first example, in HCL: the demo's configuration, so the demo is tested too.
 const SEED_EXAMPLE_DIR: &str = "examples/demo";
+/// The demo's child configuration, reading the parent's output.
+const DEMO_CHILD_DIR: &str = "examples/demo/child";
 
 fn terraform(
     emu: &TestEmulator,
@@ -83,9 +87,16 @@ fn api_status(emu: &TestEmulator, path: &str) -> u16 {
 
 #[test]
 fn seed_example_applies_and_destroys_with_both_clis() {
-    let overrides = DevOverrides::new();
     for cli in all_clis() {
         let emu = TestEmulator::start();
+        // As run.sh does: every apply writes the output the child reads.
+        let endpoint = "https://cluster.parent-ws.example:6443";
+        emu.set_default_knobs(serde_json::json!({"outputs": {"cluster_endpoint": endpoint}}));
+        // Terraform's remote-state reader takes the token from the CLI configuration, as run.sh gives it.
+        let overrides = DevOverrides::with_extra(&format!(
+            "credentials {:?} {{\n  token = {:?}\n}}\n",
+            emu.hostname, emu.token
+        ));
         let dir = workdir_from_examples(SEED_EXAMPLE_DIR);
         let out = terraform(&emu, &cli, &overrides, dir.path(), APPLY);
         exit_ok(&cli, "apply", &out);
@@ -151,6 +162,31 @@ fn seed_example_applies_and_destroys_with_both_clis() {
             cli.label,
             out.combined()
         );
+
+        // The demo's second step: the child's configuration reads parent-ws's output both ways.
+        let child = workdir_from_examples(DEMO_CHILD_DIR);
+        let hostname = format!("hostname={}", emu.hostname);
+        let mut args = APPLY.to_vec();
+        args.extend(["-var", &hostname]);
+        exit_ok(
+            &cli,
+            "apply of the demo's child",
+            &terraform(&emu, &cli, &overrides, child.path(), &args),
+        );
+        for output in [
+            "cluster_endpoint_from_tfe_outputs",
+            "cluster_endpoint_from_remote_state",
+        ] {
+            let out = terraform(
+                &emu,
+                &cli,
+                &overrides,
+                child.path(),
+                &["output", "-raw", output],
+            );
+            exit_ok(&cli, output, &out);
+            assert_eq!(out.stdout, endpoint, "{}: {output}", cli.label);
+        }
 
         let out = terraform(&emu, &cli, &overrides, dir.path(), DESTROY);
         exit_ok(&cli, "destroy", &out);

@@ -60,12 +60,18 @@ fn without_manual_confirm_the_run_applies_by_itself_once_with_few_requests() {
         assert_eq!(provider_requests(&emu, CREATE_ROUTE), 1);
         assert_eq!(provider_requests(&emu, CONFIRM_ROUTE), 0);
         assert_eq!(provider_requests(&emu, WORKSPACE_ROUTE), 1);
-        let polls = provider_requests(&emu, RUN_ROUTE);
+        // The polls, and one read of the run with its plan once it applied.
+        let polls = provider_requests(&emu, RUN_ROUTE) - 1;
         assert!((1..=5).contains(&polls), "{}: {polls} polls", cli.label);
-        // Discovery and ping, workspace, create and the polls: nothing else.
+        assert_eq!(
+            provider_requests(&emu, "GET /api/v2/workspaces/{id}/current-state-version"),
+            1
+        );
+        // Discovery and ping, workspace (its configuration included), create, the polls, the run's plan
+        // and the current state with its outputs: nothing else (the run applies by itself).
         assert_eq!(
             emu.total_requests() as usize,
-            polls + 4,
+            polls + 6,
             "{}: {}",
             cli.label,
             emu.requests()["counters"]

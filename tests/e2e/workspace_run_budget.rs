@@ -44,19 +44,26 @@ fn polls_for(phase: Duration) -> u64 {
 fn check(phase_ms: u64) {
     let (by_route, total, took) = measure(phase_ms);
     println!("{phase_ms} ms + {phase_ms} ms: {total} requests in {took:.1} s: {by_route}");
-    let polls = by_route["GET /api/v2/runs/{id}"].as_u64().unwrap_or(0);
+    // After it applied, the run is read once more with its plan (for the computed attributes).
+    let reads = by_route["GET /api/v2/runs/{id}"].as_u64().unwrap_or(0);
+    let polls = reads - 1;
     // One poll per 0.9 s at most, plus the first quick poll of each wait and one for the phase edges.
     let budget = 2 * polls_for(Duration::from_millis(phase_ms)) + 2;
     assert!(
         polls <= budget,
         "{polls} polls, budget {budget}: {by_route}"
     );
-    // Everything else: discovery, ping, the workspace read and the create (the run applies by
-    // itself: manual_confirm = false).
-    assert_eq!(total, polls + 4, "{by_route}");
+    // Everything else: discovery, ping, the workspace read (its latest configuration included), the
+    // create (the run applies by itself: manual_confirm = false), the run's plan and the workspace's
+    // current state with its outputs.
+    assert_eq!(
+        by_route["GET /api/v2/workspaces/{id}/current-state-version"],
+        1
+    );
+    assert_eq!(total, polls + 6, "{by_route}");
 }
 
 #[test]
-fn a_run_costs_one_request_per_poll_and_four_more() {
+fn a_run_costs_one_request_per_poll_and_six_more() {
     check(4000);
 }

@@ -75,6 +75,27 @@ pub struct RunSummary {
     pub message: String,
     /// Creation order.
     pub order: u64,
+    /// Created as refresh-only.
+    #[serde(default)]
+    pub refresh_only: bool,
+    /// Created allowing an apply without changes.
+    #[serde(default)]
+    pub allow_empty_apply: bool,
+    /// The addresses it was limited to (`-target`).
+    #[serde(default)]
+    pub target_addrs: Option<Vec<String>>,
+    /// The addresses it replaces (`-replace`).
+    #[serde(default)]
+    pub replace_addrs: Option<Vec<String>>,
+    /// The names of its run-scoped variables (the admin API never shows their values).
+    #[serde(default)]
+    pub variable_keys: Vec<String>,
+    /// The configuration version it was made from.
+    #[serde(default)]
+    pub configuration_version_id: Option<String>,
+    /// When it reached each status (`<status>-at` to an RFC 3339 time).
+    #[serde(default)]
+    pub status_timestamps: std::collections::BTreeMap<String, String>,
 }
 
 /// Where a [`TestEmulator`] runs.

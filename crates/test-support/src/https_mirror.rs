@@ -26,23 +26,33 @@ impl NetworkMirror {
     /// Serves `zip` (a `terraform-provider-<type>_<version>_<os>_<arch>.zip`) as the only version of
     /// each `registry.terraform.io/<namespace>/<type>` in `addresses`.
     pub fn serve(zip: &Path, version: &str, platform: &str, addresses: &[&str]) -> Self {
-        let bytes = std::fs::read(zip).unwrap_or_else(|e| panic!("read {}: {e}", zip.display()));
-        let hash = sha256_hex(zip);
-        let zip_name = zip.file_name().unwrap().to_string_lossy().into_owned();
+        Self::serve_platforms(&[(zip, platform)], version, addresses)
+    }
+
+    /// Serves one version with a zip per platform (`(zip, "<os>_<arch>")`) for each address.
+    pub fn serve_platforms(zips: &[(&Path, &str)], version: &str, addresses: &[&str]) -> Self {
+        let mut archives = serde_json::Map::new();
         let mut files: HashMap<String, Vec<u8>> = HashMap::new();
         for address in addresses {
             let base = format!("/providers/registry.terraform.io/{address}");
+            for (zip, platform) in zips {
+                let bytes =
+                    std::fs::read(zip).unwrap_or_else(|e| panic!("read {}: {e}", zip.display()));
+                let zip_name = zip.file_name().unwrap().to_string_lossy().into_owned();
+                archives.insert(
+                    platform.to_string(),
+                    json!({"url": zip_name, "hashes": [format!("zh:{}", sha256_hex(zip))]}),
+                );
+                files.insert(format!("{base}/{zip_name}"), bytes);
+            }
             files.insert(
                 format!("{base}/index.json"),
                 json!({"versions": {version: {}}}).to_string().into_bytes(),
             );
             files.insert(
                 format!("{base}/{version}.json"),
-                json!({"archives": {platform: {"url": zip_name, "hashes": [format!("zh:{hash}")]}}})
-                    .to_string()
-                    .into_bytes(),
+                json!({"archives": archives}).to_string().into_bytes(),
             );
-            files.insert(format!("{base}/{zip_name}"), bytes.clone());
         }
         let (ca_pem, config) = tls_config();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the mirror");

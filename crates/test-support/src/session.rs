@@ -73,7 +73,17 @@ impl<'a> Session<'a> {
 
     /// Starts `terraform args...` without waiting, output captured, environment as `terraform`.
     pub fn spawn(&self, args: &[&str]) -> Child {
-        command(self.cli, self.dir.path(), self.overrides, args, self.env())
+        self.spawn_with(args, &[])
+    }
+
+    /// Like [`spawn`](Self::spawn), with more environment.
+    pub fn spawn_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Child {
+        let env = self.env();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(extra_env.iter().copied());
+        command(self.cli, self.dir.path(), self.overrides, args, env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -228,7 +228,7 @@ where
     let mut command = Command::new(&cli.path);
     command.args(args).current_dir(workdir);
     for (key, _) in std::env::vars() {
-        if key.starts_with("TFE_") || key.starts_with("TF_") {
+        if key.starts_with("TFE_") || key.starts_with("TF_") || key.starts_with("TFPLUGIN_") {
             command.env_remove(&key);
         }
     }

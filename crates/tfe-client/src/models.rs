@@ -784,6 +784,19 @@ impl Workspace {
     }
 }
 
+/// A workspace read with what a run about to be queued in it needs to know: its current run and its latest
+/// configuration version, each when the server included it.
+#[derive(Debug, Clone)]
+pub struct WorkspaceWithCurrent {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// The run that last left the workspace's queue, if it has one.
+    pub current_run: Option<Run>,
+    /// The configuration version created last (`current-configuration-version`), which a run queued now
+    /// would use; `None` when the workspace has none or the server did not include it.
+    pub latest_configuration: Option<ConfigurationVersion>,
+}
+
 /// The `attributes` of an organization.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]

@@ -12,7 +12,9 @@ use url::Url;
 
 use super::error::TfeError;
 use super::limiter::ServerBudget;
-use super::models::{ErrorDocument, Page, Pagination, Run, Workspace};
+use super::models::{
+    ConfigurationVersion, ErrorDocument, Page, Pagination, Run, Workspace, WorkspaceWithCurrent,
+};
 
 /// The largest response body the client buffers.
 pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
@@ -273,45 +275,67 @@ pub fn decode_list<T: DeserializeOwned>(
     })
 }
 
-/// A run and its raw `included` resources.
-pub fn decode_run_with_includes(body: &[u8], url: &str) -> Result<(Run, Vec<Value>), TfeError> {
+/// A resource of type `T` and its raw `included` resources.
+pub fn decode_with_includes<T: DeserializeOwned>(
+    body: &[u8],
+    url: &str,
+) -> Result<(T, Vec<Value>), TfeError> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
-    let run = serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
+    let data = serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
         .map_err(|e| decode_error(url, e))?;
     let included = doc
         .get("included")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    Ok((run, included))
+    Ok((data, included))
 }
 
-/// A workspace and, when the server included it, its current run (`?include=current_run`).
+/// A run and its raw `included` resources.
+pub fn decode_run_with_includes(body: &[u8], url: &str) -> Result<(Run, Vec<Value>), TfeError> {
+    decode_with_includes(body, url)
+}
+
+/// A workspace and, when the server included them, its current run and its latest configuration version
+/// (`?include=current_run,current_configuration_version`).
 pub fn decode_workspace_with_current_run(
     body: &[u8],
     url: &str,
-) -> Result<(Workspace, Option<Run>), TfeError> {
+) -> Result<WorkspaceWithCurrent, TfeError> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
     let workspace: Workspace =
         serde_json::from_value(doc.get("data").cloned().unwrap_or(Value::Null))
             .map_err(|e| decode_error(url, e))?;
-    let current = workspace.current_run_id().and_then(|run_id| {
+    let included = |kind: &str, id: Option<&str>| {
+        let id = id?;
         doc.get("included")?
             .as_array()?
             .iter()
-            .find(|v| v["type"] == "runs" && v["id"] == run_id)
-            .and_then(|v| serde_json::from_value::<Run>(v.clone()).ok())
-    });
-    Ok((workspace, current))
+            .find(|v| v["type"] == kind && v["id"] == id)
+            .cloned()
+    };
+    let current_run = included("runs", workspace.current_run_id())
+        .and_then(|v| serde_json::from_value::<Run>(v).ok());
+    let latest_configuration = included(
+        "configuration-versions",
+        workspace.current_configuration_version_id(),
+    )
+    .and_then(|v| serde_json::from_value::<ConfigurationVersion>(v).ok());
+    Ok(WorkspaceWithCurrent {
+        workspace,
+        current_run,
+        latest_configuration,
+    })
 }
 
-/// A page of workspaces, each with its current run when the server included it
-/// (`?include=current_run` on a list).
+/// A page of workspaces, each with its current run and latest configuration version when the server
+/// included them (`?include=current_run,current_configuration_version` on a list), as
+/// [`decode_workspace_with_current_run`] reads one.
 pub fn decode_workspaces_with_current_runs(
     body: &[u8],
     url: &str,
     requested_page: u32,
-) -> Result<Page<(Workspace, Option<Run>)>, TfeError> {
+) -> Result<Page<WorkspaceWithCurrent>, TfeError> {
     /// A list and its `included` resources, read in one pass (a page of 100 workspaces with their
     /// runs is about half a megabyte: it is not parsed twice).
     #[derive(serde::Deserialize)]
@@ -331,19 +355,33 @@ pub fn decode_workspaces_with_current_runs(
     if pagination.current_page == 0 {
         pagination.current_page = requested_page;
     }
-    let mut runs: std::collections::HashMap<String, Run> = doc
-        .included
-        .into_iter()
-        .filter(|v| v["type"] == "runs")
-        .filter_map(|v| serde_json::from_value::<Run>(v).ok())
-        .map(|run| (run.id.clone(), run))
-        .collect();
+    let mut runs = std::collections::HashMap::new();
+    let mut configurations = std::collections::HashMap::new();
+    for item in doc.included {
+        let id = item["id"].as_str().unwrap_or_default().to_string();
+        match item["type"].as_str() {
+            Some("runs") => {
+                if let Ok(run) = serde_json::from_value::<Run>(item) {
+                    runs.insert(id, run);
+                }
+            }
+            Some("configuration-versions") => {
+                if let Ok(version) = serde_json::from_value::<ConfigurationVersion>(item) {
+                    configurations.insert(id, version);
+                }
+            }
+            _ => {}
+        }
+    }
     let items = doc
         .data
         .into_iter()
-        .map(|workspace| {
-            let current = workspace.current_run_id().and_then(|id| runs.remove(id));
-            (workspace, current)
+        .map(|workspace| WorkspaceWithCurrent {
+            current_run: workspace.current_run_id().and_then(|id| runs.remove(id)),
+            latest_configuration: workspace
+                .current_configuration_version_id()
+                .and_then(|id| configurations.remove(id)),
+            workspace,
         })
         .collect();
     Ok(Page { items, pagination })
@@ -419,6 +457,7 @@ pub fn exercise_response(status: u16, headers: &HeaderMap, body: &[u8]) {
     let _ = decode_data::<Workspace>(body, URL);
     let _ = decode_list::<Run>(body, URL, 1);
     let _ = decode_run_with_includes(body, URL);
+    let _ = decode_with_includes::<super::models::StateVersion>(body, URL);
     let _ = decode_workspace_with_current_run(body, URL);
     let _ = decode_workspaces_with_current_runs(body, URL, 1);
     if let Ok(url) = Url::parse("https://tfe.invalid/.well-known/terraform.json") {
@@ -612,14 +651,19 @@ mod tests {
         let pairs: Vec<(&str, Option<&str>)> = page
             .items
             .iter()
-            .map(|(w, r)| (w.id.as_str(), r.as_ref().map(|r| r.id.as_str())))
+            .map(|read| {
+                (
+                    read.workspace.id.as_str(),
+                    read.current_run.as_ref().map(|r| r.id.as_str()),
+                )
+            })
             .collect();
         assert_eq!(
             pairs,
             vec![("ws-a", Some("run-a")), ("ws-b", None), ("ws-c", None)]
         );
         assert_eq!(
-            page.items[0].1.as_ref().unwrap().status().as_str(),
+            page.items[0].current_run.as_ref().unwrap().status().as_str(),
             "applied"
         );
         assert_eq!(page.pagination.next_page, Some(3));

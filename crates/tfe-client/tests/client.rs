@@ -703,3 +703,60 @@ async fn an_enforced_server_limit_is_never_hit_by_limited_clients() {
         "the shared bucket stays under the limit"
     );
 }
+
+/// The workspace read a run starts with includes its latest configuration version, and the current outputs
+/// come with their state version in one request (plus one per sensitive output).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_read_includes_the_configuration_and_outputs_come_with_their_state() {
+    let emu = TestEmulator::start();
+    let ws = emu.seed_workspace_with(
+        "acme",
+        "outputs",
+        json!({"knobs": {"plan_ms": 50, "apply_ms": 50, "outputs": {"a": 1, "b": ["x"], "secret": "s"},
+                         "sensitive_outputs": ["secret"]}}),
+    );
+    let client = emu.client().await;
+    let read = client.workspace_with_current_run(&ws).await.expect("read");
+    let latest = read
+        .latest_configuration
+        .expect("the latest configuration, included");
+    assert_eq!(
+        Some(latest.id.as_str()),
+        read.workspace.current_configuration_version_id()
+    );
+    assert!(latest.is_uploaded());
+    assert!(read.current_run.is_none());
+
+    let run = client
+        .create_run(CreateRun {
+            auto_apply: Some(true),
+            ..run_for(&ws)
+        })
+        .await
+        .expect("create");
+    wait_for(&client, &run.id, RunStatus::Applied).await;
+    let read = client.workspace_with_current_run(&ws).await.expect("read");
+    assert_eq!(read.current_run.map(|r| r.id), Some(run.id));
+
+    emu.reset_requests();
+    let current = client
+        .current_outputs(&ws)
+        .await
+        .expect("outputs")
+        .expect("a state version");
+    assert!(current.processed());
+    let names: Vec<&str> = current.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "secret"]);
+    let secret = current.outputs.iter().find(|o| o.sensitive).unwrap();
+    assert_eq!(secret.value, json!("s"));
+    assert_eq!(
+        emu.request_count("GET /api/v2/workspaces/{id}/current-state-version"),
+        1
+    );
+    assert_eq!(
+        emu.request_count("GET /api/v2/state-version-outputs/{id}"),
+        1,
+        "one read for the sensitive output"
+    );
+    assert_eq!(emu.total_requests(), 2, "{}", emu.requests()["counters"]);
+}

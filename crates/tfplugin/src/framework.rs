@@ -5,6 +5,7 @@
 //! and encodes the answer.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
@@ -47,6 +48,10 @@ pub(crate) struct Framework {
     pub(crate) data_sources: HashMap<String, DataSourceEntry>,
     /// Cancelled by StopProvider, then replaced so later calls are not cancelled.
     stop: Mutex<CancellationToken>,
+    /// Whether the Terraform this process serves said it understands write-only attributes (1.11 and later
+    /// say so in ConfigureProvider, before any plan or apply, and in PlanResourceChange and ReadResource;
+    /// ApplyResourceChange and UpgradeResourceState carry no capabilities, so the process remembers).
+    write_only_allowed: AtomicBool,
 }
 
 impl Framework {
@@ -89,7 +94,21 @@ impl Framework {
             resources,
             data_sources,
             stop: Mutex::new(CancellationToken::new()),
+            write_only_allowed: AtomicBool::new(false),
         }
+    }
+
+    /// Records what a request's client capabilities said about write-only attributes. One process serves one
+    /// Terraform, so once it said yes the answer holds for every later call.
+    pub(crate) fn note_write_only_allowed(&self, allowed: bool) {
+        if allowed {
+            self.write_only_allowed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether write-only attributes are to be kept out of plan and state (see [`crate::Attribute::write_only`]).
+    pub(crate) fn write_only_allowed(&self) -> bool {
+        self.write_only_allowed.load(Ordering::Relaxed)
     }
 
     /// The token handed to the call starting now.
@@ -200,6 +219,7 @@ impl ResourceEntry {
         version: i64,
         json: &[u8],
         has_flatmap: bool,
+        write_only_allowed: bool,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let decoded = if !json.is_empty() {
@@ -230,7 +250,13 @@ impl ResourceEntry {
             return None;
         }
         match self.resource.upgrade_state(version, state) {
-            Ok(state) => Some(state),
+            // State an older Terraform wrote may hold write-only values: not for this one.
+            Ok(mut state) => {
+                if write_only_allowed {
+                    self.schema.block.null_write_only(&mut state);
+                }
+                Some(state)
+            }
             Err(d) => {
                 diags.extend(d);
                 None
@@ -244,6 +270,7 @@ impl ResourceEntry {
         current_state: Value,
         private: Vec<u8>,
         cancel: CancellationToken,
+        write_only_allowed: bool,
         diags: &mut Diagnostics,
     ) -> (Value, Vec<u8>) {
         let out = self
@@ -257,11 +284,16 @@ impl ResourceEntry {
         diags.extend(out.diagnostics);
         let mut new_state = out.new_state;
         new_state.unknowns_to_null();
+        if write_only_allowed {
+            self.schema.block.null_write_only(&mut new_state);
+        }
         (new_state, out.private)
     }
 
     /// The generic plan (defaults, unknown computed values, forced replacement), then the resource's own
-    /// changes to it unless the resource is being destroyed.
+    /// changes to it unless the resource is being destroyed; write-only values made null when the calling
+    /// Terraform understands them (it sends them in the configuration only).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn plan(
         &self,
         type_name: &str,
@@ -269,6 +301,7 @@ impl ResourceEntry {
         proposed: &Value,
         config: &Value,
         prior_private: &[u8],
+        write_only_allowed: bool,
         diags: &mut Diagnostics,
     ) -> GenericPlan {
         let mut plan = plan_resource(&self.schema, prior, proposed, config);
@@ -283,6 +316,9 @@ impl ResourceEntry {
             self.resource.modify_plan(&plan_request, &mut plan, diags);
         } else if !prior.is_null() {
             self.resource.plan_destroy(prior, diags);
+        }
+        if write_only_allowed {
+            self.schema.block.null_write_only(&mut plan.planned_state);
         }
         tracing::debug!(
             type_name = %type_name,
@@ -300,6 +336,7 @@ impl ResourceEntry {
         &self,
         type_name: &str,
         apply: ApplyRequest,
+        write_only_allowed: bool,
         diags: &mut Diagnostics,
     ) -> (Value, Vec<u8>) {
         let (new_state, private) = if apply.planned_state.is_null() {
@@ -334,6 +371,9 @@ impl ResourceEntry {
         let mut new_state = new_state;
         if new_state.unknowns_to_null() && !diags.has_errors() {
             tracing::warn!(type_name = %type_name, "apply left unknown values; stored as null");
+        }
+        if write_only_allowed {
+            self.schema.block.null_write_only(&mut new_state);
         }
         (new_state, private)
     }

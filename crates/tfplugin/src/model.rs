@@ -2,7 +2,8 @@
 //! [`Value`] object in one place, declared with [`value_model!`](crate::value_model), instead of
 //! attribute names spelled at every use.
 //!
-//! A field's type says how null and unknown read: `Option<T>` is `None` for both; [`Value`] keeps the
+//! A field's type says how null and unknown read: `Option<T>` is `None` for both (`T` a string, bool,
+//! integer, list of strings or map of strings); [`Value`] keeps the
 //! raw value (for plan-time code that must tell unknown from null); `Vec<M>` of another model reads a
 //! list or set of nested blocks (null or unknown: empty), `Option<M>` a single nested block (null or
 //! unknown: `None`). [`fill_defaults`] gives null attributes their schema defaults before a read.
@@ -42,6 +43,51 @@ impl ValueField for Option<i64> {
     }
     fn to_value(&self) -> Value {
         self.map_or(Value::Null, Value::int)
+    }
+}
+
+/// A list or set of strings; an element that is not a known string is left out (validation refuses them first).
+impl ValueField for Option<Vec<String>> {
+    fn from_value(value: &Value) -> Self {
+        match value {
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, |items| {
+            Value::List(items.iter().map(Value::string).collect())
+        })
+    }
+}
+
+/// A map of strings; an element that is not a known string is left out (validation refuses them first).
+impl ValueField for Option<std::collections::BTreeMap<String, String>> {
+    fn from_value(value: &Value) -> Self {
+        match value {
+            Value::Map(items) | Value::Object(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, |items| {
+            Value::Map(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::string(v)))
+                    .collect(),
+            )
+        })
     }
 }
 

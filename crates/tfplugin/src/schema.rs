@@ -51,6 +51,11 @@ pub struct Attribute {
     pub computed: bool,
     /// Terraform hides the value in plans and output.
     pub sensitive: bool,
+    /// Write-only (Terraform 1.11 and later): the value reaches the provider in the configuration only and
+    /// is never kept in plan or state; the framework makes it null there whenever the calling Terraform says
+    /// it understands write-only attributes. Older Terraform ignores the flag and treats the attribute as an
+    /// ordinary one, stored in state (mark it sensitive too). Never computed, never with a default.
+    pub write_only: bool,
     /// Written into the plan when the configuration leaves the attribute null (SDKv2 style).
     /// An attribute with a default is advertised as optional + computed.
     pub default: Option<Value>,
@@ -100,6 +105,7 @@ impl Attribute {
             optional: false,
             computed: false,
             sensitive: false,
+            write_only: false,
             default: None,
             force_new: false,
             validators: Vec::new(),
@@ -152,6 +158,12 @@ impl Attribute {
         self
     }
 
+    /// Marks the value write-only (see [`Attribute::write_only`]).
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
     /// Makes a change of the value replace the resource.
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
@@ -190,6 +202,40 @@ impl Block {
     /// The nested block called `name`, if declared.
     pub fn nested_block(&self, name: &str) -> Option<&NestedBlock> {
         self.blocks.iter().find(|b| b.type_name == name)
+    }
+
+    /// Sets every write-only attribute of `value` (an object of this block), in nested blocks too, to null:
+    /// what plan and state hold of them for a Terraform that understands write-only attributes.
+    pub fn null_write_only(&self, value: &mut Value) {
+        if !matches!(value, Value::Object(_)) {
+            return;
+        }
+        for attr in self.attributes.iter().filter(|a| a.write_only) {
+            value.set_attr(&attr.name, Value::Null);
+        }
+        for nested in &self.blocks {
+            let Some(instances) = value.attr_mut(&nested.type_name) else {
+                continue;
+            };
+            match (nested.nesting, instances) {
+                (NestingMode::Single | NestingMode::Group, object) => {
+                    nested.block.null_write_only(object)
+                }
+                (NestingMode::Map, Value::Map(items) | Value::Object(items)) => items
+                    .values_mut()
+                    .for_each(|item| nested.block.null_write_only(item)),
+                (_, Value::List(items) | Value::Set(items) | Value::Tuple(items)) => items
+                    .iter_mut()
+                    .for_each(|item| nested.block.null_write_only(item)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether this block or one nested in it has a write-only attribute.
+    pub fn has_write_only(&self) -> bool {
+        self.attributes.iter().any(|a| a.write_only)
+            || self.blocks.iter().any(|b| b.block.has_write_only())
     }
 
     /// The default of attribute `name`, or null when it has none (or is not declared).

@@ -12,7 +12,10 @@ use super::framework::Framework;
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server;
 use super::resource::{ApplyRequest, Provider};
-use super::wire::{decode, diagnostics_to_proto, encode_or_report, path_to_proto, schema_to_proto};
+use super::wire::{
+    decode, diagnostics_to_proto, encode_or_report, path_to_proto, schema_to_proto,
+    write_only_allowed,
+};
 
 /// Serves one [`Provider`] over tfplugin6.
 pub struct ProviderService {
@@ -127,6 +130,8 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
+        self.framework
+            .note_write_only_allowed(write_only_allowed(req.client_capabilities.as_ref()));
         let mut diags = Diagnostics::new();
         if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
             && let Some(config) = decode(
@@ -174,9 +179,13 @@ impl provider_server::Provider for ProviderService {
         let mut upgraded_state = None;
         if let Some(entry) = self.framework.resource(&req.type_name, &mut diags) {
             let raw = req.raw_state.unwrap_or_default();
-            if let Some(state) =
-                entry.upgrade_state(req.version, &raw.json, !raw.flatmap.is_empty(), &mut diags)
-            {
+            if let Some(state) = entry.upgrade_state(
+                req.version,
+                &raw.json,
+                !raw.flatmap.is_empty(),
+                self.framework.write_only_allowed(),
+                &mut diags,
+            ) {
                 upgraded_state = encode_or_report(&state, &entry.ty, "upgraded state", &mut diags);
             }
         }
@@ -192,6 +201,8 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = request.into_inner();
+        self.framework
+            .note_write_only_allowed(write_only_allowed(req.client_capabilities.as_ref()));
         let mut diags = Diagnostics::new();
         let ty = self.framework.provider_schema.value_type();
         if let Some(config) = decode(
@@ -219,6 +230,8 @@ impl provider_server::Provider for ProviderService {
         let req = request.into_inner();
         // Taken on arrival, so a StopProvider sent while the request is decoded still cancels it.
         let cancel = self.cancellation_token();
+        self.framework
+            .note_write_only_allowed(write_only_allowed(req.client_capabilities.as_ref()));
         let mut diags = Diagnostics::new();
         let mut response = pb::read_resource::Response::default();
         if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
@@ -231,7 +244,13 @@ impl provider_server::Provider for ProviderService {
         {
             tracing::debug!(type_name = %req.type_name, "ReadResource");
             let (new_state, private) = entry
-                .read(current_state, req.private, cancel, &mut diags)
+                .read(
+                    current_state,
+                    req.private,
+                    cancel,
+                    self.framework.write_only_allowed(),
+                    &mut diags,
+                )
                 .await;
             response.new_state = encode_or_report(&new_state, &entry.ty, "new state", &mut diags);
             response.private = private;
@@ -245,6 +264,8 @@ impl provider_server::Provider for ProviderService {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
+        self.framework
+            .note_write_only_allowed(write_only_allowed(req.client_capabilities.as_ref()));
         let mut diags = Diagnostics::new();
         let mut response = pb::plan_resource_change::Response::default();
         if let Some(entry) = self.framework.resource(&req.type_name, &mut diags)
@@ -269,6 +290,7 @@ impl provider_server::Provider for ProviderService {
                 &proposed,
                 &config,
                 &req.prior_private,
+                self.framework.write_only_allowed(),
                 &mut diags,
             );
             response.planned_state =
@@ -312,7 +334,10 @@ impl provider_server::Provider for ProviderService {
                 planned_private: req.planned_private,
                 cancel,
             };
-            let (new_state, private) = entry.apply(&req.type_name, apply, &mut diags).await;
+            let write_only = self.framework.write_only_allowed();
+            let (new_state, private) = entry
+                .apply(&req.type_name, apply, write_only, &mut diags)
+                .await;
             response.new_state = encode_or_report(&new_state, &entry.ty, "new state", &mut diags);
             response.private = private;
         }
@@ -327,6 +352,8 @@ impl provider_server::Provider for ProviderService {
         let req = request.into_inner();
         // Taken on arrival, so a StopProvider sent while the request is decoded still cancels it.
         let cancel = self.cancellation_token();
+        self.framework
+            .note_write_only_allowed(write_only_allowed(req.client_capabilities.as_ref()));
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let Some(entry) = self.framework.resource(&req.type_name, &mut diags) {
@@ -462,6 +489,63 @@ mod tests {
         }
     }
 
+    /// A resource with a write-only attribute at the top and in a nested block; its create records in `seen`
+    /// whether the configuration carried the secret.
+    struct SecretResource;
+
+    #[async_trait]
+    impl Resource for SecretResource {
+        fn type_name(&self) -> &str {
+            "test_secret"
+        }
+
+        fn schema(&self) -> Schema {
+            let inner = Block {
+                attributes: vec![
+                    Attribute::optional("token", Type::String)
+                        .sensitive()
+                        .write_only(),
+                ],
+                ..Block::default()
+            };
+            Schema {
+                version: 0,
+                block: Block {
+                    attributes: vec![
+                        Attribute::computed("seen", Type::String),
+                        Attribute::optional("secret", Type::String)
+                            .sensitive()
+                            .write_only(),
+                    ],
+                    blocks: vec![crate::NestedBlock {
+                        type_name: "inner".into(),
+                        nesting: crate::NestingMode::List,
+                        block: inner,
+                        min_items: 0,
+                        max_items: 1,
+                    }],
+                    ..Block::default()
+                },
+            }
+        }
+
+        async fn create(&self, request: ApplyRequest) -> ApplyResponse {
+            let mut state = request.planned_state;
+            let seen = request
+                .config
+                .attr("secret")
+                .as_str()
+                .unwrap_or("none")
+                .len();
+            state.set_attr("seen", Value::string(format!("{seen} bytes")));
+            ApplyResponse::ok(state)
+        }
+
+        async fn delete(&self, _request: ApplyRequest) -> Diagnostics {
+            Diagnostics::new()
+        }
+    }
+
     /// A data source that echoes its input with a computed greeting.
     struct Greeting;
 
@@ -510,7 +594,7 @@ mod tests {
         }
 
         fn resources(&self) -> Vec<Arc<dyn Resource>> {
-            vec![Arc::new(SlowResource)]
+            vec![Arc::new(SlowResource), Arc::new(SecretResource)]
         }
 
         fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
@@ -528,6 +612,7 @@ mod tests {
                 type_name: "test_greeting".into(),
                 config: dv(&config, &ty),
                 provider_meta: None,
+                client_capabilities: None,
             }))
             .await
             .unwrap()
@@ -555,7 +640,13 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(metadata.data_sources[0].type_name, "test_greeting");
-        assert_eq!(metadata.resources[0].type_name, "test_slow");
+        let mut resources: Vec<&str> = metadata
+            .resources
+            .iter()
+            .map(|r| r.type_name.as_str())
+            .collect();
+        resources.sort();
+        assert_eq!(resources, ["test_secret", "test_slow"]);
     }
 
     fn dv(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
@@ -640,6 +731,7 @@ mod tests {
                 config: dv(&config, &ty),
                 prior_private: b"p".to_vec(),
                 provider_meta: None,
+                client_capabilities: None,
             }))
             .await
             .unwrap()
@@ -699,6 +791,7 @@ mod tests {
             .import_resource_state(Request::new(pb::import_resource_state::Request {
                 type_name: "test_slow".into(),
                 id: "remote-9".into(),
+                client_capabilities: None,
             }))
             .await
             .unwrap()
@@ -712,6 +805,98 @@ mod tests {
             state,
             Value::object([("id", Value::string("remote-9")), ("name", Value::Null)])
         );
+    }
+
+    /// Terraform 1.11 and later (capability announced) get write-only values null in plan and state, and the
+    /// resource still reads them from the configuration; Terraform 1.0 (no capabilities) keeps them, as
+    /// ordinary attributes, or its plan would not match the configuration.
+    #[tokio::test]
+    async fn write_only_values_stay_out_of_plan_and_state_only_for_a_terraform_that_knows_them() {
+        for announced in [false, true] {
+            let svc = service();
+            let ty = svc.framework.resources["test_secret"].ty.clone();
+            let config = Value::object([
+                ("seen", Value::Null),
+                ("secret", Value::string("s3cr3t")),
+                (
+                    "inner",
+                    Value::List(vec![Value::object([("token", Value::string("t0k"))])]),
+                ),
+            ]);
+            let capabilities = announced.then_some(pb::ClientCapabilities {
+                deferral_allowed: false,
+                write_only_attributes_allowed: true,
+            });
+            let configured = svc
+                .configure_provider(Request::new(pb::configure_provider::Request {
+                    terraform_version: if announced { "1.11.4" } else { "1.0.3" }.into(),
+                    config: None,
+                    client_capabilities: capabilities,
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(
+                configured.diagnostics.is_empty(),
+                "{:?}",
+                configured.diagnostics
+            );
+            let plan = svc
+                .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                    type_name: "test_secret".into(),
+                    prior_state: dv(&Value::Null, &ty),
+                    proposed_new_state: dv(&config, &ty),
+                    config: dv(&config, &ty),
+                    client_capabilities: capabilities,
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            let planned = codec::decode_msgpack(&plan.planned_state.unwrap().msgpack, &ty).unwrap();
+            let (secret, token) = if announced {
+                (Value::Null, Value::Null)
+            } else {
+                (Value::string("s3cr3t"), Value::string("t0k"))
+            };
+            assert_eq!(planned.attr("secret"), &secret, "announced: {announced}");
+            assert_eq!(
+                planned.attr("inner").elements()[0].attr("token"),
+                &token,
+                "announced: {announced}"
+            );
+            let applied = svc
+                .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                    type_name: "test_secret".into(),
+                    prior_state: dv(&Value::Null, &ty),
+                    planned_state: dv(&planned, &ty),
+                    config: dv(&config, &ty),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            let state = codec::decode_msgpack(&applied.new_state.unwrap().msgpack, &ty).unwrap();
+            assert_eq!(state.attr("seen"), &Value::string("6 bytes"));
+            assert_eq!(state.attr("secret"), &secret, "announced: {announced}");
+            assert_eq!(state.attr("inner").elements()[0].attr("token"), &token);
+        }
+    }
+
+    #[test]
+    fn the_schema_tells_terraform_which_attributes_are_write_only() {
+        let svc = ProviderService::new(Arc::new(TestProvider));
+        let schema = schema_to_proto(&svc.framework.resources["test_secret"].schema);
+        let block = schema.block.unwrap();
+        let secret = block
+            .attributes
+            .iter()
+            .find(|a| a.name == "secret")
+            .unwrap();
+        assert!(secret.write_only && secret.sensitive && secret.optional);
+        let seen = block.attributes.iter().find(|a| a.name == "seen").unwrap();
+        assert!(!seen.write_only);
+        assert!(block.block_types[0].block.as_ref().unwrap().attributes[0].write_only);
     }
 
     #[tokio::test]

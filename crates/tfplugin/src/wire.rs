@@ -36,6 +36,7 @@ fn attribute_to_proto(attr: &Attribute) -> pb::schema::Attribute {
         sensitive: attr.sensitive,
         description_kind: pb::StringKind::Plain as i32,
         deprecated: false,
+        write_only: attr.write_only,
     }
 }
 
@@ -134,4 +135,10 @@ pub(crate) fn encode_or_report(
             None
         }
     }
+}
+
+/// Whether the calling Terraform said it understands write-only attributes (1.11 and later; older
+/// releases send no capabilities at all).
+pub(crate) fn write_only_allowed(capabilities: Option<&pb::ClientCapabilities>) -> bool {
+    capabilities.is_some_and(|c| c.write_only_attributes_allowed)
 }

@@ -4,5 +4,6 @@
 pub(crate) mod oauth_client;
 pub(crate) mod organization;
 pub(crate) mod state;
+pub(crate) mod variable;
 pub(crate) mod workspace;
 pub(crate) mod workspace_run;

@@ -485,7 +485,9 @@ impl Resource for WorkspaceResource {
                     "Workspace {id} was not deleted because it is not safe to: {}. Destroy its resources \
                      first (e.g. a tfe_workspace_run with a destroy block), or set force_delete = true \
                      to delete it anyway.",
-                    e.detail().unwrap_or("the server refused")
+                    e.detail()
+                        .unwrap_or("the server refused")
+                        .trim_end_matches('.')
                 ),
             ),
             Err(e) => api_error(format!("Could not delete workspace {id}"), &e),

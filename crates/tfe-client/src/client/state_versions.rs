@@ -116,26 +116,56 @@ impl TfeClient {
         .await
     }
 
-    /// The workspace's current outputs with every value, sensitive ones included: the current state version,
-    /// and once it is processed its outputs list plus one read per sensitive output (whose value the list
-    /// leaves out). `None` when the workspace has no state version yet; when the state version is not processed
-    /// yet the outputs are empty and [`CurrentOutputs::processed`] is false, so the caller decides how long to
-    /// wait (HCP Terraform processes outputs after the run has ended).
+    /// The workspace's current outputs with every value, sensitive ones included: one request for the current
+    /// state version with its outputs (`include=outputs`; their list if the server leaves them out), and once it
+    /// is processed one read per sensitive output (whose value the list leaves out). `None` when the workspace
+    /// has no state version yet; when the state version is not processed yet the outputs are empty and
+    /// [`CurrentOutputs::processed`] is false, so the caller decides how long to wait (HCP Terraform processes
+    /// outputs after the run has ended).
     pub async fn current_outputs(
         &self,
         workspace_id: &str,
     ) -> Result<Option<CurrentOutputs>, TfeError> {
-        let Some(state_version) = self.current_state_version(workspace_id).await? else {
-            return Ok(None);
+        let path = format!("workspaces/{}/current-state-version", seg(workspace_id));
+        let query = [("include".to_string(), "outputs".to_string())];
+        let raw = match self
+            .send(Method::GET, &path, &query, None, Retry::Idempotent)
+            .await
+        {
+            Ok(raw) => raw,
+            Err(TfeError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
+        let (state_version, included): (StateVersion, Vec<Value>) =
+            response::decode_with_includes(&raw.body, self.inner.api_base.as_str())?;
         if !state_version.attributes.resources_processed {
             return Ok(Some(CurrentOutputs {
                 state_version,
                 outputs: Vec::new(),
             }));
         }
+        // In the relationship's order, from what was included: all of them, or (a server that leaves the
+        // relationship's data or the included outputs out) the list is read instead.
+        let listed_in_relationship = matches!(
+            state_version.relationships.get("outputs").map(|r| &r.data),
+            Some(RelationshipData::Many(_))
+        );
+        let wanted = state_version.related_ids("outputs");
+        let from_include: Option<Vec<StateVersionOutput>> = wanted
+            .iter()
+            .map(|id| {
+                included
+                    .iter()
+                    .find(|v| v["type"] == "state-version-outputs" && v["id"] == *id)
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+            })
+            .collect();
+        let listed = match from_include {
+            Some(outputs) if listed_in_relationship => outputs,
+            _ => self.state_version_outputs(&state_version.id).await?,
+        };
         let mut outputs = Vec::new();
-        for listed in self.state_version_outputs(&state_version.id).await? {
+        for listed in listed {
             let output = if listed.attributes.sensitive {
                 self.state_version_output(&listed.id).await?
             } else {

@@ -8,13 +8,17 @@ impl TfeClient {
         self.get(&format!("workspaces/{}", seg(id)), &[]).await
     }
 
-    /// `GET /workspaces/:id?include=current_run`: the workspace and, in the same request, its
-    /// current run (if it has one and the server included it).
+    /// `GET /workspaces/:id?include=current_run,current_configuration_version`: the workspace and, in the same
+    /// request, its current run and its latest configuration version (each if it has one and the server
+    /// included it).
     pub async fn workspace_with_current_run(
         &self,
         id: &str,
-    ) -> Result<(Workspace, Option<Run>), TfeError> {
-        let query = [("include".to_string(), "current_run".to_string())];
+    ) -> Result<WorkspaceWithCurrent, TfeError> {
+        let query = [(
+            "include".to_string(),
+            "current_run,current_configuration_version".to_string(),
+        )];
         let raw = self
             .send(
                 Method::GET,
@@ -131,14 +135,14 @@ impl TfeClient {
         .await
     }
 
-    /// `GET /organizations/:org/workspaces?include=current_run`: one page of the organization's
-    /// workspaces, each with its current run when it has one and the server included it. One request
-    /// reads up to 100 workspaces, as [`TfeClient::workspace_with_current_run`] reads one.
+    /// `GET /organizations/:org/workspaces?include=current_run,current_configuration_version`: one page
+    /// of the organization's workspaces, each with what [`TfeClient::workspace_with_current_run`] reads
+    /// of one. One request reads up to 100 workspaces.
     pub async fn organization_workspaces(
         &self,
         organization: &str,
         page: PageRequest,
-    ) -> Result<Page<(Workspace, Option<Run>)>, TfeError> {
+    ) -> Result<Page<WorkspaceWithCurrent>, TfeError> {
         let number = page.number.max(1);
         let query = [
             ("page[number]".to_string(), number.to_string()),
@@ -146,7 +150,10 @@ impl TfeClient {
                 "page[size]".to_string(),
                 page.size.clamp(1, 100).to_string(),
             ),
-            ("include".to_string(), "current_run".to_string()),
+            (
+                "include".to_string(),
+                "current_run,current_configuration_version".to_string(),
+            ),
         ];
         let raw = self
             .send(

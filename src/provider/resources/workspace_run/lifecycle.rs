@@ -57,6 +57,34 @@ pub(super) struct RunSettings {
     pub retry_backoff_min: Duration,
     pub retry_backoff_max: Duration,
     pub wait_for_run: bool,
+    /// What the run is asked to do, sent with its create; the lifecycle passes it on untouched.
+    pub options: RunOptions,
+}
+
+/// The Runs API's options of one run (`variables`, `target-addrs`, `replace-addrs`, `refresh-only`,
+/// `allow-empty-apply`), as the block sets them; empty or false when it does not.
+#[derive(Clone, Default, PartialEq)]
+pub(super) struct RunOptions {
+    /// Run-scoped variables: name and value, the value an HCL literal. Values may be secrets.
+    pub variables: Vec<(String, String)>,
+    pub target_addrs: Vec<String>,
+    pub replace_addrs: Vec<String>,
+    pub refresh_only: bool,
+    pub allow_empty_apply: bool,
+}
+
+/// Names the variables, never their values.
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.variables.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("RunOptions")
+            .field("variables", &names)
+            .field("target_addrs", &self.target_addrs)
+            .field("replace_addrs", &self.replace_addrs)
+            .field("refresh_only", &self.refresh_only)
+            .field("allow_empty_apply", &self.allow_empty_apply)
+            .finish()
+    }
 }
 
 impl RunSettings {
@@ -358,6 +386,8 @@ pub(super) struct RunOutcome {
     pub run_id: String,
     /// `None` when the run was queued without waiting (`wait_for_run = false`).
     pub success: Option<Success>,
+    /// Its status when the wait ended: the successful one, or without waiting the one it was queued in.
+    pub status: RunStatus,
     pub retries: u32,
 }
 
@@ -509,6 +539,7 @@ async fn drive_until_ended(
             return Ok(RunOutcome {
                 run_id: run.id,
                 success: None,
+                status: run.status,
                 retries: retries_done,
             });
         }
@@ -517,6 +548,10 @@ async fn drive_until_ended(
                 return Ok(RunOutcome {
                     run_id,
                     success: Some(success),
+                    status: match success {
+                        Success::Applied => RunStatus::Applied,
+                        Success::NoChanges => RunStatus::PlannedAndFinished,
+                    },
                     retries: retries_done,
                 });
             }

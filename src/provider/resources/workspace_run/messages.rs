@@ -262,6 +262,80 @@ pub(super) fn apply_failed_keeps_run(run_id: &str) -> String {
     )
 }
 
+/// Appended to a failed re-run (an update queued by `triggers` or an added apply block): nothing changes in
+/// the state. `kept` is the run the state keeps recording, if any.
+pub(super) fn rerun_failed_keeps_state(kept: Option<&str>) -> String {
+    let kept = match kept {
+        Some(id) => format!("the state still records run {id}, the last one that succeeded"),
+        None => "the state is left as it was".to_string(),
+    };
+    format!(
+        "\n\nThis was a re-run of an existing tfe_workspace_run: {kept}. Nothing was replaced or destroyed, no \
+         destroy run was queued, and the destroy block stays armed as before. The next apply queues the re-run \
+         again, as long as the change that asked for it is still in the configuration."
+    )
+}
+
+/// The run's own details (its plan) could not be read after it succeeded.
+pub(super) fn run_details_unread(run_id: &str, why: &str, diags: &mut Diagnostics) {
+    diags.warning(
+        "Run details not read",
+        format!(
+            "Run {run_id} succeeded, but reading its plan afterwards failed ({why}), so has_changes and the \
+             resource counts are null; the next refresh fills them in."
+        ),
+    );
+}
+
+/// The workspace's outputs could not be read after the run succeeded.
+pub(super) fn outputs_unread(workspace_id: &str, why: &str, diags: &mut Diagnostics) {
+    diags.warning(
+        "Outputs not read",
+        format!(
+            "The run succeeded, but the outputs of workspace {workspace_id} could not be read: {why}. outputs and \
+             nonsensitive_outputs are null (a configuration reading them fails), and the next refresh reads them \
+             again."
+        ),
+    );
+}
+
+// ------------------------------------------------------------------ the configuration
+
+/// Logged while the workspace's latest configuration is on its way.
+pub(super) fn waiting_for_configuration(id: &str, status: &str) -> String {
+    format!(
+        "the workspace's latest configuration version {id} is still {status}: waiting for it before queuing, \
+         since a run queued now would fail to fetch it"
+    )
+}
+
+/// The configuration did not arrive within the wait's limit, so no run was queued.
+pub(super) fn configuration_not_arrived(
+    workspace_id: &str,
+    id: &str,
+    status: &str,
+    waited: Duration,
+    timed_out: bool,
+) -> Diagnostics {
+    let limit = if timed_out {
+        "the timeouts block's limit"
+    } else {
+        "the longest wait for a configuration"
+    };
+    Diagnostics::from_error(
+        "Configuration not ready",
+        format!(
+            "The latest configuration version of workspace {workspace_id}, {id}, was still {status} after {} s \
+             ({limit}): a run queued now would fail to fetch it, so none was queued. Finish the upload (or check \
+             the workspace's VCS connection) and apply again.",
+            waited.as_secs()
+        ),
+    )
+}
+
+/// What create and delete are doing while bounded, for [`ended_before_any_run`].
+pub(super) const WAITING_FOR_CONFIGURATION: &str = "waiting for the workspace's configuration";
+
 /// The run an instance records could not be read, so nothing was destroyed.
 pub(super) fn cannot_check_instance_run(run_id: &str, error: &str) -> Diagnostics {
     Diagnostics::from_error(
@@ -377,6 +451,53 @@ pub(super) fn destroy_run_ahead(replacement: bool, workspace_id: &str, diags: &m
             "Applying this plan {verb}, which queues a destroy run in workspace {workspace_id}: the infrastructure \
              that workspace manages will be destroyed (unless the apply run of this instance never succeeded). \
              {keep}"
+        ),
+    );
+}
+
+/// Why a plan queues an apply run on update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RerunReason {
+    /// These `triggers` keys were added, changed or removed.
+    Triggers(Vec<String>),
+    /// An apply block was added to an instance that had none (hashicorp/tfe#1605).
+    ApplyBlockAdded,
+}
+
+/// A plan that updates the instance in place and queues an apply run.
+pub(super) fn apply_run_ahead(reason: &RerunReason, workspace_id: &str, diags: &mut Diagnostics) {
+    let why = match reason {
+        RerunReason::Triggers(keys) if keys.is_empty() => "triggers changed".to_string(),
+        RerunReason::Triggers(keys) => format!("triggers changed ({})", keys.join(", ")),
+        RerunReason::ApplyBlockAdded => "an apply block was added".to_string(),
+    };
+    diags.warning(
+        "Apply run will be queued",
+        format!(
+            "Applying this plan queues a new apply run in workspace {workspace_id} because {why}, with the apply \
+             block's settings, and records it in place: no replacement and no destroy run."
+        ),
+    );
+}
+
+/// A plan whose `triggers` is only known at apply: a run may be queued.
+pub(super) fn apply_run_maybe(workspace_id: &str, diags: &mut Diagnostics) {
+    diags.warning(
+        "Apply run may be queued",
+        format!(
+            "triggers is known only after apply; if its value then differs from the stored one, applying this plan \
+             queues a new apply run in workspace {workspace_id} in place (no replacement, no destroy run)."
+        ),
+    );
+}
+
+/// `triggers` changed on an instance without an apply block: nothing is queued.
+pub(super) fn triggers_without_apply(workspace_id: &str, diags: &mut Diagnostics) {
+    diags.warning(
+        "No run queued",
+        format!(
+            "triggers changed, but this tfe_workspace_run has no apply block, so no run is queued in workspace \
+             {workspace_id}; the new triggers are only stored. Add an apply block to run on changes."
         ),
     );
 }

@@ -1,5 +1,6 @@
-//! `tfe_workspace_run`: queues a run in a workspace when created (`apply`) and/or when destroyed
-//! (`destroy`), a drop-in for HashiCorp's resource of that name. This folder, file by file, in the order
+//! `tfe_workspace_run`: queues a run in a workspace when created (`apply`), when its `triggers` change,
+//! and/or when destroyed (`destroy`), and hands back what the run did; a drop-in for HashiCorp's resource
+//! of that name. This folder, file by file, in the order
 //! a create meets them:
 //!
 //! - `operations.rs`: the resource itself, [`WorkspaceRunResource`] and its `Resource` impl: create,
@@ -17,10 +18,15 @@
 //!   organization's workspace list.
 //! - `ownership.rs`: `RunTag` and `Claims`, how this provider tells its own runs from everyone else's.
 //! - `run_logs.rs`: the failed phase's log excerpt for a failure's diagnostic.
-//! - `plan_warnings.rs`: the plan-time warning that applying will queue a destroy run.
+//! - `configuration.rs`: before queuing, waiting for the workspace's configuration still on its way.
+//! - `report.rs`: what a run did, handed back in the computed attributes (status, URL, plan counts, the
+//!   workspace's outputs once processed), after the run and on refresh.
+//! - `rerun.rs`: when an update queues a new apply run in place (changed `triggers`, an added apply block).
+//! - `plan_warnings.rs`: the plan-time warnings of the runs applying will queue (a destroy run, a re-run).
 //! - `messages.rs`: every text a user reads while the resource works: diagnostics, and what is recorded
 //!   on the runs.
 
+mod configuration;
 mod lifecycle;
 mod messages;
 mod model;
@@ -28,6 +34,8 @@ mod operations;
 mod ownership;
 mod plan_warnings;
 mod poller;
+mod report;
+mod rerun;
 mod run_logs;
 mod schema;
 mod tfe_runs;

@@ -3,13 +3,14 @@
 //! attribute existed, a configuration not yet planned). The lifecycle gets them as [`RunSettings`], in
 //! the units the documentation gives.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tfplugin::Value;
 use tfplugin::model::{ValueModel, fill_defaults};
 use tokio::time::Instant;
 
-use super::lifecycle::RunSettings;
+use super::lifecycle::{Operation, RunOptions, RunSettings};
 use crate::provider::duration::parse_duration;
 
 tfplugin::value_model! {
@@ -22,6 +23,12 @@ tfplugin::value_model! {
         pub(super) retry_backoff_min: Option<i64> = "retry_backoff_min",
         pub(super) retry_backoff_max: Option<i64> = "retry_backoff_max",
         pub(super) wait_for_run: Option<bool> = "wait_for_run",
+        pub(super) variables: Option<BTreeMap<String, String>> = "variables",
+        pub(super) target_addrs: Option<Vec<String>> = "target_addrs",
+        pub(super) replace_addrs: Option<Vec<String>> = "replace_addrs",
+        /// The apply block's only; `None` in a destroy block.
+        pub(super) refresh_only: Option<bool> = "refresh_only",
+        pub(super) allow_empty_apply: Option<bool> = "allow_empty_apply",
     }
 }
 
@@ -41,6 +48,16 @@ tfplugin::value_model! {
         pub(super) apply: Vec<RunBlockModel> = "apply",
         pub(super) destroy: Vec<RunBlockModel> = "destroy",
         pub(super) timeouts: Option<TimeoutsModel> = "timeouts",
+        /// Kept raw: planning tells an unknown value from a changed one.
+        pub(super) triggers: Value = "triggers",
+        pub(super) status: Option<String> = "status",
+        pub(super) url: Option<String> = "url",
+        pub(super) has_changes: Option<bool> = "has_changes",
+        pub(super) resource_additions: Option<i64> = "resource_additions",
+        pub(super) resource_changes: Option<i64> = "resource_changes",
+        pub(super) resource_destructions: Option<i64> = "resource_destructions",
+        pub(super) outputs: Value = "outputs",
+        pub(super) nonsensitive_outputs: Value = "nonsensitive_outputs",
     }
 }
 
@@ -48,7 +65,10 @@ impl RunBlockModel {
     /// Reads one block instance, its unset attributes taking the schema's defaults.
     pub(super) fn with_defaults(block: &Value) -> RunBlockModel {
         let mut block = block.clone();
-        fill_defaults(&mut block, &super::schema::run_settings_block(""));
+        fill_defaults(
+            &mut block,
+            &super::schema::run_settings_block(Operation::Apply),
+        );
         RunBlockModel::from_value(&block)
     }
 
@@ -64,6 +84,18 @@ impl RunBlockModel {
             retry_backoff_min: Duration::from_secs(non_negative(self.retry_backoff_min)),
             retry_backoff_max: Duration::from_secs(non_negative(self.retry_backoff_max)),
             wait_for_run: self.wait_for_run.unwrap_or_default(),
+            options: RunOptions {
+                variables: self
+                    .variables
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+                target_addrs: self.target_addrs.clone().unwrap_or_default(),
+                replace_addrs: self.replace_addrs.clone().unwrap_or_default(),
+                refresh_only: self.refresh_only.unwrap_or_default(),
+                allow_empty_apply: self.allow_empty_apply.unwrap_or_default(),
+            },
         }
     }
 }
@@ -112,6 +144,22 @@ impl WorkspaceRunModel {
         self.apply.first().map(RunBlockModel::to_settings)
     }
 
+    /// The settings of the `apply` block, with its `variables` taken from `config` (the configuration of the
+    /// apply under way): they are write-only, so a Terraform that knows write-only attributes keeps them out of
+    /// the planned state and sends them in the configuration only.
+    pub(super) fn apply_settings_with_variables_of(&self, config: &Value) -> Option<RunSettings> {
+        let mut settings = self.apply_settings()?;
+        let configured = config.attr("apply").elements().first().map(|block| {
+            RunBlockModel::from_value(block)
+                .variables
+                .unwrap_or_default()
+        });
+        if let Some(variables) = configured {
+            settings.options.variables = variables.into_iter().collect();
+        }
+        Some(settings)
+    }
+
     /// The settings of the `destroy` block, if there is one.
     pub(super) fn destroy_settings(&self) -> Option<RunSettings> {
         self.destroy.first().map(RunBlockModel::to_settings)
@@ -139,7 +187,11 @@ mod tests {
             block: schema.block.nested_block(name).unwrap().block.clone(),
         };
         assert!(undeclared_attributes::<RunBlockModel>(&nested("apply")).is_empty());
-        assert!(undeclared_attributes::<RunBlockModel>(&nested("destroy")).is_empty());
+        assert_eq!(
+            undeclared_attributes::<RunBlockModel>(&nested("destroy")),
+            ["refresh_only"],
+            "a refresh-only run cannot destroy"
+        );
         assert!(undeclared_attributes::<TimeoutsModel>(&nested("timeouts")).is_empty());
     }
 
@@ -184,5 +236,50 @@ mod tests {
             std::time::Duration::from_secs(30)
         );
         assert_eq!(run.destroy_settings(), None);
+        // What version 2 added starts null: no triggers, no run options, nothing handed back yet.
+        for name in [
+            "triggers",
+            "status",
+            "url",
+            "outputs",
+            "nonsensitive_outputs",
+        ] {
+            assert_eq!(upgraded.attr(name), &Value::Null, "{name}");
+        }
+        assert_eq!(settings.options, RunOptions::default());
+    }
+
+    #[test]
+    fn apply_variables_come_from_the_configuration_where_the_plan_has_none() {
+        // Terraform 1.11 keeps the write-only variables out of the planned state.
+        let block = |variables: Value| {
+            Value::object([
+                ("manual_confirm", Value::Bool(false)),
+                ("variables", variables),
+                (
+                    "target_addrs",
+                    Value::List(vec![Value::string("null_resource.a")]),
+                ),
+                ("refresh_only", Value::Bool(true)),
+            ])
+        };
+        let state =
+            |variables: Value| Value::object([("apply", Value::List(vec![block(variables)]))]);
+        let configured = Value::Map(
+            [("region".to_string(), Value::string("\"eu\""))]
+                .into_iter()
+                .collect(),
+        );
+        let planned = WorkspaceRunModel::with_defaults(&state(Value::Null));
+        let settings = planned
+            .apply_settings_with_variables_of(&state(configured))
+            .unwrap();
+        assert_eq!(
+            settings.options.variables,
+            [("region".to_string(), "\"eu\"".to_string())]
+        );
+        assert_eq!(settings.options.target_addrs, ["null_resource.a"]);
+        assert!(settings.options.refresh_only && !settings.options.allow_empty_apply);
+        assert!(settings.retry, "defaults still apply");
     }
 }

@@ -1,8 +1,11 @@
 //! The resource itself: [`WorkspaceRunResource`] and its [`Resource`] impl. Create queues the apply run
 //! and delete the destroy run: both [`start`](WorkspaceRunResource::start) (the workspace, its runs, a run
-//! left behind to adopt) and then [`lifecycle::drive`] over a [`TfeRuns`]; read checks that the run still
-//! exists; import fills the state from a run ID. Update needs nothing remote (the trait's default stores
-//! the plan), as in the official resource. The schema hooks call the functions of `schema.rs`.
+//! left behind to adopt, its configuration on its way) and then [`lifecycle::drive`] over a [`TfeRuns`];
+//! after an apply run, `report.rs` hands back what it did. Update stores the plan, as in the official
+//! resource, unless `rerun.rs` says it queues a new apply run (changed `triggers`, an added apply block):
+//! then it takes create's path, and a failure keeps the prior state. Read checks that the run still exists
+//! and refreshes what it did; import fills the state from a run ID. The schema hooks call the functions of
+//! `schema.rs`.
 
 use std::future::Future;
 
@@ -11,16 +14,18 @@ use rand::Rng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::lifecycle::{self, ApiFailure, FailureReason, Operation, RunFailure, RunView};
+use super::configuration::{self, NotArrived};
+use super::lifecycle::{self, ApiFailure, FailureReason, Operation, RunApi, RunFailure, RunView};
 use super::model::WorkspaceRunModel;
 use super::ownership::Claims;
 use super::poller::{History, ProcessPoller};
+use super::rerun::{self, Update};
 use super::tfe_runs::{InstanceRun, TfeRuns, settle_instance_run};
 use super::workspace_reads::{ProcessWorkspaceReads, WorkspaceRead};
-use super::{messages, plan_warnings, run_logs, schema};
+use super::{messages, plan_warnings, report, run_logs, schema};
 use crate::provider::api_errors::explain;
 use crate::provider::client::SharedClient;
-use tfe_client::{PageRequest, Run, TfeClient, TfeError, Workspace};
+use tfe_client::{PageRequest, Run, RunWithIncludes, TfeClient, TfeError, Workspace};
 use tfplugin::model::ValueModel;
 use tfplugin::plan::GenericPlan;
 use tfplugin::{
@@ -74,14 +79,30 @@ impl Resource for WorkspaceRunResource {
         plan: &mut GenericPlan,
         diagnostics: &mut Diagnostics,
     ) {
+        if request.prior_state.is_null() {
+            return;
+        }
         // The first of the two calls of a replacement: the prior instance goes first.
-        if !request.prior_state.is_null() && !plan.requires_replace.is_empty() {
+        if !plan.requires_replace.is_empty() {
             plan_warnings::warn_destroy_run(
                 request.prior_state,
                 plan_warnings::Change::Replacement,
                 diagnostics,
             );
+            return;
         }
+        // In place: a changed `triggers` or an added apply block queues an apply run.
+        let update = rerun::planned_update(request.prior_state, &plan.planned_state);
+        if matches!(update, Update::Rerun(_) | Update::MaybeRerun) {
+            rerun::mark_unknown(&mut plan.planned_state);
+        }
+        let workspace_id = plan
+            .planned_state
+            .attr("workspace_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        plan_warnings::warn_update(&update, &workspace_id, diagnostics);
     }
 
     fn plan_destroy(&self, prior_state: &Value, diagnostics: &mut Diagnostics) {
@@ -89,48 +110,54 @@ impl Resource for WorkspaceRunResource {
     }
 
     async fn create(&self, request: ApplyRequest) -> ApplyResponse {
-        let planned = request.planned_state;
-        let resource = WorkspaceRunModel::with_defaults(&planned);
-        let Some(settings) = resource.apply_settings() else {
+        let planned = &request.planned_state;
+        if WorkspaceRunModel::with_defaults(planned).apply.is_empty() {
             // As the official resource: nothing to queue, an ID that is not a run's.
-            return ApplyResponse::ok(with_id(&planned, &placeholder_id()));
-        };
-        let deadline = resource.timeouts().create_deadline();
-        let cancel = &request.cancel;
-        let started = async {
-            let client = self.connect(cancel, deadline).await?;
-            let started = self
-                .start(
-                    client,
-                    Operation::Apply,
-                    resource.workspace_id(),
-                    cancel,
-                    deadline,
-                )
-                .await?;
-            Ok::<_, Diagnostics>((client, started))
-        };
-        let (
-            client,
-            Started {
-                api,
-                adopted,
-                mut diags,
-            },
-        ) = match started.await {
-            Ok(started) => started,
-            Err(diags) => return ApplyResponse::failed(Value::Null, diags),
-        };
-        match lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await {
-            Ok(outcome) => ApplyResponse::with_warnings(with_id(&planned, &outcome.run_id), diags),
-            Err(mut failure) => {
-                run_logs::add_log_to(client, &mut failure).await;
-                diags.extend(failure_diagnostics(Operation::Apply, &failure));
-                let state = match &failure.run_id {
-                    Some(id) => with_id(&planned, id),
+            let mut state = with_id(planned, &placeholder_id());
+            report::RunReport::default().write_to(&mut state);
+            return ApplyResponse::ok(state);
+        }
+        match self.queue_apply(&request).await {
+            Ok((state, warnings)) => ApplyResponse::with_warnings(state, warnings),
+            // Terraform keeps the run ID and taints the instance.
+            Err(failed) => {
+                let state = match &failed.run_id {
+                    Some(id) => {
+                        let mut state = with_id(planned, id);
+                        report::RunReport::default().write_to(&mut state);
+                        state
+                    }
                     None => Value::Null,
                 };
-                ApplyResponse::failed(state, diags)
+                ApplyResponse::failed(state, failed.diags)
+            }
+        }
+    }
+
+    /// An update stores the plan, unless it changed `triggers` or added the apply block: then it queues a
+    /// new apply run and records it. A re-run that fails keeps the prior state as it was: the run it records
+    /// is still the last that succeeded, so the destroy stays armed as before, and Terraform does not taint
+    /// an instance whose update failed, so nothing is replaced or destroyed.
+    async fn update(&self, request: ApplyRequest) -> ApplyResponse {
+        match rerun::planned_update(&request.prior_state, &request.planned_state) {
+            Update::Rerun(reason) => {
+                tracing::info!("re-running in place: {reason:?}");
+            }
+            Update::Store | Update::MaybeRerun | Update::TriggersWithoutApply => {
+                return ApplyResponse {
+                    new_state: request.planned_state,
+                    private: request.planned_private,
+                    diagnostics: Diagnostics::new(),
+                };
+            }
+        }
+        match self.queue_apply(&request).await {
+            Ok((state, warnings)) => ApplyResponse::with_warnings(state, warnings),
+            Err(mut failed) => {
+                let kept = WorkspaceRunModel::from_value(&request.prior_state).id;
+                let kept = kept.filter(|id| is_run_id(id));
+                failed.append_to_error(&messages::rerun_failed_keeps_state(kept.as_deref()));
+                ApplyResponse::failed(request.prior_state.clone(), failed.diags)
             }
         }
     }
@@ -152,7 +179,10 @@ impl Resource for WorkspaceRunResource {
             let read = self
                 .read_workspace(client, workspace_id, cancel, deadline)
                 .await?;
-            let current = read.as_ref().ok().and_then(|found| found.1.clone());
+            let current = read
+                .as_ref()
+                .ok()
+                .and_then(|found| found.current_run.clone());
             self.arm_destroy(client, &resource, current, cancel, deadline)
                 .await?;
             Ok::<_, Diagnostics>((client, read))
@@ -197,7 +227,7 @@ impl Resource for WorkspaceRunResource {
             }
             Err(mut failure) => {
                 run_logs::add_log_to(client, &mut failure).await;
-                diags.extend(failure_diagnostics(Operation::Destroy, &failure));
+                diags.extend(failure_diagnostics(Operation::Destroy, &failure, false));
             }
         }
         diags
@@ -224,27 +254,31 @@ impl Resource for WorkspaceRunResource {
         let workspace_id = WorkspaceRunModel::with_defaults(&state)
             .workspace_id
             .unwrap_or_default();
-        let read_run = async {
+        let read = async {
             // The workspace's current run is usually the one the instance recorded: the workspace's
-            // read (from its organization's list when many instances are refreshed at once) shows it.
+            // read (from its organization's list when many instances are refreshed at once) shows it,
+            // and the workspace (for the URL). The plan's counts then stay as the state has them.
             if !workspace_id.is_empty()
                 && let Ok(found) = self.workspaces.get(client).read(&workspace_id).await
-                && let Some(current) = &found.1
+                && let Some(current) = &found.current_run
                 && current.id == run_id
             {
-                return Ok(current.clone());
+                return Ok(RunWithIncludes {
+                    run: current.clone(),
+                    included: serde_json::to_value(&found.workspace).into_iter().collect(),
+                });
             }
-            // Else the organization's run list shows them all, when many look at once.
-            match self
-                .look_at_recorded_run(client, &workspace_id, &run_id)
+            // Else one request, with what the computed attributes need.
+            client
+                .run_with_includes(&run_id, &["plan", "workspace"])
                 .await
-            {
-                Some(run) => Ok(run),
-                None => client.run(&run_id).await,
-            }
         };
-        match bounded(&request.cancel, None, messages::READING_RUN, read_run).await {
-            Ok(Ok(_)) => keep(state, Diagnostics::new()),
+        match bounded(&request.cancel, None, messages::READING_RUN, read).await {
+            Ok(Ok(read)) => {
+                let mut state = state;
+                report::refresh(client, &mut state, &read).await;
+                keep(state, Diagnostics::new())
+            }
             Ok(Err(e)) if e.is_not_found() => {
                 tracing::info!(run_id = %run_id, "run no longer exists; removing it from the state");
                 keep(Value::Null, Diagnostics::new())
@@ -288,7 +322,96 @@ struct Started<'a> {
     diags: Diagnostics,
 }
 
+/// An apply run (on create, or a re-run on update) that did not succeed: the run to record, if one was
+/// made, and the diagnostics.
+struct ApplyFailed {
+    run_id: Option<String>,
+    diags: Diagnostics,
+}
+
+impl ApplyFailed {
+    fn before_any_run(diags: Diagnostics) -> Self {
+        ApplyFailed {
+            run_id: None,
+            diags,
+        }
+    }
+
+    /// Appends `text` to the detail of the last error (what happens next).
+    fn append_to_error(&mut self, text: &str) {
+        if let Some(error) = self
+            .diags
+            .0
+            .iter_mut()
+            .rev()
+            .find(|d| d.severity == tfplugin::Severity::Error)
+        {
+            error.detail.push_str(text);
+        }
+    }
+}
+
 impl WorkspaceRunResource {
+    /// Queues the apply run of `request`'s planned state (create, or a re-run on update) and sees it
+    /// through; on success, the planned state with the run recorded and what it did, and the warnings.
+    async fn queue_apply(
+        &self,
+        request: &ApplyRequest,
+    ) -> Result<(Value, Diagnostics), ApplyFailed> {
+        let planned = &request.planned_state;
+        let resource = WorkspaceRunModel::with_defaults(planned);
+        let settings = resource
+            .apply_settings_with_variables_of(&request.config)
+            .ok_or_else(|| {
+                ApplyFailed::before_any_run(Diagnostics::from_error(
+                    "Provider bug",
+                    "an apply run was to be queued without an apply block",
+                ))
+            })?;
+        let deadline = resource.timeouts().create_deadline();
+        let cancel = &request.cancel;
+        let workspace_id = resource.workspace_id();
+        let client = self
+            .connect(cancel, deadline)
+            .await
+            .map_err(ApplyFailed::before_any_run)?;
+        let Started {
+            api,
+            adopted,
+            mut diags,
+        } = self
+            .start(client, Operation::Apply, workspace_id, cancel, deadline)
+            .await
+            .map_err(ApplyFailed::before_any_run)?;
+        match lifecycle::drive(&api, Operation::Apply, &settings, adopted, cancel, deadline).await {
+            Ok(outcome) => {
+                let url = api.run_url(&outcome.run_id);
+                let report = report::after_run(
+                    client,
+                    workspace_id,
+                    &outcome,
+                    url,
+                    cancel,
+                    deadline,
+                    &mut diags,
+                )
+                .await;
+                let mut state = with_id(planned, &outcome.run_id);
+                report.write_to(&mut state);
+                Ok((state, diags))
+            }
+            Err(mut failure) => {
+                run_logs::add_log_to(client, &mut failure).await;
+                let creating = request.prior_state.is_null();
+                diags.extend(failure_diagnostics(Operation::Apply, &failure, creating));
+                Err(ApplyFailed {
+                    run_id: failure.run_id,
+                    diags,
+                })
+            }
+        }
+    }
+
     /// The shared client, within the stop/deadline bounds.
     async fn connect(
         &self,
@@ -318,8 +441,8 @@ impl WorkspaceRunResource {
     }
 
     /// The run an instance records, as the organization's run list shows it when many instances look
-    /// at theirs at once (refreshed or destroyed together); `None` when few do, or the list did not
-    /// show it: then the caller reads it by itself.
+    /// at theirs at once (destroyed together); `None` when few do, or the list did not show it: then
+    /// the caller reads it by itself.
     async fn look_at_recorded_run(
         &self,
         client: &TfeClient,
@@ -337,8 +460,9 @@ impl WorkspaceRunResource {
         self.poller.get(client).look(run_id, &organization).await
     }
 
-    /// Reads the workspace and its current run, times the polls by its history, and looks for a run of
-    /// ours left behind; nothing is queued yet. A destroy whose workspace is gone gets a warning.
+    /// Reads the workspace and its current run, times the polls by its history, looks for a run of ours
+    /// left behind, and unless there is one waits for a configuration still on its way; nothing is queued
+    /// yet. A destroy whose workspace is gone gets a warning.
     async fn start<'a>(
         &'a self,
         client: &'a TfeClient,
@@ -377,7 +501,11 @@ impl WorkspaceRunResource {
                 ));
             }
         };
-        let (workspace, current) = (&found.0, &found.1);
+        let (workspace, current, latest_configuration) = (
+            &found.workspace,
+            &found.current_run,
+            &found.latest_configuration,
+        );
         let history =
             workspace_history(client, &workspace.id, current.as_ref(), cancel, deadline).await;
         let api =
@@ -393,6 +521,31 @@ impl WorkspaceRunResource {
             &mut diags,
         )
         .await?;
+        // A run queued while the configuration is still on its way would fail to fetch it.
+        if adopted.is_none()
+            && let Some(version) =
+                configuration::to_check(workspace, current.as_ref(), latest_configuration.as_ref())
+        {
+            configuration::await_configuration(client, &version, cancel, deadline)
+                .await
+                .map_err(|not_arrived| match not_arrived {
+                    NotArrived::Stopped => {
+                        messages::ended_before_any_run(true, messages::WAITING_FOR_CONFIGURATION)
+                    }
+                    NotArrived::StillOnItsWay {
+                        id,
+                        status,
+                        waited,
+                        timed_out,
+                    } => messages::configuration_not_arrived(
+                        &workspace.id,
+                        &id,
+                        &status,
+                        waited,
+                        timed_out,
+                    ),
+                })?;
+        }
         Ok(Started {
             api,
             adopted,
@@ -521,9 +674,9 @@ async fn run_to_adopt(
     Ok(found)
 }
 
-/// The diagnostics of a run that did not succeed: a summary by why, the lifecycle's words, and for an
-/// apply that created a run, what happens to it next.
-fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostics {
+/// The diagnostics of a run that did not succeed: a summary by why, the lifecycle's words, and for the
+/// apply of a create that made a run, what happens to it next (`taints`: Terraform taints the instance).
+fn failure_diagnostics(operation: Operation, failure: &RunFailure, taints: bool) -> Diagnostics {
     let summary = match &failure.reason {
         FailureReason::NotQueued | FailureReason::NoConfigurationVersion => {
             messages::could_not_queue(operation)
@@ -536,6 +689,7 @@ fn failure_diagnostics(operation: Operation, failure: &RunFailure) -> Diagnostic
     let mut detail = failure.message.clone();
     if let Some(id) = &failure.run_id
         && operation == Operation::Apply
+        && taints
     {
         detail.push_str(&messages::apply_failed_keeps_run(id));
     }

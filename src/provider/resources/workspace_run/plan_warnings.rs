@@ -1,11 +1,14 @@
-//! Plan-time warnings of `tfe_workspace_run` (hashicorp/tfe#1535): a plan that removes or replaces an
-//! instance whose state has a `destroy` block says, before anything happens, that applying it queues
-//! a destroy run of the workspace. Nothing is said when no destroy run will be queued. Planning stays
-//! offline, so the warning cannot know whether the instance's apply succeeded (only then is the
-//! destroy armed); it says so.
+//! Plan-time warnings of `tfe_workspace_run`, so that a plan says which runs applying it queues:
+//! - a plan that removes or replaces an instance whose state has a `destroy` block says that applying it
+//!   queues a destroy run of the workspace (hashicorp/tfe#1535). Nothing is said when no destroy run will
+//!   be queued. Planning stays offline, so the warning cannot know whether the instance's apply succeeded
+//!   (only then is the destroy armed); it says so.
+//! - a plan that updates an instance in place and queues an apply run (`triggers` changed, an apply block
+//!   added) says so, and why; one that changes `triggers` without an apply block says nothing is queued.
 
 use super::messages;
 use super::model::WorkspaceRunModel;
+use super::rerun::Update;
 use tfplugin::{Diagnostics, Value};
 
 /// What the plan does to the instance.
@@ -29,6 +32,17 @@ pub(super) fn warn_destroy_run(prior: &Value, change: Change, diags: &mut Diagno
         resource.workspace_id(),
         diags,
     );
+}
+
+/// Adds the warning of an in-place update of the instance in `workspace_id`, when it queues (or may queue)
+/// an apply run or when its `triggers` change queues nothing.
+pub(super) fn warn_update(update: &Update, workspace_id: &str, diags: &mut Diagnostics) {
+    match update {
+        Update::Store => {}
+        Update::Rerun(reason) => messages::apply_run_ahead(reason, workspace_id, diags),
+        Update::MaybeRerun => messages::apply_run_maybe(workspace_id, diags),
+        Update::TriggersWithoutApply => messages::triggers_without_apply(workspace_id, diags),
+    }
 }
 
 #[cfg(test)]
@@ -66,6 +80,24 @@ mod tests {
             assert!(!diags.has_errors());
             assert!(diags.0[0].detail.contains("workspace ws-abc"), "{diags:?}");
         }
+    }
+
+    #[test]
+    fn a_rerun_warns_naming_the_workspace_and_why() {
+        let mut diags = Diagnostics::new();
+        let reason = messages::RerunReason::Triggers(vec!["version".into()]);
+        warn_update(&Update::Rerun(reason), "ws-abc", &mut diags);
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert_eq!(diags.0[0].summary, "Apply run will be queued");
+        assert!(
+            diags.0[0].detail.contains("workspace ws-abc")
+                && diags.0[0].detail.contains("triggers changed (version)")
+                && diags.0[0].detail.contains("no destroy run"),
+            "{diags:?}"
+        );
+        let mut diags = Diagnostics::new();
+        warn_update(&Update::Store, "ws-abc", &mut diags);
+        assert!(diags.is_empty());
     }
 
     #[test]

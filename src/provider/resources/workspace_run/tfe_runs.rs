@@ -17,7 +17,8 @@ use super::ownership::{Claims, RunTag};
 use super::poller::{History, Poller};
 use crate::provider::api_errors::explain;
 use tfe_client::{
-    CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, TfeClient, TfeError, Workspace,
+    CreateRun, PageRequest, PolicyCheckStatus, Run, RunStatus, RunVariable, TfeClient, TfeError,
+    Workspace,
 };
 
 /// How often a create whose answer was lost is sent, at most: each send after the first is made only
@@ -363,11 +364,24 @@ impl RunApi for TfeRuns<'_> {
                 .clone()
                 .unwrap_or_else(|| default_message(operation)),
         );
+        let run_options = &settings.options;
         let options = CreateRun {
             workspace_id: self.workspace_id.clone(),
             is_destroy: operation.is_destroy(),
             auto_apply: Some(settings.auto_apply()),
             message: Some(message),
+            variables: run_options
+                .variables
+                .iter()
+                .map(|(key, value)| RunVariable {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            target_addrs: run_options.target_addrs.clone(),
+            replace_addrs: run_options.replace_addrs.clone(),
+            refresh_only: run_options.refresh_only,
+            allow_empty_apply: run_options.allow_empty_apply,
             ..CreateRun::default()
         };
         let sent_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(5);

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use tfe_client::{Page, PageRequest, Run, TfeClient, TfeError, Workspace};
+use tfe_client::{Page, PageRequest, TfeClient, TfeError, Workspace, WorkspaceWithCurrent};
 
 /// How long a batch waits for the callers that start at nearly the same moment.
 const GATHER: Duration = Duration::from_millis(30);
@@ -35,22 +35,23 @@ const EXTRA_PAGES: u32 = 2;
 /// by the server when it did, as after any read.
 const FRESH: Duration = Duration::from_secs(5);
 
-/// A workspace and its current run, as one read returns them; shared by every caller of a batch (and
-/// the few seconds' keeping), so hundreds of instances hold one copy of each.
-pub(crate) type WorkspaceRead = Arc<(Workspace, Option<Run>)>;
+/// A workspace with its current run and latest configuration, as one read returns them; shared by
+/// every caller of a batch (and the few seconds' keeping), so hundreds of instances hold one copy of
+/// each.
+pub(crate) type WorkspaceRead = Arc<WorkspaceWithCurrent>;
 
 /// A read as the client returns it, made shareable: without the `links` nobody here reads.
-fn shareable((mut workspace, mut current): (Workspace, Option<Run>)) -> WorkspaceRead {
-    workspace.links = None;
-    workspace
+fn shareable(mut read: WorkspaceWithCurrent) -> WorkspaceRead {
+    read.workspace.links = None;
+    read.workspace
         .relationships
         .values_mut()
         .for_each(|r| r.links = None);
-    if let Some(run) = &mut current {
+    if let Some(run) = &mut read.current_run {
         run.links = None;
         run.relationships.values_mut().for_each(|r| r.links = None);
     }
-    Arc::new((workspace, current))
+    Arc::new(read)
 }
 
 /// Where the batcher reads workspaces: the TFE client, or a fake in tests.
@@ -59,20 +60,20 @@ pub(crate) trait WorkspaceSource: Send + Sync + 'static {
     fn workspace(
         &self,
         id: &str,
-    ) -> impl Future<Output = Result<(Workspace, Option<Run>), TfeError>> + Send;
+    ) -> impl Future<Output = Result<WorkspaceWithCurrent, TfeError>> + Send;
     /// `GET /organizations/:org/workspaces?include=current_run`, page `number` (1-based) of 100.
     fn org_workspaces(
         &self,
         organization: &str,
         number: u32,
-    ) -> impl Future<Output = Result<Page<(Workspace, Option<Run>)>, TfeError>> + Send;
+    ) -> impl Future<Output = Result<Page<WorkspaceWithCurrent>, TfeError>> + Send;
 }
 
 impl WorkspaceSource for TfeClient {
     fn workspace(
         &self,
         id: &str,
-    ) -> impl Future<Output = Result<(Workspace, Option<Run>), TfeError>> + Send {
+    ) -> impl Future<Output = Result<WorkspaceWithCurrent, TfeError>> + Send {
         self.workspace_with_current_run(id)
     }
 
@@ -80,7 +81,7 @@ impl WorkspaceSource for TfeClient {
         &self,
         organization: &str,
         number: u32,
-    ) -> impl Future<Output = Result<Page<(Workspace, Option<Run>)>, TfeError>> + Send {
+    ) -> impl Future<Output = Result<Page<WorkspaceWithCurrent>, TfeError>> + Send {
         self.organization_workspaces(
             organization,
             PageRequest {
@@ -212,7 +213,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             receiver
         };
         let read = receiver.await.ok().flatten()?;
-        read.0.organization_name().map(str::to_string)
+        read.workspace.organization_name().map(str::to_string)
     }
 
     /// Remembers the workspace's organization, for the next batches.
@@ -232,13 +233,15 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
 
     /// Keeps a read for the callers that come a little later, and its organization.
     fn keep(&self, read: &WorkspaceRead) {
-        self.learn(&read.0);
+        self.learn(&read.workspace);
         let mut state = self.lock();
         let now = tokio::time::Instant::now();
         state
             .recent
             .retain(|_, (at, _)| now.duration_since(*at) < FRESH);
-        state.recent.insert(read.0.id.clone(), (now, read.clone()));
+        state
+            .recent
+            .insert(read.workspace.id.clone(), (now, read.clone()));
     }
 
     /// Hands a read to everyone waiting for that workspace.
@@ -321,14 +324,19 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
                     .map(|total| total.saturating_sub(number))
                     .or(pages_left.map(|left| left.saturating_sub(1)));
                 for read in page.items {
-                    // A current run named but not included would read as none: leave it to a single read.
-                    if read.0.current_run_id().is_some() && read.1.is_none() {
+                    // A current run or configuration named but not included would read as none:
+                    // leave it to a single read.
+                    let workspace = &read.workspace;
+                    if (workspace.current_run_id().is_some() && read.current_run.is_none())
+                        || (workspace.current_configuration_version_id().is_some()
+                            && read.latest_configuration.is_none())
+                    {
                         continue;
                     }
                     let read = shareable(read);
                     self.keep(&read);
-                    if wanted.remove(&read.0.id) {
-                        let id = read.0.id.clone();
+                    if wanted.remove(&read.workspace.id) {
+                        let id = read.workspace.id.clone();
                         self.deliver(&id, Some(read));
                     }
                 }

@@ -18,6 +18,7 @@ fn settings() -> RunSettings {
         retry_backoff_min: Duration::from_secs(1),
         retry_backoff_max: Duration::from_secs(30),
         wait_for_run: true,
+        options: RunOptions::default(),
     }
 }
 
@@ -854,4 +855,21 @@ fn an_unknown_status_keeps_its_text_and_keeps_waiting() {
     assert_eq!(run.status, RunStatus::Unknown("brand_new_status".into()));
     assert_eq!(run.status.to_string(), "brand_new_status");
     assert_eq!(decide(&run, &settings()), Decision::KeepWaitingUnknown);
+}
+
+#[test]
+fn run_options_show_variable_names_but_never_their_values() {
+    let options = RunOptions {
+        variables: vec![("region".into(), "\"s3cr3t-value\"".into())],
+        ..RunOptions::default()
+    };
+    let shown = format!(
+        "{:?}",
+        RunSettings {
+            options,
+            ..settings()
+        }
+    );
+    assert!(shown.contains("region"), "{shown}");
+    assert!(!shown.contains("s3cr3t"), "{shown}");
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use tfe_client::Run;
 
 /// Organizations and their workspaces (ids in list order); every request is counted.
 #[derive(Default)]
@@ -53,9 +54,13 @@ impl FakeApi {
             .map(|(org, _)| org.as_str())
     }
 
-    fn read_of(&self, id: &str, organization: &str) -> (Workspace, Option<Run>) {
+    fn read_of(&self, id: &str, organization: &str) -> WorkspaceWithCurrent {
         let run = current_run(id);
-        (workspace(id, organization, Some(&run.id)), Some(run))
+        WorkspaceWithCurrent {
+            workspace: workspace(id, organization, Some(&run.id)),
+            current_run: Some(run),
+            latest_configuration: None,
+        }
     }
 
     fn requests(&self) -> Vec<String> {
@@ -64,7 +69,7 @@ impl FakeApi {
 }
 
 impl WorkspaceSource for Arc<FakeApi> {
-    async fn workspace(&self, id: &str) -> Result<(Workspace, Option<Run>), TfeError> {
+    async fn workspace(&self, id: &str) -> Result<WorkspaceWithCurrent, TfeError> {
         self.log.lock().unwrap().push(format!("GET {id}"));
         tokio::time::sleep(Duration::from_millis(5)).await;
         match self.organization_of(id) {
@@ -79,7 +84,7 @@ impl WorkspaceSource for Arc<FakeApi> {
         &self,
         organization: &str,
         number: u32,
-    ) -> Result<Page<(Workspace, Option<Run>)>, TfeError> {
+    ) -> Result<Page<WorkspaceWithCurrent>, TfeError> {
         self.log
             .lock()
             .unwrap()
@@ -97,18 +102,16 @@ impl WorkspaceSource for Arc<FakeApi> {
             .cloned()
             .unwrap_or_default();
         let start = ((number - 1) * PAGE_SIZE) as usize;
-        let items: Vec<(Workspace, Option<Run>)> = ids
+        let items: Vec<WorkspaceWithCurrent> = ids
             .iter()
             .skip(start)
             .take(PAGE_SIZE as usize)
             .map(|id| {
-                let (w, run) = self.read_of(id, organization);
-                let run = if self.current_not_included.contains(id) {
-                    None
-                } else {
-                    run
-                };
-                (w, run)
+                let mut read = self.read_of(id, organization);
+                if self.current_not_included.contains(id) {
+                    read.current_run = None;
+                }
+                read
             })
             .collect();
         let more = start + items.len() < ids.len();
@@ -160,7 +163,8 @@ async fn organizations_of(
 
 fn check_answers(ids: &[String], answers: &[Result<WorkspaceRead, TfeError>]) {
     for (id, answer) in ids.iter().zip(answers) {
-        let (w, run) = &**answer.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        let read = answer.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        let (w, run) = (&read.workspace, &read.current_run);
         assert_eq!(&w.id, id);
         assert_eq!(
             run.as_ref().map(|r| r.id.clone()),
