@@ -663,7 +663,12 @@ mod tests {
             vec![("ws-a", Some("run-a")), ("ws-b", None), ("ws-c", None)]
         );
         assert_eq!(
-            page.items[0].current_run.as_ref().unwrap().status().as_str(),
+            page.items[0]
+                .current_run
+                .as_ref()
+                .unwrap()
+                .status()
+                .as_str(),
             "applied"
         );
         assert_eq!(page.pagination.next_page, Some(3));

@@ -24,8 +24,23 @@ pub(super) fn workspace_doc(
         .get(ws_id)
         .ok_or_else(|| ApiError::not_found("workspace"))?;
     let mut doc = json!({"data": render::workspace(store, ws)});
+    let wanted = includes(store, q, WORKSPACE_INCLUDES)?;
+    let included = workspace_included(store, ws, &wanted);
+    if !included.is_empty() {
+        doc["included"] = json!(included);
+    }
+    Ok(doc)
+}
+
+/// What `wanted` (the request's `include`) adds for one workspace, as a read of it or a list shows it.
+fn workspace_included(
+    store: &Store,
+    ws: &crate::store::Workspace,
+    wanted: &[String],
+) -> Vec<Value> {
+    let ws_id = ws.id.as_str();
     let mut included = Vec::new();
-    for inc in includes(store, q, WORKSPACE_INCLUDES)? {
+    for inc in wanted {
         match inc.as_str() {
             "current_run" => included.extend(
                 ws.current_run
@@ -68,10 +83,7 @@ pub(super) fn workspace_doc(
             _ => {}
         }
     }
-    if !included.is_empty() {
-        doc["included"] = json!(included);
-    }
-    Ok(doc)
+    included
 }
 
 pub(super) fn ws_id_by_name(store: &Store, org: &str, name: &str) -> Result<String, ApiError> {
@@ -295,31 +307,22 @@ pub(super) async fn list_workspaces(
         .map(|w| render::workspace(&store, w))
         .collect();
     let mut doc = paginate(items, &q, true, ListUrl::of(&emu, &uri))?;
-    // The listed workspaces' organization (one, listed once) and current runs, as the single read has them.
-    let mut included = Vec::new();
-    if wanted.iter().any(|i| i == "organization") {
-        included.extend(
-            store
-                .organizations
-                .get(&org)
-                .map(|o| render::organization(&store, o)),
-        );
-    }
-    if wanted.iter().any(|i| i == "current_run") {
-        // The current runs of this page's workspaces, not of every workspace listed.
-        let on_page: std::collections::HashSet<&str> = doc["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|w| w["id"].as_str())
-            .collect();
-        included.extend(
-            listed
-                .iter()
-                .filter(|w| on_page.contains(w.id.as_str()))
-                .filter_map(|w| w.current_run.as_ref().and_then(|id| store.runs.get(id)))
-                .map(|r| render::run(&store, r, None)),
-        );
+    // What the single read includes, for each workspace on this page (the organization once).
+    let on_page: std::collections::HashSet<&str> = doc["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["id"].as_str())
+        .collect();
+    let mut included: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for ws in listed.iter().filter(|w| on_page.contains(w.id.as_str())) {
+        for item in workspace_included(&store, ws, &wanted) {
+            let key = (item["type"].to_string(), item["id"].to_string());
+            if seen.insert(key) {
+                included.push(item);
+            }
+        }
     }
     if !included.is_empty() {
         doc["included"] = json!(included);
