@@ -425,7 +425,8 @@ def timeline(emu: Emulator, env: dict[str, str], workdir: Path, kind: str, phase
             emu.call("PUT", knobs, {"plan_ms": phase_ms, "apply_ms": phase_ms})
         helper = threading.Thread(target=restore, daemon=True)
     if kind == "override":
-        emu.call("PUT", knobs, {"policy": "soft_fail"})
+        # A PUT replaces the workspace's knobs: the phases are sent again with the policy.
+        emu.call("PUT", knobs, {"plan_ms": phase_ms, "apply_ms": phase_ms, "policy": "soft_fail"})
 
     def ours() -> dict:
         deadline = time.monotonic() + 120

@@ -334,6 +334,18 @@ fn paginate(
     totals: bool,
     list: ListUrl<'_>,
 ) -> Result<Value, ApiError> {
+    paginate_with(items, |v| v, q, totals, list)
+}
+
+/// [`paginate`], rendering only the items on the requested page: a list of a large organization's
+/// runs or workspaces must not render all of them for each page (the store is locked meanwhile).
+fn paginate_with<T>(
+    items: Vec<T>,
+    render: impl Fn(T) -> Value,
+    q: &HashMap<String, String>,
+    totals: bool,
+    list: ListUrl<'_>,
+) -> Result<Value, ApiError> {
     let number: usize = match param(q, "page[number]") {
         None => 1,
         Some(s) => s.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
@@ -363,6 +375,7 @@ fn paginate(
         .into_iter()
         .skip((number - 1) * size)
         .take(size)
+        .map(render)
         .collect();
     let prev = (number > 1).then(|| number - 1);
     let next = (number < total_pages).then(|| number + 1);

@@ -21,11 +21,11 @@ pub(super) async fn run_queue(
 }
 
 /// Runs matching the list filters, newest first.
-pub(super) fn filtered_runs(
-    store: &Store,
+pub(super) fn filtered_runs<'s>(
+    store: &'s Store,
     q: &HashMap<String, String>,
     keep: impl Fn(&crate::store::Run) -> bool,
-) -> Vec<Value> {
+) -> Vec<&'s crate::store::Run> {
     let list =
         |name: &str| param(q, name).map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>());
     let statuses = list("filter[status]");
@@ -63,9 +63,7 @@ pub(super) fn filtered_runs(
         })
         .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.seq));
-    runs.into_iter()
-        .map(|r| render::run(store, r, None))
-        .collect()
+    runs
 }
 
 pub(super) async fn org_runs(
@@ -79,7 +77,14 @@ pub(super) async fn org_runs(
         return Err(ApiError::not_found("organization"));
     }
     let items = filtered_runs(&store, &q, |r| r.organization == org);
-    ok(paginate(items, &q, false, ListUrl::of(&emu, &uri))?)
+    let render = |r: &crate::store::Run| render::run(&store, r, None);
+    ok(paginate_with(
+        items,
+        render,
+        &q,
+        false,
+        ListUrl::of(&emu, &uri),
+    )?)
 }
 
 pub(super) async fn create_run(
@@ -239,7 +244,14 @@ pub(super) async fn workspace_runs(
         return Err(ApiError::not_found("workspace"));
     }
     let items = filtered_runs(&store, &q, |r| r.workspace_id == ws_id);
-    ok(paginate(items, &q, true, ListUrl::of(&emu, &uri))?)
+    let render = |r: &crate::store::Run| render::run(&store, r, None);
+    ok(paginate_with(
+        items,
+        render,
+        &q,
+        true,
+        ListUrl::of(&emu, &uri),
+    )?)
 }
 
 pub(super) async fn run_action(

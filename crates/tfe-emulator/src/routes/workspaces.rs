@@ -302,11 +302,14 @@ pub(super) async fn list_workspaces(
         .values()
         .filter(|w| w.organization == org && search.is_none_or(|s| w.name.contains(s)))
         .collect();
-    let items = listed
-        .iter()
-        .map(|w| render::workspace(&store, w))
-        .collect();
-    let mut doc = paginate(items, &q, true, ListUrl::of(&emu, &uri))?;
+    let render = |w: &&crate::store::Workspace| render::workspace(&store, w);
+    let mut doc = paginate_with(
+        listed.iter().collect(),
+        render,
+        &q,
+        true,
+        ListUrl::of(&emu, &uri),
+    )?;
     // What the single read includes, for each workspace on this page (the organization once).
     let on_page: std::collections::HashSet<&str> = doc["data"]
         .as_array()
