@@ -797,6 +797,25 @@ pub struct WorkspaceWithCurrent {
     pub latest_configuration: Option<ConfigurationVersion>,
 }
 
+/// A workspace with what its last run did: the run and its plan, the current state version and the
+/// workspace's outputs, as one list page shows them for many workspaces (`include=current_run,
+/// current_run.plan,current-state-version,outputs`). Each part is `None` when the workspace has none or the
+/// server did not include it.
+#[derive(Debug, Clone)]
+pub struct WorkspaceResults {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// Its current run.
+    pub current_run: Option<Run>,
+    /// The current run's plan.
+    pub current_plan: Option<Plan>,
+    /// Its current state version.
+    pub state_version: Option<StateVersion>,
+    /// Its outputs, in the relationship's order; `None` unless every one the relationship names was
+    /// included.
+    pub outputs: Option<Vec<WorkspaceOutput>>,
+}
+
 /// The `attributes` of an organization.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
@@ -1333,6 +1352,24 @@ pub struct StateVersionOutputAttributes {
 
 /// A state version output (`state-version-outputs`, ids `wsout-…`).
 pub type StateVersionOutput = Resource<StateVersionOutputAttributes>;
+
+/// The `attributes` of a workspace output (`workspace-outputs`, what a workspace read includes with
+/// `include=outputs`): the current state version's outputs, a sensitive one without its value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct WorkspaceOutputAttributes {
+    /// The output's name.
+    pub name: String,
+    /// Whether the configuration marks it sensitive (its value is then `null`).
+    pub sensitive: bool,
+    /// The value's JSON kind: `string`, `number`, `boolean`, `array` or `object`.
+    pub output_type: String,
+    /// The value, as JSON (`null` when sensitive).
+    pub value: Value,
+}
+
+/// A workspace output (`workspace-outputs`).
+pub type WorkspaceOutput = Resource<WorkspaceOutputAttributes>;
 
 string_enum!(
     /// What a workspace variable sets.

@@ -13,7 +13,8 @@ use url::Url;
 use super::error::TfeError;
 use super::limiter::ServerBudget;
 use super::models::{
-    ConfigurationVersion, ErrorDocument, Page, Pagination, Run, Workspace, WorkspaceWithCurrent,
+    ConfigurationVersion, ErrorDocument, Page, Pagination, Plan, Run, StateVersion, Workspace,
+    WorkspaceOutput, WorkspaceResults, WorkspaceWithCurrent,
 };
 
 /// The largest response body the client buffers.
@@ -382,6 +383,93 @@ pub fn decode_workspaces_with_current_runs(
                 .current_configuration_version_id()
                 .and_then(|id| configurations.remove(id)),
             workspace,
+        })
+        .collect();
+    Ok(Page { items, pagination })
+}
+
+/// A page of `GET /organizations/:org/workspaces` with each workspace's last run, its plan, the current
+/// state version and the outputs included, read in one pass.
+pub fn decode_workspace_results(
+    body: &[u8],
+    url: &str,
+    requested_page: u32,
+) -> Result<Page<WorkspaceResults>, TfeError> {
+    #[derive(serde::Deserialize)]
+    struct ListWithIncluded {
+        data: Vec<Workspace>,
+        #[serde(default)]
+        included: Vec<Value>,
+        #[serde(default)]
+        meta: Value,
+    }
+    let doc: ListWithIncluded = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
+    let mut pagination = doc
+        .meta
+        .get("pagination")
+        .and_then(|p| serde_json::from_value::<Pagination>(p.clone()).ok())
+        .unwrap_or_default();
+    if pagination.current_page == 0 {
+        pagination.current_page = requested_page;
+    }
+    let mut runs = std::collections::HashMap::new();
+    let mut plans = std::collections::HashMap::new();
+    let mut state_versions = std::collections::HashMap::new();
+    let mut outputs = std::collections::HashMap::new();
+    for item in doc.included {
+        let id = item["id"].as_str().unwrap_or_default().to_string();
+        match item["type"].as_str() {
+            Some("runs") => {
+                if let Ok(run) = serde_json::from_value::<Run>(item) {
+                    runs.insert(id, run);
+                }
+            }
+            Some("plans") => {
+                if let Ok(plan) = serde_json::from_value::<Plan>(item) {
+                    plans.insert(id, plan);
+                }
+            }
+            Some("state-versions") => {
+                if let Ok(version) = serde_json::from_value::<StateVersion>(item) {
+                    state_versions.insert(id, version);
+                }
+            }
+            Some("workspace-outputs") => {
+                if let Ok(output) = serde_json::from_value::<WorkspaceOutput>(item) {
+                    outputs.insert(id, output);
+                }
+            }
+            _ => {}
+        }
+    }
+    let items = doc
+        .data
+        .into_iter()
+        .map(|workspace| {
+            let current_run = workspace.current_run_id().and_then(|id| runs.remove(id));
+            let current_plan = current_run
+                .as_ref()
+                .and_then(|run| run.plan_id())
+                .and_then(|id| plans.remove(id));
+            let named = match workspace.relationships.get("outputs").map(|r| &r.data) {
+                Some(crate::models::RelationshipData::Many(named)) => Some(named),
+                _ => None,
+            };
+            let workspace_outputs = named.and_then(|named| {
+                named
+                    .iter()
+                    .map(|r| outputs.remove(&r.id))
+                    .collect::<Option<Vec<_>>>()
+            });
+            WorkspaceResults {
+                current_plan,
+                state_version: workspace
+                    .current_state_version_id()
+                    .and_then(|id| state_versions.remove(id)),
+                outputs: workspace_outputs,
+                current_run,
+                workspace,
+            }
         })
         .collect();
     Ok(Page { items, pagination })

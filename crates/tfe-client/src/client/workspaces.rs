@@ -135,6 +135,38 @@ impl TfeClient {
         .await
     }
 
+    /// `GET /organizations/:org/workspaces?include=current_run,current_run.plan,current-state-version,outputs`:
+    /// one page of the organization's workspaces, each with what its last run did (its plan, the state
+    /// version it left and the outputs). One request reads it for up to 100 workspaces.
+    pub async fn organization_workspace_results(
+        &self,
+        organization: &str,
+        page: PageRequest,
+    ) -> Result<Page<WorkspaceResults>, TfeError> {
+        let number = page.number.max(1);
+        let query = [
+            ("page[number]".to_string(), number.to_string()),
+            (
+                "page[size]".to_string(),
+                page.size.clamp(1, 100).to_string(),
+            ),
+            (
+                "include".to_string(),
+                "current_run,current_run.plan,current-state-version,outputs".to_string(),
+            ),
+        ];
+        let raw = self
+            .send(
+                Method::GET,
+                &format!("organizations/{}/workspaces", seg(organization)),
+                &query,
+                None,
+                Retry::Idempotent,
+            )
+            .await?;
+        response::decode_workspace_results(&raw.body, self.inner.api_base.as_str(), number)
+    }
+
     /// `GET /organizations/:org/workspaces?include=current_run,current_configuration_version`: one page
     /// of the organization's workspaces, each with what [`TfeClient::workspace_with_current_run`] reads
     /// of one. One request reads up to 100 workspaces.

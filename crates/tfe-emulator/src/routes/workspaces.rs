@@ -5,6 +5,7 @@ use crate::store::WorkspaceSettings;
 
 pub(super) const WORKSPACE_INCLUDES: &[&str] = &[
     "current_run",
+    "current_run.plan",
     "locked_by",
     "organization",
     "current_configuration_version",
@@ -47,6 +48,12 @@ fn workspace_included(
                     .as_ref()
                     .and_then(|id| store.runs.get(id))
                     .map(|r| render::run(store, r, None)),
+            ),
+            "current_run.plan" => included.extend(
+                ws.current_run
+                    .as_ref()
+                    .and_then(|id| store.runs.get(id))
+                    .map(render::plan),
             ),
             "organization" => included.extend(
                 store

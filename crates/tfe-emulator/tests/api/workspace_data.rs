@@ -1210,3 +1210,66 @@ output "token" {{
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_list_page_shows_what_each_last_run_did() {
+    let emu = TestEmulator::start();
+    let applied = emu.seed_workspace_with(
+        "acme",
+        "applied",
+        json!({"knobs": fast_with(json!({
+            "outputs": {"endpoint": "https://k8s", "nodes": 3, "token": "s3cret"},
+            "sensitive_outputs": ["token"]}))}),
+    );
+    let untouched = emu.seed_workspace_with("acme", "untouched", json!({"knobs": fast()}));
+    let client = emu.client().await;
+    let run = apply(&client, &applied).await;
+
+    let page = client
+        .organization_workspace_results(
+            "acme",
+            tfe_client::PageRequest {
+                number: 1,
+                size: 100,
+            },
+        )
+        .await
+        .expect("the results page");
+    let of = |id: &str| {
+        page.items
+            .iter()
+            .find(|r| r.workspace.id == id)
+            .unwrap_or_else(|| panic!("{id} not listed"))
+    };
+    let done = of(&applied);
+    let current = done.current_run.as_ref().expect("the current run included");
+    assert_eq!(current.id, run.id);
+    assert_eq!(current.attributes.status, RunStatus::Applied);
+    let plan = done.current_plan.as_ref().expect("its plan included");
+    assert_eq!(Some(plan.id.as_str()), current.plan_id());
+    assert_eq!(plan.attributes.status.as_str(), "finished");
+    let state = done
+        .state_version
+        .as_ref()
+        .expect("the state version included");
+    assert_eq!(state.run_id(), Some(run.id.as_str()));
+    assert!(state.attributes.resources_processed);
+    let outputs = done.outputs.as_ref().expect("every output included");
+    let by_name = |name: &str| {
+        &outputs
+            .iter()
+            .find(|o| o.attributes.name == name)
+            .unwrap_or_else(|| panic!("no output {name}"))
+            .attributes
+    };
+    assert_eq!(by_name("nodes").value, json!(3));
+    assert_eq!(by_name("nodes").output_type, "number");
+    assert_eq!(by_name("endpoint").value, json!("https://k8s"));
+    assert!(by_name("token").sensitive);
+    assert_eq!(by_name("token").value, Value::Null, "a list hides it");
+
+    let fresh = of(&untouched);
+    assert!(fresh.current_run.is_none() && fresh.current_plan.is_none());
+    assert!(fresh.state_version.is_none());
+    assert_eq!(fresh.outputs.as_deref().map(<[_]>::len), Some(0));
+}

@@ -19,6 +19,7 @@
 //! - `ownership.rs`: `RunTag` and `Claims`, how this provider tells its own runs from everyone else's.
 //! - `run_logs.rs`: the failed phase's log excerpt for a failure's diagnostic.
 //! - `configuration.rs`: before queuing, waiting for the workspace's configuration still on its way.
+//! - `run_results.rs`: what the runs that end together did, from their organization's workspace list.
 //! - `report.rs`: what a run did, handed back in the computed attributes (status, URL, plan counts, the
 //!   workspace's outputs once processed), after the run and on refresh.
 //! - `rerun.rs`: when an update queues a new apply run in place (changed `triggers`, an added apply block).
@@ -37,6 +38,7 @@ mod poller;
 mod report;
 mod rerun;
 mod run_logs;
+mod run_results;
 mod schema;
 mod tfe_runs;
 mod workspace_reads;

@@ -20,6 +20,7 @@ use super::model::WorkspaceRunModel;
 use super::ownership::Claims;
 use super::poller::{History, ProcessPoller};
 use super::rerun::{self, Update};
+use super::run_results::ProcessRunResults;
 use super::tfe_runs::{InstanceRun, TfeRuns, settle_instance_run};
 use super::workspace_reads::{ProcessWorkspaceReads, WorkspaceRead};
 use super::{messages, plan_warnings, report, run_logs, schema};
@@ -42,6 +43,8 @@ pub(crate) struct WorkspaceRunResource {
     poller: ProcessPoller,
     /// Workspace reads of instances starting together, batched through their organization's list.
     workspaces: ProcessWorkspaceReads,
+    /// What runs ending together did, read through their organization's workspace list.
+    results: ProcessRunResults,
 }
 
 impl WorkspaceRunResource {
@@ -51,6 +54,7 @@ impl WorkspaceRunResource {
             claims: Claims::default(),
             poller: ProcessPoller::default(),
             workspaces: ProcessWorkspaceReads::default(),
+            results: ProcessRunResults::default(),
         }
     }
 }
@@ -388,6 +392,8 @@ impl WorkspaceRunResource {
                 let url = api.run_url(&outcome.run_id);
                 let report = report::after_run(
                     client,
+                    self.results.get(client),
+                    api.organization(),
                     workspace_id,
                     &outcome,
                     url,

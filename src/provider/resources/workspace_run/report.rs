@@ -3,21 +3,26 @@
 //! after it (`outputs`, `nonsensitive_outputs`), read once the server has processed them
 //! (hashicorp/terraform-provider-tfe#578: a read straight after "applied" can be stale).
 //!
-//! After a run this provider waited for: one read of the run with its plan, then the outputs through
-//! [`processed_outputs`]. A run queued without waiting has only its status and URL until a refresh finds it
+//! After a run this provider waited for: when many runs end together, one page of their organization's
+//! workspace list answers for up to 100 of them ([`RunResults`]); otherwise, or for what the page cannot
+//! say (a sensitive or structured output, whose value or type only the state version has), one read of
+//! the run with its plan, then the outputs through [`processed_outputs`]. A run queued without waiting has only its status and URL until a refresh finds it
 //! ended ([`refresh`]). Nothing here fails the apply: the run succeeded, and failing now would taint the
 //! instance, whose replacement would queue runs (a destroy among them) for nothing. What could not be read is
 //! null, said in a warning, and filled in by the next refresh.
 
 use std::time::Duration;
 
-use tfe_client::{Plan, RunStatus, RunWithIncludes, TfeClient, Workspace};
+use tfe_client::{
+    OutputValue, Plan, Run, RunStatus, RunWithIncludes, TfeClient, Workspace, WorkspaceResults,
+};
 use tfplugin::{Diagnostics, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::lifecycle::{Ended, RunOutcome, guarded};
 use super::messages;
+use super::run_results::RunResults;
 use crate::provider::api_errors::explain;
 use crate::provider::outputs::{OutputValues, WaitError, output_values, processed_outputs};
 
@@ -95,8 +100,11 @@ impl RunReport {
 
 /// What the run of `outcome` did. Waits for the outputs within `deadline` (the timeouts block's) and at
 /// most [`OUTPUTS_WAIT`]; what could not be read is left out with a warning in `diags`.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn after_run(
     client: &TfeClient,
+    results: &RunResults<TfeClient>,
+    organization: &str,
     workspace_id: &str,
     outcome: &RunOutcome,
     url: String,
@@ -114,10 +122,28 @@ pub(super) async fn after_run(
         return report;
     }
     let run_id = &outcome.run_id;
-    match guarded(stop, deadline, client.run_with_includes(run_id, &["plan"])).await {
-        Ok(Ok(read)) => report.take_run(&read),
-        Ok(Err(e)) => messages::run_details_unread(run_id, &explain(&e), diags),
-        Err(ended) => messages::run_details_unread(run_id, ended_why(ended), diags),
+    let listed = guarded(stop, deadline, results.read(organization, workspace_id))
+        .await
+        .ok()
+        .flatten()
+        .filter(|listed| {
+            listed.current_run.as_ref().is_some_and(|run| {
+                &run.id == run_id && run.status().is_final() && listed.current_plan.is_some()
+            })
+        });
+    if let Some(listed) = &listed {
+        let run = listed.current_run.as_ref().expect("filtered");
+        report.take_run_and_plan(run, listed.current_plan.as_ref());
+        if let Some(outputs) = listed_outputs(listed) {
+            report.outputs = Some(outputs);
+            return report;
+        }
+    } else {
+        match guarded(stop, deadline, client.run_with_includes(run_id, &["plan"])).await {
+            Ok(Ok(read)) => report.take_run(&read),
+            Ok(Err(e)) => messages::run_details_unread(run_id, &explain(&e), diags),
+            Err(ended) => messages::run_details_unread(run_id, ended_why(ended), diags),
+        }
     }
     let limit = Instant::now() + OUTPUTS_WAIT;
     let until = deadline.map_or(limit, |at| at.min(limit));
@@ -154,11 +180,16 @@ impl RunReport {
     /// The status, `has_changes` and the plan's counts from a read of the run with its plan; `has_changes`
     /// and the counts only once the plan is done.
     fn take_run(&mut self, read: &RunWithIncludes) {
-        let run = &read.run;
-        self.status = Some(run.status().to_string());
-        let plan = run
+        let plan = read
+            .run
             .plan_id()
             .and_then(|id| read.included::<Plan>("plans", id));
+        self.take_run_and_plan(&read.run, plan.as_ref());
+    }
+
+    /// The same from a run and its plan, however they were read.
+    fn take_run_and_plan(&mut self, run: &Run, plan: Option<&Plan>) {
+        self.status = Some(run.status().to_string());
         let planned = plan
             .as_ref()
             .is_some_and(|p| p.attributes.status.as_str() == "finished");
@@ -170,9 +201,45 @@ impl RunReport {
             );
         }
         if planned {
-            self.counts = plan.as_ref().map(PlanCounts::of);
+            self.counts = plan.map(PlanCounts::of);
         }
     }
+}
+
+/// The outputs a workspace list page shows, when they are all the state version would give: processed,
+/// none sensitive (a list leaves their values out) and each a string, number or bool (the JSON value
+/// alone tells its Terraform type; a list's or an object's needs the state version's detailed type).
+/// `None`: read the state version.
+fn listed_outputs(listed: &WorkspaceResults) -> Option<OutputValues> {
+    if listed.workspace.current_state_version_id().is_none() {
+        // No state version: the workspace has no outputs.
+        return Some(OutputValues::empty());
+    }
+    let state_version = listed.state_version.as_ref()?;
+    if !state_version.attributes.resources_processed {
+        return None;
+    }
+    let outputs = listed
+        .outputs
+        .as_ref()?
+        .iter()
+        .map(|output| {
+            let output = &output.attributes;
+            let type_name = match output.output_type.as_str() {
+                "string" => "string",
+                "number" => "number",
+                "boolean" | "bool" => "bool",
+                _ => return None,
+            };
+            (!output.sensitive).then(|| OutputValue {
+                name: output.name.clone(),
+                value: output.value.clone(),
+                sensitive: false,
+                detailed_type: Some(serde_json::Value::String(type_name.into())),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    output_values(&outputs).ok()
 }
 
 /// A refresh of an instance whose `state` records run `read`: the status, `has_changes` and counts from the
@@ -295,5 +362,83 @@ mod tests {
         for name in &ATTRIBUTES[1..] {
             assert_eq!(state.attr(name), &Value::Null, "{name}");
         }
+    }
+
+    /// A workspace as a results page shows it, with a processed state version and `outputs`:
+    /// `(name, output-type, value, sensitive)`.
+    fn listed(outputs: &[(&str, &str, serde_json::Value, bool)]) -> WorkspaceResults {
+        let ids: Vec<_> = (0..outputs.len())
+            .map(|i| json!({"id": format!("wsout-{i}"), "type": "workspace-outputs"}))
+            .collect();
+        WorkspaceResults {
+            workspace: serde_json::from_value(json!({
+                "id": "ws-1", "type": "workspaces", "attributes": {"name": "one"},
+                "relationships": {
+                    "current-state-version": {"data": {"id": "sv-1", "type": "state-versions"}},
+                    "outputs": {"data": ids}
+                }
+            }))
+            .unwrap(),
+            current_run: None,
+            current_plan: None,
+            state_version: Some(
+                serde_json::from_value(json!({"id": "sv-1", "type": "state-versions",
+                    "attributes": {"resources-processed": true}}))
+                .unwrap(),
+            ),
+            outputs: Some(
+                outputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, kind, value, sensitive))| {
+                        serde_json::from_value(json!({
+                            "id": format!("wsout-{i}"), "type": "workspace-outputs",
+                            "attributes": {"name": name, "output-type": kind, "value": value,
+                                           "sensitive": sensitive}
+                        }))
+                        .unwrap()
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_page_answers_for_plain_outputs_and_leaves_the_rest_to_the_state_version() {
+        let plain = listed(&[
+            ("endpoint", "string", json!("https://k8s"), false),
+            ("nodes", "number", json!(3), false),
+            ("ready", "boolean", json!(true), false),
+        ]);
+        let values = listed_outputs(&plain).expect("plain outputs come from the page");
+        let shown = &values.nonsensitive;
+        assert_eq!(shown.attr("nodes"), &Value::int(3));
+        assert_eq!(shown.attr("endpoint"), &Value::string("https://k8s"));
+        assert_eq!(shown.attr("ready"), &Value::Bool(true));
+
+        // A sensitive value is not in a list; a list's type (list or tuple?) only the state version says.
+        let secret = listed(&[("token", "string", serde_json::Value::Null, true)]);
+        assert!(listed_outputs(&secret).is_none());
+        let zones = listed(&[("zones", "array", json!(["a", "b"]), false)]);
+        assert!(listed_outputs(&zones).is_none());
+
+        // Not processed yet: the wait reads the state version.
+        let mut unprocessed = listed(&[]);
+        unprocessed
+            .state_version
+            .as_mut()
+            .unwrap()
+            .attributes
+            .resources_processed = false;
+        assert!(listed_outputs(&unprocessed).is_none());
+
+        // No state version at all: no outputs.
+        let mut stateless = listed(&[]);
+        stateless
+            .workspace
+            .relationships
+            .remove("current-state-version");
+        stateless.state_version = None;
+        assert_eq!(listed_outputs(&stateless), Some(OutputValues::empty()));
     }
 }

@@ -86,6 +86,11 @@ impl<'a> TfeRuns<'a> {
         }
     }
 
+    /// The organization of the workspace whose runs these are.
+    pub(super) fn organization(&self) -> &str {
+        &self.organization
+    }
+
     /// Reads the run through the process's poller, which looks when a change is likely and
     /// reports many runs with one request.
     pub(super) fn polling(mut self, poller: &'a Poller<TfeClient>, history: History) -> Self {
