@@ -392,7 +392,7 @@ impl WorkspaceRunResource {
                 let url = api.run_url(&outcome.run_id);
                 let report = report::after_run(
                     client,
-                    self.results.get(client),
+                    self.results.get(client, self.poller.get(client)),
                     api.organization(),
                     workspace_id,
                     &outcome,

@@ -426,6 +426,18 @@ impl<S: RunSource> Poller<S> {
         self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many runs of `organization` a resource is waiting on now (that will be reported when they
+    /// change).
+    pub(crate) fn waited_on_in(&self, organization: &str) -> usize {
+        self.lock()
+            .entries
+            .values()
+            .filter(|e| {
+                e.organization == organization && e.waiter.as_ref().is_some_and(|w| !w.is_closed())
+            })
+            .count()
+    }
+
     /// `(single reads, list pages)` made so far.
     #[cfg(test)]
     pub(crate) fn requests(&self) -> (u64, u64) {

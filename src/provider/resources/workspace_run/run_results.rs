@@ -18,12 +18,17 @@ use tokio::sync::oneshot;
 
 use tfe_client::{Page, PageRequest, TfeClient, TfeError, WorkspaceResults};
 
+use super::poller::Poller;
+
 /// How long the first caller of a batch waits to see whether it ends alone (then it reads by itself, at
 /// once: a single run's apply pays no more than this).
 const ALONE: Duration = Duration::from_millis(50);
 /// How long a batch gathers the callers once it is not alone: runs that the poller sees end in the next
-/// round or two join it.
+/// round or two join it. It stops gathering sooner when no other run of the organization is waited on
+/// (the last runs of an apply do not wait for runs that will not come).
 const GATHER: Duration = Duration::from_millis(1500);
+/// How often the gathering checks whether other runs are still waited on.
+const GATHER_CHECK: Duration = Duration::from_millis(100);
 /// Workspaces listed per page: the API's most.
 const PAGE_SIZE: u32 = 100;
 
@@ -65,9 +70,13 @@ struct State {
     list_pages: u64,
 }
 
+/// How many runs of an organization are still waited on (by the process's poller).
+type StillWaitedOn = Box<dyn Fn(&str) -> usize + Send + Sync>;
+
 struct Shared<S> {
     source: S,
     state: Mutex<State>,
+    still_waited_on: StillWaitedOn,
 }
 
 /// The batched result reads of one provider process. Cheap to clone.
@@ -88,19 +97,39 @@ impl<S: ResultsSource> Clone for RunResults<S> {
 pub(crate) struct ProcessRunResults(std::sync::OnceLock<RunResults<TfeClient>>);
 
 impl ProcessRunResults {
-    pub(crate) fn get(&self, client: &TfeClient) -> &RunResults<TfeClient> {
-        self.0.get_or_init(|| RunResults::new(client.clone()))
+    pub(crate) fn get(
+        &self,
+        client: &TfeClient,
+        poller: &Poller<TfeClient>,
+    ) -> &RunResults<TfeClient> {
+        self.0.get_or_init(|| {
+            let poller = poller.clone();
+            RunResults::new(
+                client.clone(),
+                Box::new(move |organization| poller.waited_on_in(organization)),
+            )
+        })
     }
 }
 
 impl<S: ResultsSource> RunResults<S> {
-    pub(crate) fn new(source: S) -> Self {
+    /// Reads through `source`; `still_waited_on` says how many runs of an organization may still end.
+    pub(crate) fn new(source: S, still_waited_on: StillWaitedOn) -> Self {
         RunResults {
             shared: Arc::new(Shared {
                 source,
                 state: Mutex::new(State::default()),
+                still_waited_on,
             }),
         }
+    }
+
+    /// Whether a run of an organization that callers wait for may still end and join them.
+    fn more_may_end(&self) -> bool {
+        let organizations: Vec<String> = self.lock().waiting.keys().cloned().collect();
+        organizations
+            .iter()
+            .any(|organization| (self.shared.still_waited_on)(organization) > 0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -223,7 +252,10 @@ async fn lead<S: ResultsSource>(results: RunResults<S>) {
             }
             _ => {}
         }
-        tokio::time::sleep(GATHER.saturating_sub(ALONE)).await;
+        let until = tokio::time::Instant::now() + GATHER.saturating_sub(ALONE);
+        while tokio::time::Instant::now() < until && results.more_may_end() {
+            tokio::time::sleep(GATHER_CHECK).await;
+        }
         tfe_client::limiter::with_priority(results.batch()).await;
     }
 }

@@ -101,7 +101,7 @@ fn run_of(read: &Delivery) -> Option<String> {
 #[tokio::test(start_paused = true)]
 async fn a_run_that_ends_alone_reads_by_itself_at_once() {
     let api = FakeApi::with(250);
-    let results = RunResults::new(api.clone());
+    let results = RunResults::new(api.clone(), Box::new(|_| 1));
     let started = tokio::time::Instant::now();
     let read = results.read("org", "ws-0007").await;
     assert!(read.is_none(), "a caller alone is sent to read by itself");
@@ -112,7 +112,7 @@ async fn a_run_that_ends_alone_reads_by_itself_at_once() {
 #[tokio::test(start_paused = true)]
 async fn runs_that_end_together_share_the_pages_read_after_they_ended() {
     let api = FakeApi::with(250);
-    let results = RunResults::new(api.clone());
+    let results = RunResults::new(api.clone(), Box::new(|_| 1));
     // What the lists showed before these runs ended must not answer them.
     *api.generation.lock().unwrap() = 1;
     let wanted: Vec<String> = (0..250).step_by(2).map(|i| format!("ws-{i:04}")).collect();
@@ -139,7 +139,7 @@ async fn runs_that_end_together_share_the_pages_read_after_they_ended() {
 #[tokio::test(start_paused = true)]
 async fn a_workspace_the_pages_do_not_show_is_left_to_its_caller() {
     let api = FakeApi::with(30);
-    let results = RunResults::new(api.clone());
+    let results = RunResults::new(api.clone(), Box::new(|_| 1));
     let (listed, unlisted) = tokio::join!(
         results.read("org", "ws-0003"),
         results.read("org", "ws-elsewhere")
@@ -154,11 +154,26 @@ async fn few_runs_in_a_large_organization_read_no_more_pages_than_they_save() {
     // 2 callers, 20 pages: page 1 tells how many pages are left, and 19 pages for 2 callers are not
     // worth it.
     let api = FakeApi::with(2000);
-    let results = RunResults::new(api.clone());
+    let results = RunResults::new(api.clone(), Box::new(|_| 1));
     let (a, b) = tokio::join!(
         results.read("org", "ws-1500"),
         results.read("org", "ws-1900")
     );
     assert!(a.is_none() && b.is_none());
     assert_eq!(results.list_pages(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_runs_to_end_do_not_wait_for_runs_that_will_not_come() {
+    let api = FakeApi::with(30);
+    let results = RunResults::new(api.clone(), Box::new(|_| 0));
+    let started = tokio::time::Instant::now();
+    let ids: Vec<String> = (0..5).map(|i| format!("ws-{i:04}")).collect();
+    let reads = read_all(&results, &ids).await;
+    assert!(reads.iter().all(Option::is_some));
+    assert!(
+        started.elapsed() < ALONE + Duration::from_millis(100),
+        "batched at once: {:?}",
+        started.elapsed()
+    );
 }
