@@ -18,6 +18,21 @@ const LOG_TARGETS: &[&str] = &[
 
 const USAGE: &str = "usage: terraform-provider-tfe [--debug]\n\n  --debug  serve in reattach mode and print TF_REATTACH_PROVIDERS for Terraform\n";
 
+/// glibc's malloc gives each thread that allocates its own arena, and frees memory back to the arena
+/// it came from: hundreds of instances handled by the runtime's threads in turn leave each arena holding
+/// its own high-water mark (the destroy of 500 instances peaked at 40.5 MiB, 36.9 with one arena). The
+/// provider waits on the network, so one arena costs it no measurable time. `MALLOC_ARENA_MAX`, when set,
+/// still decides.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a malloc parameter; called before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let mut debug = false;
     for arg in std::env::args().skip(1) {
@@ -41,6 +56,7 @@ fn main() -> ExitCode {
             }
         }
     }
+    one_malloc_arena();
     logging::init(PROVIDER_NAME, LOG_TARGETS);
     let options = ServeOptions {
         provider_address: PROVIDER_ADDRESS.to_string(),

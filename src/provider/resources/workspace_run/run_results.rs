@@ -26,7 +26,7 @@ const ALONE: Duration = Duration::from_millis(50);
 /// How long a batch gathers the callers once it is not alone: runs that the poller sees end in the next
 /// round or two join it. It stops gathering sooner when no other run of the organization is waited on
 /// (the last runs of an apply do not wait for runs that will not come).
-const GATHER: Duration = Duration::from_millis(1500);
+const GATHER: Duration = Duration::from_secs(3);
 /// How often the gathering checks whether other runs are still waited on.
 const GATHER_CHECK: Duration = Duration::from_millis(100);
 /// Workspaces listed per page: the API's most.
