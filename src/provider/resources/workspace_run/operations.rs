@@ -261,8 +261,11 @@ impl Resource for WorkspaceRunResource {
         let read = async {
             // The workspace's current run is usually the one the instance recorded: the workspace's
             // read (from its organization's list when many instances are refreshed at once) shows it,
-            // and the workspace (for the URL). The plan's counts then stay as the state has them.
-            if !workspace_id.is_empty()
+            // and the workspace (for the URL). The plan's counts then stay as the state has them, so
+            // only a state that has them reads it this way (a run queued without waiting has none yet).
+            let has_counts = !state.attr("resource_additions").is_null();
+            if has_counts
+                && !workspace_id.is_empty()
                 && let Ok(found) = self.workspaces.get(client).read(&workspace_id).await
                 && let Some(current) = &found.current_run
                 && current.id == run_id
