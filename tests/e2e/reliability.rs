@@ -1156,6 +1156,73 @@ many_matrix! {
     org_workspace_list_slow: [{"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "delay", "ms": 3000, "times": 1}] ORG_WORKSPACES;
 }
 
+/// A cell over the read of what runs ending together did (their organization's workspace list, with
+/// each one's run, plan, state version and outputs): the fault `rule` is added once every run is
+/// planning, so it hits those pages; the apply succeeds and every instance holds its own run's final
+/// status, plan counts and outputs, whatever the pages answered.
+fn results_cell(name: &str, rule: Value) {
+    let emu = TestEmulator::start();
+    let overrides = DevOverrides::new();
+    let cli = current_terraform();
+    let knobs = json!({"plan_ms": 2500, "apply_ms": 1000,
+                       "outputs": {"endpoint": "https://svc.example", "nodes": 3}});
+    let (ids, tf) = many(&emu, &cli, name, knobs);
+    let s = Session::new(&emu, &cli, &overrides, &tf);
+    let child = s.spawn(&[APPLY, &["-parallelism=10"]].concat());
+    for ws in &ids {
+        await_run_status(&emu, ws, "planning", Duration::from_secs(30));
+    }
+    emu.reset_requests();
+    emu.add_fault(rule);
+    let out = wait_output(child);
+    check!(out.success, s, out, "{name}: the apply failed");
+    assert!(
+        route_count(&emu, ORG_WORKSPACES) > 0,
+        "{name}: the workspace list was never read for the results: {}",
+        emu.requests()["counters"]
+    );
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(s.dir.path().join("terraform.tfstate")).expect("state"),
+    )
+    .expect("state JSON");
+    let mut seen = 0;
+    for resource in state["resources"].as_array().into_iter().flatten() {
+        for instance in resource["instances"].as_array().into_iter().flatten() {
+            let attrs = &instance["attributes"];
+            let ws = attrs["workspace_id"].as_str().expect("workspace_id");
+            let run = runs_of(&emu, ws).pop().expect("a run");
+            assert_eq!(attrs["id"], run.id.as_str(), "{name}: {attrs}");
+            assert_eq!(attrs["status"], "applied", "{name}: {attrs}");
+            assert!(attrs["resource_additions"].is_number(), "{name}: {attrs}");
+            assert_eq!(
+                attrs["nonsensitive_outputs"]["value"],
+                json!({"endpoint": "https://svc.example", "nodes": 3}),
+                "{name}: {attrs}"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, MANY, "{name}");
+}
+
+macro_rules! results_matrix {
+    ($($test:ident: $rule:tt;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                results_cell(stringify!($test), json!($rule));
+            }
+        )+
+    };
+}
+
+results_matrix! {
+    results_list_503: {"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "status", "status": 503, "times": 3};
+    results_list_429_burst: {"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "rate_limit", "reset_seconds": 0.2, "times": 6};
+    results_list_reset: {"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "reset", "times": 2};
+    results_list_slow: {"method": "GET", "path": "/api/v2/organizations/*/workspaces", "kind": "delay", "ms": 3000, "times": 1};
+}
+
 #[test]
 fn a_person_discarding_a_run_while_its_status_comes_through_the_run_list() {
     let emu = TestEmulator::start();
