@@ -7,14 +7,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
 use serde_json::Value;
 use url::Url;
 
 use super::error::TfeError;
 use super::limiter::ServerBudget;
 use super::models::{
-    ConfigurationVersion, ErrorDocument, Page, Pagination, Plan, Run, StateVersion, Workspace,
-    WorkspaceOutput, WorkspaceResults, WorkspaceWithCurrent,
+    ConfigurationVersion, ErrorDocument, Page, Pagination, Run, Workspace, WorkspaceOutput,
+    WorkspaceResults, WorkspaceWithCurrent,
 };
 
 /// The largest response body the client buffers.
@@ -329,6 +331,57 @@ pub fn decode_workspace_with_current_run(
     })
 }
 
+/// A page of workspaces and the resources included with them, read in one pass (a page of 100
+/// workspaces with what they include is about half a megabyte: it is not parsed twice); the included
+/// ones by type, then id.
+struct WorkspacePage {
+    workspaces: Vec<Workspace>,
+    included: HashMap<String, HashMap<String, Value>>,
+    pagination: Pagination,
+}
+
+impl WorkspacePage {
+    fn decode(body: &[u8], url: &str, requested_page: u32) -> Result<WorkspacePage, TfeError> {
+        #[derive(serde::Deserialize)]
+        struct ListWithIncluded {
+            data: Vec<Workspace>,
+            #[serde(default)]
+            included: Vec<Value>,
+            #[serde(default)]
+            meta: Value,
+        }
+        let doc: ListWithIncluded =
+            serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
+        let mut pagination = doc
+            .meta
+            .get("pagination")
+            .and_then(|p| serde_json::from_value::<Pagination>(p.clone()).ok())
+            .unwrap_or_default();
+        if pagination.current_page == 0 {
+            pagination.current_page = requested_page;
+        }
+        let mut included: HashMap<String, HashMap<String, Value>> = HashMap::new();
+        for item in doc.included {
+            let (Some(kind), Some(id)) = (item["type"].as_str(), item["id"].as_str()) else {
+                continue;
+            };
+            let (kind, id) = (kind.to_string(), id.to_string());
+            included.entry(kind).or_default().insert(id, item);
+        }
+        Ok(WorkspacePage {
+            workspaces: doc.data,
+            included,
+            pagination,
+        })
+    }
+
+    /// Takes the included resource of `kind` with `id`, if it was included and reads as a `T`.
+    fn take<T: serde::de::DeserializeOwned>(&mut self, kind: &str, id: Option<&str>) -> Option<T> {
+        let item = self.included.get_mut(kind)?.remove(id?)?;
+        serde_json::from_value(item).ok()
+    }
+}
+
 /// A page of workspaces, each with its current run and latest configuration version when the server
 /// included them (`?include=current_run,current_configuration_version` on a list), as
 /// [`decode_workspace_with_current_run`] reads one.
@@ -337,142 +390,58 @@ pub fn decode_workspaces_with_current_runs(
     url: &str,
     requested_page: u32,
 ) -> Result<Page<WorkspaceWithCurrent>, TfeError> {
-    /// A list and its `included` resources, read in one pass (a page of 100 workspaces with their
-    /// runs is about half a megabyte: it is not parsed twice).
-    #[derive(serde::Deserialize)]
-    struct ListWithIncluded {
-        data: Vec<Workspace>,
-        #[serde(default)]
-        included: Vec<Value>,
-        #[serde(default)]
-        meta: Value,
-    }
-    let doc: ListWithIncluded = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
-    let mut pagination = doc
-        .meta
-        .get("pagination")
-        .and_then(|p| serde_json::from_value::<Pagination>(p.clone()).ok())
-        .unwrap_or_default();
-    if pagination.current_page == 0 {
-        pagination.current_page = requested_page;
-    }
-    let mut runs = std::collections::HashMap::new();
-    let mut configurations = std::collections::HashMap::new();
-    for item in doc.included {
-        let id = item["id"].as_str().unwrap_or_default().to_string();
-        match item["type"].as_str() {
-            Some("runs") => {
-                if let Ok(run) = serde_json::from_value::<Run>(item) {
-                    runs.insert(id, run);
-                }
-            }
-            Some("configuration-versions") => {
-                if let Ok(version) = serde_json::from_value::<ConfigurationVersion>(item) {
-                    configurations.insert(id, version);
-                }
-            }
-            _ => {}
-        }
-    }
-    let items = doc
-        .data
+    let mut page = WorkspacePage::decode(body, url, requested_page)?;
+    let items = std::mem::take(&mut page.workspaces)
         .into_iter()
         .map(|workspace| WorkspaceWithCurrent {
-            current_run: workspace.current_run_id().and_then(|id| runs.remove(id)),
-            latest_configuration: workspace
-                .current_configuration_version_id()
-                .and_then(|id| configurations.remove(id)),
+            current_run: page.take("runs", workspace.current_run_id()),
+            latest_configuration: page.take(
+                "configuration-versions",
+                workspace.current_configuration_version_id(),
+            ),
             workspace,
         })
         .collect();
-    Ok(Page { items, pagination })
+    Ok(Page {
+        items,
+        pagination: page.pagination,
+    })
 }
 
 /// A page of `GET /organizations/:org/workspaces` with each workspace's last run, its plan, the current
-/// state version and the outputs included, read in one pass.
+/// state version and the outputs included.
 pub fn decode_workspace_results(
     body: &[u8],
     url: &str,
     requested_page: u32,
 ) -> Result<Page<WorkspaceResults>, TfeError> {
-    #[derive(serde::Deserialize)]
-    struct ListWithIncluded {
-        data: Vec<Workspace>,
-        #[serde(default)]
-        included: Vec<Value>,
-        #[serde(default)]
-        meta: Value,
-    }
-    let doc: ListWithIncluded = serde_json::from_slice(body).map_err(|e| decode_error(url, e))?;
-    let mut pagination = doc
-        .meta
-        .get("pagination")
-        .and_then(|p| serde_json::from_value::<Pagination>(p.clone()).ok())
-        .unwrap_or_default();
-    if pagination.current_page == 0 {
-        pagination.current_page = requested_page;
-    }
-    let mut runs = std::collections::HashMap::new();
-    let mut plans = std::collections::HashMap::new();
-    let mut state_versions = std::collections::HashMap::new();
-    let mut outputs = std::collections::HashMap::new();
-    for item in doc.included {
-        let id = item["id"].as_str().unwrap_or_default().to_string();
-        match item["type"].as_str() {
-            Some("runs") => {
-                if let Ok(run) = serde_json::from_value::<Run>(item) {
-                    runs.insert(id, run);
-                }
-            }
-            Some("plans") => {
-                if let Ok(plan) = serde_json::from_value::<Plan>(item) {
-                    plans.insert(id, plan);
-                }
-            }
-            Some("state-versions") => {
-                if let Ok(version) = serde_json::from_value::<StateVersion>(item) {
-                    state_versions.insert(id, version);
-                }
-            }
-            Some("workspace-outputs") => {
-                if let Ok(output) = serde_json::from_value::<WorkspaceOutput>(item) {
-                    outputs.insert(id, output);
-                }
-            }
-            _ => {}
-        }
-    }
-    let items = doc
-        .data
+    let mut page = WorkspacePage::decode(body, url, requested_page)?;
+    let items = std::mem::take(&mut page.workspaces)
         .into_iter()
         .map(|workspace| {
-            let current_run = workspace.current_run_id().and_then(|id| runs.remove(id));
-            let current_plan = current_run
-                .as_ref()
-                .and_then(|run| run.plan_id())
-                .and_then(|id| plans.remove(id));
-            let named = match workspace.relationships.get("outputs").map(|r| &r.data) {
-                Some(crate::models::RelationshipData::Many(named)) => Some(named),
+            let current_run: Option<Run> = page.take("runs", workspace.current_run_id());
+            let current_plan = page.take("plans", current_run.as_ref().and_then(|r| r.plan_id()));
+            // Every output the relationship names, or none: a partial list would read as fewer outputs.
+            let outputs = match workspace.relationships.get("outputs").map(|r| &r.data) {
+                Some(crate::models::RelationshipData::Many(named)) => named
+                    .iter()
+                    .map(|r| page.take::<WorkspaceOutput>("workspace-outputs", Some(&r.id)))
+                    .collect::<Option<Vec<_>>>(),
                 _ => None,
             };
-            let workspace_outputs = named.and_then(|named| {
-                named
-                    .iter()
-                    .map(|r| outputs.remove(&r.id))
-                    .collect::<Option<Vec<_>>>()
-            });
             WorkspaceResults {
                 current_plan,
-                state_version: workspace
-                    .current_state_version_id()
-                    .and_then(|id| state_versions.remove(id)),
-                outputs: workspace_outputs,
+                state_version: page.take("state-versions", workspace.current_state_version_id()),
+                outputs,
                 current_run,
                 workspace,
             }
         })
         .collect();
-    Ok(Page { items, pagination })
+    Ok(Page {
+        items,
+        pagination: page.pagination,
+    })
 }
 
 /// The API base (ending in `/`) from a discovery document fetched from `url`.

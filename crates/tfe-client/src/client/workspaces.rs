@@ -143,28 +143,11 @@ impl TfeClient {
         organization: &str,
         page: PageRequest,
     ) -> Result<Page<WorkspaceResults>, TfeError> {
-        let number = page.number.max(1);
-        let query = [
-            ("page[number]".to_string(), number.to_string()),
-            (
-                "page[size]".to_string(),
-                page.size.clamp(1, 100).to_string(),
-            ),
-            (
-                "include".to_string(),
-                "current_run,current_run.plan,current-state-version,outputs".to_string(),
-            ),
-        ];
-        let raw = self
-            .send(
-                Method::GET,
-                &format!("organizations/{}/workspaces", seg(organization)),
-                &query,
-                None,
-                Retry::Idempotent,
-            )
+        let include = "current_run,current_run.plan,current-state-version,outputs";
+        let (body, number) = self
+            .organization_workspace_page(organization, page, include)
             .await?;
-        response::decode_workspace_results(&raw.body, self.inner.api_base.as_str(), number)
+        response::decode_workspace_results(&body, self.inner.api_base.as_str(), number)
     }
 
     /// `GET /organizations/:org/workspaces?include=current_run,current_configuration_version`: one page
@@ -175,6 +158,20 @@ impl TfeClient {
         organization: &str,
         page: PageRequest,
     ) -> Result<Page<WorkspaceWithCurrent>, TfeError> {
+        let include = "current_run,current_configuration_version";
+        let (body, number) = self
+            .organization_workspace_page(organization, page, include)
+            .await?;
+        response::decode_workspaces_with_current_runs(&body, self.inner.api_base.as_str(), number)
+    }
+
+    /// One page of the organization's workspaces with `include`: the body and the page number asked for.
+    async fn organization_workspace_page(
+        &self,
+        organization: &str,
+        page: PageRequest,
+        include: &str,
+    ) -> Result<(bytes::Bytes, u32), TfeError> {
         let number = page.number.max(1);
         let query = [
             ("page[number]".to_string(), number.to_string()),
@@ -182,10 +179,7 @@ impl TfeClient {
                 "page[size]".to_string(),
                 page.size.clamp(1, 100).to_string(),
             ),
-            (
-                "include".to_string(),
-                "current_run,current_configuration_version".to_string(),
-            ),
+            ("include".to_string(), include.to_string()),
         ];
         let raw = self
             .send(
@@ -196,11 +190,7 @@ impl TfeClient {
                 Retry::Idempotent,
             )
             .await?;
-        response::decode_workspaces_with_current_runs(
-            &raw.body,
-            self.inner.api_base.as_str(),
-            number,
-        )
+        Ok((raw.body, number))
     }
 
     /// Runs of a workspace, newest first.
