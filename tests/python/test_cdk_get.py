@@ -343,9 +343,13 @@ def check_runs(emu: Emulator, example: str, runs_config: dict, state: dict, pers
     ]
     run_ids = [r["id"] for r in deleted]
     if person is None:
-        assert sorted(provider_confirms) == sorted(run_ids), "with manual_confirm = false the provider confirms"
+        # The provider would confirm them itself, so it queues them with auto-apply: they apply by
+        # themselves, with no confirm request.
+        assert provider_confirms == [], "a run queued with auto-apply needs no confirm"
+        assert all(r["auto_apply"] for r in deleted), f"with manual_confirm = false runs auto-apply: {deleted}"
     else:
         assert person.error is None, f"confirming through the API failed: {person.error}"
+        assert not any(r["auto_apply"] for r in deleted), f"a run a person confirms never auto-applies: {deleted}"
         assert provider_confirms == [], "with manual_confirm = true the provider must not confirm runs itself"
         assert sorted(person.confirmed) == sorted(run_ids), "each run should have waited for the person"
         for r in deleted:
