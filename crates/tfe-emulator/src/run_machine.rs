@@ -6,6 +6,7 @@
 //! force-cancel) bumps the run's generation, so a task that wakes up for an older generation does nothing.
 //! After every change `schedule` promotes queued runs and hands out the organization's workers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,27 +83,37 @@ pub(crate) fn enqueue(emu: &Arc<Emulator>, store: &mut Store, run_id: &str) {
 }
 
 /// Promotes the head of every workspace queue and assigns free workers (applies, then plans, then
-/// speculative plans).
+/// speculative plans). Runs after every change, so it reads the runs once for the queues' heads and once
+/// per organization for its workers, not once per workspace: an emulator that has served thousands of
+/// runs must not slow down with them.
 pub(crate) fn schedule(emu: &Arc<Emulator>, store: &mut Store) {
-    let workspace_ids: Vec<String> = store.workspaces.keys().cloned().collect();
-    for ws_id in workspace_ids {
-        promote_head(store, &ws_id);
+    let mut heads: HashMap<String, (u64, String)> = HashMap::new();
+    for r in store.runs.values() {
+        if r.plan_only || r.status != RunStatus::Pending {
+            continue;
+        }
+        let head = heads
+            .entry(r.workspace_id.clone())
+            .or_insert_with(|| (r.seq, r.id.clone()));
+        if r.seq < head.0 {
+            *head = (r.seq, r.id.clone());
+        }
+    }
+    for (ws_id, (_, head)) in heads {
+        promote_head(store, &ws_id, head);
+    }
+    let mut busy: HashMap<String, usize> = HashMap::new();
+    for r in store.runs.values().filter(|r| r.holds_worker) {
+        *busy.entry(r.organization.clone()).or_default() += 1;
     }
     let orgs: Vec<String> = store.organizations.keys().cloned().collect();
     for org in orgs {
         let concurrency = store.org_knobs(&org).concurrency.unwrap_or(10) as usize;
-        loop {
-            let busy = store
-                .runs
-                .values()
-                .filter(|r| r.organization == org && r.holds_worker)
-                .count();
-            if busy >= concurrency {
-                break;
-            }
-            let Some(next) = next_for_worker(store, &org) else {
-                break;
-            };
+        let free = concurrency.saturating_sub(busy.get(&org).copied().unwrap_or(0));
+        if free == 0 {
+            continue;
+        }
+        for next in waiting_for_worker(store, &org).into_iter().take(free) {
             let run = store.runs.get_mut(&next).expect("run exists");
             run.holds_worker = true;
             let generation = run.generation;
@@ -138,14 +149,12 @@ pub(crate) fn waiting_for_worker(store: &Store, org: &str) -> Vec<String> {
     waiting.into_iter().map(|r| r.id.clone()).collect()
 }
 
-fn next_for_worker(store: &Store, org: &str) -> Option<String> {
-    waiting_for_worker(store, org).into_iter().next()
-}
-
-/// Makes the oldest pending run the current run once the previous one is final; it starts (and locks the
-/// workspace) unless a user holds the lock.
-fn promote_head(store: &mut Store, ws_id: &str) {
-    let ws = &store.workspaces[ws_id];
+/// Makes `head`, the workspace's oldest pending run, the current run once the previous one is final; it
+/// starts (and locks the workspace) unless a user holds the lock.
+fn promote_head(store: &mut Store, ws_id: &str, head: String) {
+    let Some(ws) = store.workspaces.get(ws_id) else {
+        return;
+    };
     let current_started = ws
         .current_run
         .as_ref()
@@ -154,13 +163,6 @@ fn promote_head(store: &mut Store, ws_id: &str) {
     if current_started {
         return;
     }
-    let head = store
-        .runs
-        .values()
-        .filter(|r| r.workspace_id == ws_id && !r.plan_only && r.status == RunStatus::Pending)
-        .min_by_key(|r| r.seq)
-        .map(|r| r.id.clone());
-    let Some(head) = head else { return };
     let ws = store.workspaces.get_mut(ws_id).expect("workspace exists");
     ws.current_run = Some(head.clone());
     if ws.lock.is_some() {
