@@ -245,8 +245,8 @@ async fn lead<S: ResultsSource>(results: RunResults<S>) {
                 }
                 continue;
             }
-            1 => {
-                // Alone: dropping its sender sends it to read by itself.
+            // Alone, and no other run may end soon: dropping its sender sends it to read by itself.
+            1 if !results.more_may_end() => {
                 drop(std::mem::take(&mut results.lock().waiting));
                 continue;
             }

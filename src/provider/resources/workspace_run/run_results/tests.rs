@@ -101,7 +101,7 @@ fn run_of(read: &Delivery) -> Option<String> {
 #[tokio::test(start_paused = true)]
 async fn a_run_that_ends_alone_reads_by_itself_at_once() {
     let api = FakeApi::with(250);
-    let results = RunResults::new(api.clone(), Box::new(|_| 1));
+    let results = RunResults::new(api.clone(), Box::new(|_| 0));
     let started = tokio::time::Instant::now();
     let read = results.read("org", "ws-0007").await;
     assert!(read.is_none(), "a caller alone is sent to read by itself");
@@ -176,4 +176,19 @@ async fn the_last_runs_to_end_do_not_wait_for_runs_that_will_not_come() {
         "batched at once: {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_that_ends_first_waits_for_the_others_still_running() {
+    let api = FakeApi::with(30);
+    let results = RunResults::new(api.clone(), Box::new(|_| 5));
+    let started = tokio::time::Instant::now();
+    let read = results.read("org", "ws-0004").await;
+    assert_eq!(run_of(&read), Some("run-ws-0004-0".to_string()));
+    assert!(
+        started.elapsed() >= GATHER,
+        "it gathered: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(results.list_pages(), 1);
 }
