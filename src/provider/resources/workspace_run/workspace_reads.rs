@@ -171,17 +171,7 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             {
                 return Ok(read.clone());
             }
-            let (sender, receiver) = oneshot::channel();
-            state
-                .waiting
-                .entry(workspace_id.to_string())
-                .or_default()
-                .push(sender);
-            if !state.leading {
-                state.leading = true;
-                tokio::spawn(lead(self.clone()));
-            }
-            receiver
+            self.join_batch(&mut state, workspace_id)
         };
         if let Ok(Some(found)) = receiver.await {
             return Ok(found);
@@ -202,20 +192,26 @@ impl<S: WorkspaceSource> WorkspaceReads<S> {
             if let Some(known) = state.organization_of.get(workspace_id) {
                 return Some(known.clone());
             }
-            let (sender, receiver) = oneshot::channel();
-            state
-                .waiting
-                .entry(workspace_id.to_string())
-                .or_default()
-                .push(sender);
-            if !state.leading {
-                state.leading = true;
-                tokio::spawn(lead(self.clone()));
-            }
-            receiver
+            self.join_batch(&mut state, workspace_id)
         };
         let read = receiver.await.ok().flatten()?;
         read.workspace.organization_name().map(str::to_string)
+    }
+
+    /// Puts the caller in line for the next batch (starting the batches if none runs): its workspace
+    /// will come through the receiver, or `None`: read it yourself.
+    fn join_batch(&self, state: &mut State, workspace_id: &str) -> oneshot::Receiver<Delivery> {
+        let (sender, receiver) = oneshot::channel();
+        state
+            .waiting
+            .entry(workspace_id.to_string())
+            .or_default()
+            .push(sender);
+        if !state.leading {
+            state.leading = true;
+            tokio::spawn(lead(self.clone()));
+        }
+        receiver
     }
 
     /// Remembers the workspace's organization, for the next batches.
